@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dancu-vn/dancu/internal/server"
+)
+
+func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
+	cfg := server.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the dancu service (migrates the store first)",
+		Long: "Run the dancu service on --addr with the store at --db (the embedded SQLite file\n" +
+			"./dancu-data/dancu.db unless told otherwise). On a store with no officer, an administrator\n" +
+			"'admin' is created with DANCU_ADMIN_PASSWORD, or a random password printed once.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			pw, err := server.ReadSecret(getenv, "DANCU_ADMIN_PASSWORD")
+			if err != nil {
+				return err
+			}
+			cfg.AdminPassword = pw
+			app, log, err := openApp(ctx, cfg, stderr)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			adminPw, created, err := app.Access.EnsureAdmin(ctx, cfg.AdminPassword)
+			if err != nil {
+				return err
+			}
+			if created && cfg.AdminPassword == "" {
+				fmt.Fprintf(stdout, "Created the administrator account: username admin, password %s\n(shown once; change it with: dancu user passwd admin)\n", adminPw)
+			} else if created {
+				fmt.Fprintln(stdout, "Created the administrator account 'admin' with the password from DANCU_ADMIN_PASSWORD")
+			}
+			var demo []server.DemoLogin
+			if cfg.Demo {
+				if demo, err = app.LoadDemo(ctx); err != nil {
+					return fmt.Errorf("demo data: %w", err)
+				}
+			}
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return err
+			}
+			url := "http://" + ln.Addr().String()
+			fmt.Fprintf(stdout, "dancu %s listening on %s (store %s)\n", buildVersion(), url, app.DB.URL())
+			fmt.Fprintf(stdout, "API documentation: %s/api/v1/docs\n", url)
+			if len(demo) > 0 {
+				printDemo(stdout, url, demo)
+			}
+			log.Info("serving", "addr", ln.Addr().String(), "db", app.DB.URL())
+			return server.Serve(ctx, ln, app.Handler(buildVersion()), cfg.ShutdownTimeout, log)
+		},
+	}
+	storeFlags(cmd, &cfg, getenv)
+	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
+	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
+	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
+	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
+	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
+	return cmd
+}
+
+func printDemo(w io.Writer, url string, logins []server.DemoLogin) {
+	fmt.Fprintln(w, "\nDemo accounts (password for all: "+server.DemoPassword+"):")
+	for _, l := range logins {
+		fmt.Fprintf(w, "  %-16s %-10s %s\n", l.Username, l.Role, l.Where)
+	}
+	fmt.Fprintf(w, "\nTry:\n  curl -s %s/api/v1/auth/login -H 'Content-Type: application/json' \\\n", url)
+	fmt.Fprintf(w, "    -d '{\"username\":\"%s\",\"password\":\"%s\"}'\n", logins[0].Username, server.DemoPassword)
+}

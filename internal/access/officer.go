@@ -1,0 +1,248 @@
+package access
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// Officer is a police officer's account.
+type Officer struct {
+	ID           string             `json:"id"`
+	Username     string             `json:"username"`
+	DisplayName  string             `json:"display_name"`
+	Role         actor.Role         `json:"role"`
+	Jurisdiction actor.Jurisdiction `json:"jurisdiction"`
+	Disabled     bool               `json:"disabled"`
+	CreatedAt    time.Time          `json:"created_at"`
+}
+
+// NewOfficer is what CreateOfficer needs.
+type NewOfficer struct {
+	Username     string             `json:"username"`
+	DisplayName  string             `json:"display_name"`
+	Role         actor.Role         `json:"role"`
+	Jurisdiction actor.Jurisdiction `json:"jurisdiction"`
+	Password     string             `json:"password"`
+}
+
+// Service manages officers, their passwords and their tokens.
+type Service struct {
+	db     *sqldb.DB
+	policy *Policy
+	now    func() time.Time
+}
+
+// NewService returns the officer service.
+func NewService(db *sqldb.DB, policy *Policy, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, policy: policy, now: now}
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
+
+// CreateOfficer creates an account. Only an administrator (or the system)
+// may. Returns Invalid naming the field, or Conflict if the username is taken.
+func (s *Service) CreateOfficer(ctx context.Context, in NewOfficer) (Officer, error) {
+	if _, err := Require(ctx, ManageOfficers); err != nil {
+		return Officer{}, err
+	}
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	var f errs.Fields
+	if !usernamePattern.MatchString(in.Username) {
+		f.Add("username", "must be 3–64 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit")
+	}
+	if in.DisplayName == "" {
+		in.DisplayName = in.Username
+	}
+	if len(in.DisplayName) > 200 {
+		f.Add("display_name", "must be at most 200 bytes")
+	}
+	if _, ok := rolePermissions[in.Role]; !ok {
+		f.Add("role", "must be admin, registrar or viewer")
+	}
+	f.Merge("", s.normaliseJurisdiction(&in.Jurisdiction))
+	f.Merge("", CheckPasswordPolicy(in.Password))
+	if err := f.Err(); err != nil {
+		return Officer{}, err
+	}
+	now := s.now().UTC()
+	o := Officer{ID: uuid.Must(uuid.NewV7()).String(), Username: in.Username, DisplayName: in.DisplayName,
+		Role: in.Role, Jurisdiction: in.Jurisdiction, CreatedAt: now}
+	hash := HashPassword(in.Password)
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO officer (id, username, display_name, role, jurisdiction_level, jurisdiction_code,
+			password_hash, disabled, failed_logins, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,FALSE,0,$8,$8)`,
+			o.ID, o.Username, o.DisplayName, o.Role, o.Jurisdiction.Level, o.Jurisdiction.Code, hash, now)
+		if sqldb.IsUniqueViolation(err) {
+			return errs.Field("username", "%q is already taken", o.Username)
+		}
+		if err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "officer_create", "", "officer "+o.Username))
+	})
+	if err != nil {
+		return Officer{}, err
+	}
+	return o, nil
+}
+
+func (s *Service) normaliseJurisdiction(j *actor.Jurisdiction) error {
+	if j.Level == "" {
+		j.Level = actor.National
+	}
+	j.Code = strings.TrimSpace(j.Code)
+	if err := s.policy.CheckJurisdiction(*j); err != nil {
+		return err
+	}
+	if j.Level == actor.Province {
+		u, _ := s.policy.units.Province("2025", j.Code)
+		j.Code = u.Code
+	}
+	return nil
+}
+
+const officerColumns = `id, username, display_name, role, jurisdiction_level, jurisdiction_code, disabled, created_at`
+
+func scanOfficer(row interface{ Scan(...any) error }, o *Officer) error {
+	return row.Scan(&o.ID, &o.Username, &o.DisplayName, &o.Role, &o.Jurisdiction.Level, &o.Jurisdiction.Code, &o.Disabled, &o.CreatedAt)
+}
+
+// ListOfficers returns every account, for administrators.
+func (s *Service) ListOfficers(ctx context.Context) ([]Officer, error) {
+	if _, err := Require(ctx, ManageOfficers); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+officerColumns+` FROM officer ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("list officers: %w", err)
+	}
+	defer rows.Close()
+	out := []Officer{}
+	for rows.Next() {
+		var o Officer
+		if err := scanOfficer(rows, &o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// OfficerByUsername returns one account. Returns NotFound if there is none.
+func (s *Service) OfficerByUsername(ctx context.Context, username string) (Officer, error) {
+	if _, err := Require(ctx, ManageOfficers); err != nil {
+		return Officer{}, err
+	}
+	var o Officer
+	err := scanOfficer(s.db.QueryRowContext(ctx, `SELECT `+officerColumns+` FROM officer WHERE username = $1`, strings.ToLower(username)), &o)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Officer{}, errs.E(errs.NotFound, "no officer %q", username)
+	}
+	return o, err
+}
+
+// SetPassword replaces an officer's password and ends their sessions. An
+// officer may change their own; an administrator anyone's.
+func (s *Service) SetPassword(ctx context.Context, username, password string) error {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return errs.E(errs.Unauthenticated, "log in first")
+	}
+	username = strings.ToLower(username)
+	if a.Kind != actor.System && !(a.Kind == actor.Officer && a.Name == username) {
+		if _, err := Require(ctx, ManageOfficers); err != nil {
+			return err
+		}
+	}
+	if err := CheckPasswordPolicy(password); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, `UPDATE officer SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2
+			WHERE username = $3 RETURNING id`, HashPassword(password), now, username).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "no officer %q", username)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE officer_token SET revoked_at = $1 WHERE officer_id = $2 AND kind = 'session' AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "password_change", "", "officer "+username))
+	})
+}
+
+// SetDisabled disables or re-enables an account; disabling also revokes
+// every token it holds.
+func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool) error {
+	if _, err := Require(ctx, ManageOfficers); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, `UPDATE officer SET disabled = $1, updated_at = $2 WHERE username = $3 RETURNING id`,
+			disabled, now, strings.ToLower(username)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "no officer %q", username)
+		}
+		if err != nil {
+			return err
+		}
+		if disabled {
+			if _, err := tx.ExecContext(ctx, `UPDATE officer_token SET revoked_at = $1 WHERE officer_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
+				return err
+			}
+		}
+		action := "officer_enable"
+		if disabled {
+			action = "officer_disable"
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", "officer "+username))
+	})
+}
+
+// EnsureAdmin creates the bootstrap administrator "admin" when there is no
+// officer at all. It returns the password used (password if given, else a
+// random one) and whether the account was created.
+func (s *Service) EnsureAdmin(ctx context.Context, password string) (string, bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM officer`).Scan(&n); err != nil {
+		return "", false, err
+	}
+	if n > 0 {
+		return "", false, nil
+	}
+	if password == "" {
+		password = RandomPassword()
+	}
+	ctx = actor.With(ctx, actor.SystemActor("bootstrap"))
+	_, err := s.CreateOfficer(ctx, NewOfficer{Username: "admin", DisplayName: "Administrator", Role: actor.Admin,
+		Jurisdiction: actor.Jurisdiction{Level: actor.National}, Password: password})
+	if err != nil {
+		if errs.Is(err, errs.Invalid) {
+			return "", false, fmt.Errorf("DANCU_ADMIN_PASSWORD: %w", err)
+		}
+		return "", false, err
+	}
+	return password, true, nil
+}

@@ -1,0 +1,271 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/errs"
+)
+
+// Token describes a bearer credential; the secret itself is shown once, at
+// creation, and never stored.
+type Token struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"` // session or api
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// SessionTTL is how long a login lasts.
+const SessionTTL = 12 * time.Hour
+
+const tokenPrefix = "dcu_"
+
+func newSecret() (secret, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	secret = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return secret, hashSecret(secret)
+}
+
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// Login checks a username and password and opens a session. Repeated
+// failures lock the account for a growing time (1, 2, 4 … up to 60
+// minutes after the fifth); every attempt is recorded.
+func (s *Service) Login(ctx context.Context, username, password string) (string, Token, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	now := s.now().UTC()
+	var (
+		id, name, hash string
+		disabled       bool
+		failed         int
+		lockedUntil    sql.NullTime
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, display_name, password_hash, disabled, failed_logins, locked_until FROM officer WHERE username = $1`,
+		username).Scan(&id, &name, &hash, &disabled, &failed, &lockedUntil)
+	if errors.Is(err, sql.ErrNoRows) {
+		VerifyPassword(dummyHash, password)
+		s.recordAuth(ctx, now, "login_failed", "unknown user "+username)
+		return "", Token{}, errs.E(errs.Unauthenticated, "wrong username or password")
+	}
+	if err != nil {
+		return "", Token{}, fmt.Errorf("login: %w", err)
+	}
+	who := &actor.Actor{ID: id, Kind: actor.Officer, Name: username}
+	if src, ok := actor.From(ctx); ok {
+		who.Source = src.Source
+	}
+	actx := actor.With(ctx, who)
+	if lockedUntil.Valid && lockedUntil.Time.After(now) {
+		s.recordAuth(actx, now, "login_refused", "account locked")
+		return "", Token{}, errs.E(errs.TooMany, "too many failed logins: try again after %s", lockedUntil.Time.UTC().Format(time.RFC3339))
+	}
+	if !VerifyPassword(hash, password) {
+		failed++
+		var until any
+		if failed >= 5 {
+			until = now.Add(min(time.Duration(1<<min(failed-5, 6))*time.Minute, time.Hour))
+		}
+		s.db.ExecContext(ctx, `UPDATE officer SET failed_logins = $1, locked_until = $2 WHERE id = $3`, failed, until, id)
+		s.recordAuth(actx, now, "login_failed", fmt.Sprintf("wrong password (%d in a row)", failed))
+		return "", Token{}, errs.E(errs.Unauthenticated, "wrong username or password")
+	}
+	if disabled {
+		s.recordAuth(actx, now, "login_refused", "account disabled")
+		return "", Token{}, errs.E(errs.Unauthenticated, "this account is disabled")
+	}
+	secret, tok, err := s.issue(actx, id, "session", "login", SessionTTL, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE officer SET failed_logins = 0, locked_until = NULL WHERE id = $1`, id)
+		return err
+	})
+	return secret, tok, err
+}
+
+func (s *Service) recordAuth(ctx context.Context, now time.Time, action, detail string) {
+	s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", detail))
+	})
+}
+
+// CreateToken gives the acting officer an API token for scripts. ttl 0
+// means no expiry.
+func (s *Service) CreateToken(ctx context.Context, name string, ttl time.Duration) (string, Token, error) {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.Officer {
+		return "", Token{}, errs.E(errs.Unauthenticated, "log in as an officer first")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", Token{}, errs.Field("name", "must be 1–100 bytes")
+	}
+	if ttl < 0 {
+		return "", Token{}, errs.Field("ttl", "must not be negative")
+	}
+	return s.issue(ctx, a.ID, "api", name, ttl, nil)
+}
+
+// CreateTokenFor gives the named officer an API token; for the CLI, which
+// acts as the system.
+func (s *Service) CreateTokenFor(ctx context.Context, username, name string, ttl time.Duration) (string, Token, error) {
+	if _, err := Require(ctx, ManageOfficers); err != nil {
+		return "", Token{}, err
+	}
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1 AND NOT disabled`, strings.ToLower(username)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", Token{}, errs.E(errs.NotFound, "no active officer %q", username)
+	}
+	if err != nil {
+		return "", Token{}, err
+	}
+	return s.issue(ctx, id, "api", name, ttl, nil)
+}
+
+func (s *Service) issue(ctx context.Context, officerID, kind, name string, ttl time.Duration, also func(*sql.Tx) error) (string, Token, error) {
+	now := s.now().UTC()
+	secret, hash := newSecret()
+	t := Token{ID: uuid.Must(uuid.NewV7()).String(), Kind: kind, Name: name, CreatedAt: now}
+	if ttl > 0 {
+		exp := now.Add(ttl)
+		t.ExpiresAt = &exp
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO officer_token (id, officer_id, kind, name, secret_hash, created_at, expires_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7)`, t.ID, officerID, kind, name, hash, now, t.ExpiresAt); err != nil {
+			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
+		action := "token_create"
+		if kind == "session" {
+			action = "login"
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", kind+" token "+t.ID))
+	})
+	if err != nil {
+		return "", Token{}, fmt.Errorf("issue token: %w", err)
+	}
+	return secret, t, nil
+}
+
+// Authenticate resolves a bearer secret to its officer. Returns
+// Unauthenticated for an unknown, expired or revoked token or a disabled
+// account.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*actor.Actor, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
+		return nil, errs.E(errs.Unauthenticated, "not a dancu token")
+	}
+	now := s.now().UTC()
+	var (
+		a                 actor.Actor
+		expires, lastUsed sql.NullTime
+		revoked           sql.NullTime
+		disabled          bool
+	)
+	a.Kind = actor.Officer
+	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, o.id, o.username, o.role,
+		o.jurisdiction_level, o.jurisdiction_code, o.disabled
+		FROM officer_token t JOIN officer o ON o.id = t.officer_id WHERE t.secret_hash = $1`, hashSecret(secret)).
+		Scan(&a.TokenID, &expires, &revoked, &lastUsed, &a.ID, &a.Name, &a.Role, &a.Jurisdiction.Level, &a.Jurisdiction.Code, &disabled)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, errs.E(errs.Unauthenticated, "unknown token")
+	case err != nil:
+		return nil, fmt.Errorf("authenticate: %w", err)
+	case revoked.Valid:
+		return nil, errs.E(errs.Unauthenticated, "this token was revoked")
+	case expires.Valid && !expires.Time.After(now):
+		return nil, errs.E(errs.Unauthenticated, "this token has expired: log in again")
+	case disabled:
+		return nil, errs.E(errs.Unauthenticated, "this account is disabled")
+	}
+	// Touch last_used_at at most once a minute: not a write per request.
+	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
+		s.db.ExecContext(ctx, `UPDATE officer_token SET last_used_at = $1 WHERE id = $2`, now, a.TokenID)
+	}
+	return &a, nil
+}
+
+// ListTokens returns the acting officer's tokens.
+func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.Officer {
+		return nil, errs.E(errs.Unauthenticated, "log in as an officer first")
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, name, created_at, expires_at, last_used_at, revoked_at
+		FROM officer_token WHERE officer_id = $1 ORDER BY id DESC LIMIT 200`, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Token{}
+	for rows.Next() {
+		var t Token
+		var exp, used, rev sql.NullTime
+		if err := rows.Scan(&t.ID, &t.Kind, &t.Name, &t.CreatedAt, &exp, &used, &rev); err != nil {
+			return nil, err
+		}
+		t.ExpiresAt, t.LastUsedAt, t.RevokedAt = nullTime(exp), nullTime(used), nullTime(rev)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
+
+// RevokeToken revokes one of the acting officer's tokens (an administrator
+// may revoke anyone's). Logging out is revoking the session's own token.
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return errs.E(errs.Unauthenticated, "log in first")
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT officer_id FROM officer_token WHERE id = $1`, id).Scan(&owner)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "no token %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		if owner != a.ID {
+			if _, err := Require(ctx, ManageOfficers); err != nil {
+				return errs.E(errs.NotFound, "no token %q", id)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE officer_token SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "token_revoke", "", "token "+id))
+	})
+}

@@ -1,0 +1,203 @@
+// Package api is the JSON API under /api/v1/: one route table, errors as
+// RFC 9457 problem details, and the OpenAPI 3.1 document at
+// /api/v1/openapi.json, generated from the same types the handlers use.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/registry"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// Prefix is where the API lives.
+const Prefix = "/api/v1"
+
+// Deps are the services the API exposes.
+type Deps struct {
+	DB       *sqldb.DB
+	Access   *access.Service
+	Registry *registry.Service
+	Log      *slog.Logger
+	Version  string
+}
+
+type handlers struct{ Deps }
+
+// New returns the API handler, to be mounted at Prefix.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	cfg := huma.DefaultConfig("dancu API", d.Version)
+	cfg.OpenAPIPath = Prefix + "/openapi"
+	cfg.DocsPath = Prefix + "/docs"
+	cfg.SchemasPath = Prefix + "/schemas"
+	cfg.CreateHooks = nil // no $schema links in response bodies
+	cfg.Info.Description = "The dancu population registry. Authenticate with `POST /api/v1/auth/login` or an API token, " +
+		"then send `Authorization: Bearer <token>`. Errors are RFC 9457 problem details; `errors[].location` names the field."
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A session token from /auth/login or an API token"},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	api := humago.New(mux, cfg)
+	h := &handlers{d}
+	h.routes(api)
+	return h.authenticate(mux)
+}
+
+// routes is the route table of the whole API.
+func (h *handlers) routes(api huma.API) {
+	// Sessions and tokens.
+	huma.Register(api, op("login", "POST", "/auth/login", "Log in with username and password", "auth", 0), h.login)
+	huma.Register(api, op("logout", "POST", "/auth/logout", "End the current session", "auth", 0), h.logout)
+	huma.Register(api, op("me", "GET", "/me", "Who am I", "auth", 0), h.me)
+	huma.Register(api, op("list-tokens", "GET", "/tokens", "List my tokens", "auth", 0), h.listTokens)
+	huma.Register(api, op("create-token", "POST", "/tokens", "Create an API token for scripts", "auth", 201), h.createToken)
+	huma.Register(api, op("revoke-token", "DELETE", "/tokens/{id}", "Revoke a token", "auth", 204), h.revokeToken)
+	// Officers.
+	huma.Register(api, op("list-officers", "GET", "/officers", "List officer accounts", "officers", 0), h.listOfficers)
+	huma.Register(api, op("create-officer", "POST", "/officers", "Create an officer account", "officers", 201), h.createOfficer)
+	huma.Register(api, op("set-officer-disabled", "PUT", "/officers/{username}/disabled", "Disable or enable an account", "officers", 204), h.setDisabled)
+	huma.Register(api, op("set-officer-password", "PUT", "/officers/{username}/password", "Set a password", "officers", 204), h.setPassword)
+	// Citizens.
+	huma.Register(api, op("register-birth", "POST", "/births", "Register a birth and assign a personal ID number", "citizens", 201), h.registerBirth)
+	huma.Register(api, op("register-citizen", "POST", "/citizens", "Register a person from existing data with their number", "citizens", 201), h.registerExisting)
+	huma.Register(api, op("search-citizens", "GET", "/citizens", "Search citizens by name, birth and unit", "citizens", 0), h.search)
+	huma.Register(api, op("get-citizen", "GET", "/citizens/{pid}", "Read a citizen's record", "citizens", 0), h.getCitizen)
+	huma.Register(api, op("update-citizen", "PATCH", "/citizens/{pid}", "Change fields of a record (If-Match required)", "citizens", 0), h.updateCitizen)
+	huma.Register(api, op("citizen-history", "GET", "/citizens/{pid}/history", "The record's revisions", "citizens", 0), h.history)
+	huma.Register(api, op("record-death", "POST", "/citizens/{pid}/death", "Record a death", "citizens", 0), h.status(registry.Dead))
+	huma.Register(api, op("record-disappearance", "POST", "/citizens/{pid}/disappearance", "Record a disappearance", "citizens", 0), h.status(registry.Missing))
+	huma.Register(api, op("record-found", "POST", "/citizens/{pid}/found", "Record that a missing person was found", "citizens", 0), h.status(registry.Alive))
+	huma.Register(api, op("move-household", "POST", "/citizens/{pid}/household", "Move to another or a new household", "citizens", 0), h.move)
+	huma.Register(api, op("get-household", "GET", "/households/{id}", "A household and its members", "citizens", 0), h.household)
+	huma.Register(api, op("decode-personal-id", "GET", "/personal-ids/{pid}", "Check and decode a personal ID number", "reference", 0), h.decodePID)
+	// Reference data.
+	huma.Register(api, op("search-units", "GET", "/units", "Search administrative units", "reference", 0), h.searchUnits)
+	huma.Register(api, op("get-unit", "GET", "/units/{scheme}/{code}", "An administrative unit by code", "reference", 0), h.getUnit)
+	huma.Register(api, op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0), h.codes)
+	// Access log.
+	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
+}
+
+func op(id, method, path, summary, tag string, status int) huma.Operation {
+	return huma.Operation{OperationID: id, Method: method, Path: Prefix + path, Summary: summary, Tags: []string{tag},
+		DefaultStatus: status, MaxBodyBytes: 64 << 10}
+}
+
+// statusOf is the one table from error kind to HTTP status.
+var statusOf = map[errs.Kind]int{
+	errs.Invalid:         http.StatusUnprocessableEntity,
+	errs.NotFound:        http.StatusNotFound,
+	errs.Conflict:        http.StatusConflict,
+	errs.Precondition:    http.StatusPreconditionFailed,
+	errs.Forbidden:       http.StatusForbidden,
+	errs.Unauthenticated: http.StatusUnauthorized,
+	errs.Unavailable:     http.StatusServiceUnavailable,
+	errs.TooMany:         http.StatusTooManyRequests,
+	errs.Internal:        http.StatusInternalServerError,
+}
+
+// problem turns a service error into problem details. Field errors become
+// errors[] with the field as location ("body.name.given"); internal
+// details are logged and replaced by a generic message.
+func (h *handlers) problem(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return huma.NewError(499, "request cancelled")
+	}
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind == errs.Internal {
+		h.Log.ErrorContext(ctx, "internal error", "err", err)
+		return huma.NewError(http.StatusInternalServerError, "internal error; it has been logged")
+	}
+	status := statusOf[e.Kind]
+	var details []error
+	for _, f := range e.Fields {
+		loc := "body"
+		if f.Field != "" {
+			loc = "body." + f.Field
+		}
+		if f.Field == "pid" || f.Field == "cursor" || f.Field == "limit" {
+			loc = strings.Replace(loc, "body.", "path.", 1)
+		}
+		details = append(details, &huma.ErrorDetail{Location: loc, Message: f.Reason})
+	}
+	msg := e.Msg
+	if msg == "" {
+		msg = e.Kind.String()
+	}
+	return huma.NewError(status, msg, details...)
+}
+
+// authenticate resolves a bearer token, if any, to the acting officer. A
+// request without one goes on anonymous, and every operation that needs an
+// actor refuses it; a request with a bad one is refused here.
+func (h *handlers) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		src, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			src = r.RemoteAddr
+		}
+		auth := r.Header.Get("Authorization")
+		if auth == "" {
+			ctx := actor.With(r.Context(), nil)
+			next.ServeHTTP(w, r.WithContext(withSource(ctx, src)))
+			return
+		}
+		scheme, secret, _ := strings.Cut(auth, " ")
+		if !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			writeProblem(w, http.StatusUnauthorized, "the Authorization header must be: Bearer <token>")
+			return
+		}
+		a, err := h.Access.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			if errs.Is(err, errs.Unauthenticated) {
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				writeProblem(w, http.StatusUnauthorized, err.(*errs.Error).Msg)
+				return
+			}
+			h.Log.ErrorContext(r.Context(), "authenticate", "err", err)
+			writeProblem(w, http.StatusServiceUnavailable, "cannot check the token now, try again")
+			return
+		}
+		a.Source = src
+		next.ServeHTTP(w, r.WithContext(actor.With(r.Context(), a)))
+	})
+}
+
+type sourceKey struct{}
+
+func withSource(ctx context.Context, src string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, src)
+}
+
+// sourceOf is the client address of an anonymous request.
+func sourceOf(ctx context.Context) string {
+	if a, ok := actor.From(ctx); ok {
+		return a.Source
+	}
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
+}
+
+// writeProblem writes problem details outside huma (middleware, not-found
+// routes).
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	b, _ := jsonMarshal(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
+	w.Write(b)
+}

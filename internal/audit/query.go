@@ -1,0 +1,55 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// Filter selects access events. Zero fields do not filter.
+type Filter struct {
+	Subject string
+	ActorID string
+	Before  string // event ID to continue after (keyset, newest first)
+	Limit   int
+}
+
+// List returns events newest first.
+func List(ctx context.Context, q sqldb.Querier, f Filter) ([]Event, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	where, args := "1=1", []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	if f.Subject != "" {
+		add("subject_pid = $%d", f.Subject)
+	}
+	if f.ActorID != "" {
+		add("actor_id = $%d", f.ActorID)
+	}
+	if f.Before != "" {
+		add("id < $%d", f.Before)
+	}
+	args = append(args, f.Limit)
+	rows, err := q.QueryContext(ctx, `SELECT id, at, actor_id, actor_kind, actor_name, action, subject_pid, purpose, detail, source
+		FROM access_event WHERE `+where+fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list access events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Kind, &e.Name, &e.Action, &e.Subject, &e.Purpose, &e.Detail, &e.Source); err != nil {
+			return nil, err
+		}
+		e.At = e.At.In(time.UTC)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

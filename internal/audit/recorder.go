@@ -1,0 +1,169 @@
+// Package audit records every read and change of personal data, and every
+// authentication event, in the append-only access_event table. The
+// tamper-evident chain over these records is built on the same table.
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// Event is one access to, or change of, personal data.
+type Event struct {
+	ID      string    `json:"id"`
+	At      time.Time `json:"at"`
+	ActorID string    `json:"actor_id"`
+	Kind    string    `json:"actor_kind"`
+	Name    string    `json:"actor_name"`
+	Action  string    `json:"action"`            // read, search, register_birth, update, login, login_failed, …
+	Subject string    `json:"subject,omitempty"` // personal ID number of the person concerned
+	Purpose string    `json:"purpose,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	Source  string    `json:"source,omitempty"`
+}
+
+// NewEvent fills in the ID, time and actor of an event from ctx.
+func NewEvent(ctx context.Context, now time.Time, action, subject, detail string) Event {
+	ev := Event{ID: uuid.Must(uuid.NewV7()).String(), At: now.UTC(), Action: action, Subject: subject, Detail: detail}
+	if a, ok := actor.From(ctx); ok {
+		ev.ActorID, ev.Kind, ev.Name, ev.Source = a.ID, string(a.Kind), a.Name, a.Source
+	} else {
+		ev.ActorID, ev.Kind, ev.Name = "anonymous", "anonymous", "anonymous"
+	}
+	return ev
+}
+
+const insertEvent = `INSERT INTO access_event (id, at, actor_id, actor_kind, actor_name, action, subject_pid, purpose, detail, source)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+// WriteTx records events inside the caller's transaction, so that a change
+// and its record commit or fail together.
+func WriteTx(ctx context.Context, tx *sql.Tx, evs ...Event) error {
+	for _, e := range evs {
+		if _, err := tx.ExecContext(ctx, insertEvent, e.ID, e.At, e.ActorID, e.Kind, e.Name, e.Action, e.Subject, e.Purpose, e.Detail, e.Source); err != nil {
+			return fmt.Errorf("record access event: %w", err)
+		}
+	}
+	return nil
+}
+
+// Recorder writes read events with group commit: each caller waits until
+// its event is durably stored, but many callers share one transaction, so a
+// read-heavy load does not queue one write per read on the database lock.
+type Recorder struct {
+	db      *sqldb.DB
+	log     *slog.Logger
+	queue   chan pending
+	stop    chan struct{}
+	done    chan struct{}
+	closing sync.Once
+}
+
+type pending struct {
+	evs   []Event
+	reply chan error
+}
+
+// maxBatch bounds one group-commit transaction.
+const maxBatch = 512
+
+// NewRecorder starts a recorder writing to db. Close stops it.
+func NewRecorder(db *sqldb.DB, log *slog.Logger) *Recorder {
+	r := &Recorder{db: db, log: log, queue: make(chan pending, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// Record stores evs and returns once they are committed. Personal data must
+// not be returned to a caller whose read could not be recorded.
+func (r *Recorder) Record(ctx context.Context, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	p := pending{evs: evs, reply: make(chan error, 1)}
+	select {
+	case r.queue <- p:
+	case <-r.stop:
+		return errs.E(errs.Unavailable, "the audit recorder is shutting down")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-p.reply:
+		return err
+	case <-ctx.Done():
+		// The event may still commit; the caller gets no data either way.
+		return ctx.Err()
+	}
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	batch := make([]pending, 0, maxBatch)
+	for {
+		select {
+		case p := <-r.queue:
+			batch = append(batch[:0], p)
+		case <-r.stop:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case p := <-r.queue:
+					r.flush([]pending{p})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-r.queue:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		r.flush(batch)
+	}
+}
+
+func (r *Recorder) flush(batch []pending) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range batch {
+			if err := WriteTx(ctx, tx, p.evs...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Error("audit: cannot record access events", "count", len(batch), "err", err)
+		err = errs.Wrap(errs.Unavailable, err, "the access could not be recorded, try again")
+	}
+	for _, p := range batch {
+		p.reply <- err
+	}
+}
+
+// Close stops the recorder after writing what is queued.
+func (r *Recorder) Close() {
+	r.closing.Do(func() { close(r.stop) })
+	<-r.done
+}
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit recorder closed")

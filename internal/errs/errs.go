@@ -1,0 +1,147 @@
+// Package errs defines the error kinds every dancu service returns, so that
+// the API, the pages and the CLI can each render them their own way without
+// knowing which service produced them.
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind classifies an error by what the caller can do about it.
+type Kind int
+
+// The kinds of error. Each maps to one HTTP status in the API.
+const (
+	Internal        Kind = iota // a bug or an unexpected failure; details are logged, not shown
+	Invalid                     // the input is wrong; FieldErrors say where
+	NotFound                    // the thing asked for does not exist
+	Conflict                    // the request clashes with existing state (duplicate, wrong state)
+	Precondition                // an If-Match version no longer matches
+	Forbidden                   // the actor is known but may not do this
+	Unauthenticated             // no valid credentials
+	Unavailable                 // try again later (overload, lock contention, exhausted space)
+	TooMany                     // rate limited
+)
+
+var kindNames = map[Kind]string{
+	Internal: "internal", Invalid: "invalid", NotFound: "not found", Conflict: "conflict",
+	Precondition: "precondition failed", Forbidden: "forbidden", Unauthenticated: "unauthenticated",
+	Unavailable: "unavailable", TooMany: "too many requests",
+}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// FieldError names one field of the input and why it was refused. Field is a
+// JSON-path-like location such as "name.given" or "father_pid".
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// Error is the error type of the dancu services.
+type Error struct {
+	Kind   Kind
+	Msg    string       // safe to show to the caller
+	Fields []FieldError // for Invalid: every refused field
+	Err    error        // underlying cause, logged, never shown
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	for i, f := range e.Fields {
+		if i == 0 && e.Msg != "" {
+			b.WriteString(": ")
+		} else if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Field + ": " + f.Reason)
+	}
+	if e.Err != nil {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error())
+	}
+	if b.Len() == 0 {
+		return e.Kind.String()
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// E builds an error of the given kind with a message safe to show.
+func E(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap builds an error of the given kind around a cause that is not shown to
+// the caller.
+func Wrap(k Kind, err error, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// Field builds an Invalid error for a single field.
+func Field(field, format string, args ...any) *Error {
+	return &Error{Kind: Invalid, Msg: "invalid input", Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...)}}}
+}
+
+// KindOf returns the kind of err: the kind of the first *Error in its chain,
+// or Internal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Is reports whether err is of kind k.
+func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// Fields collects field errors; the zero value is ready to use.
+type Fields struct{ list []FieldError }
+
+// Add records that field was refused for reason.
+func (f *Fields) Add(field, format string, args ...any) {
+	f.list = append(f.list, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// Merge adds the field errors of err, prefixed with prefix, if err is an
+// Invalid *Error; any other non-nil error is added under prefix itself.
+func (f *Fields) Merge(prefix string, err error) {
+	if err == nil {
+		return
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Kind == Invalid && len(e.Fields) > 0 {
+		for _, fe := range e.Fields {
+			name := fe.Field
+			if prefix != "" {
+				if name == "" {
+					name = prefix
+				} else {
+					name = prefix + "." + name
+				}
+			}
+			f.list = append(f.list, FieldError{Field: name, Reason: fe.Reason})
+		}
+		return
+	}
+	reason := err.Error()
+	if errors.As(err, &e) && e.Msg != "" {
+		reason = e.Msg
+	}
+	f.list = append(f.list, FieldError{Field: prefix, Reason: reason})
+}
+
+// Err returns nil when no field was refused, else an Invalid *Error.
+func (f *Fields) Err() error {
+	if len(f.list) == 0 {
+		return nil
+	}
+	return &Error{Kind: Invalid, Msg: "invalid input", Fields: f.list}
+}

@@ -1,0 +1,133 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/personalid"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// Get returns a citizen's record. The read is recorded, with the actor and
+// the stated purpose, before the data is returned; if it cannot be
+// recorded, nothing is returned.
+func (s *Service) Get(ctx context.Context, pidText, purpose string) (Citizen, error) {
+	if _, err := access.Require(ctx, access.ReadCitizen); err != nil {
+		return Citizen{}, err
+	}
+	pid, err := personalid.Parse(pidText)
+	if err != nil {
+		return Citizen{}, errs.Field("pid", "%s", err.Error())
+	}
+	r, err := loadRecord(ctx, s.db, pid)
+	if err != nil {
+		return Citizen{}, err
+	}
+	c, err := s.viewWithLinks(ctx, r)
+	if err != nil {
+		return Citizen{}, err
+	}
+	ev := audit.NewEvent(ctx, s.clock(), "read", string(pid), "")
+	ev.Purpose = purpose
+	if err := s.audit.Record(ctx, ev); err != nil {
+		return Citizen{}, err
+	}
+	return c, nil
+}
+
+// viewWithLinks is view plus what other records say about this one:
+// children, persons represented, and the household head.
+func (s *Service) viewWithLinks(ctx context.Context, r Record) (Citizen, error) {
+	c := s.view(r)
+	rows, err := s.db.QueryContext(ctx, `SELECT l.role, l.other_pid, c.family_name, c.middle_name, c.given_name
+		FROM citizen_link l LEFT JOIN citizen c ON c.pid = l.other_pid
+		WHERE l.pid = $1 AND l.role IN ('child', 'represented') ORDER BY l.other_pid`, r.PID)
+	if err != nil {
+		return Citizen{}, fmt.Errorf("read links of %s: %w", r.PID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var role, other string
+		var fam, mid, giv sql.NullString
+		if err := rows.Scan(&role, &other, &fam, &mid, &giv); err != nil {
+			return Citizen{}, err
+		}
+		rel := Relative{PID: other}
+		if fam.Valid {
+			rel.Name = Name{Family: fam.String, Middle: mid.String, Given: giv.String}.Full()
+		}
+		if role == "child" {
+			c.Children = append(c.Children, rel)
+		} else {
+			c.Represented = append(c.Represented, rel)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Citizen{}, err
+	}
+	if h := c.Household; h != nil {
+		m := *h
+		var fam, mid, giv sql.NullString
+		err := s.db.QueryRowContext(ctx, `SELECT h.head_pid, c.family_name, c.middle_name, c.given_name
+			FROM household h LEFT JOIN citizen c ON c.pid = h.head_pid WHERE h.id = $1`, h.HouseholdID).Scan(&m.HeadPID, &fam, &mid, &giv)
+		if err != nil && err != sql.ErrNoRows {
+			return Citizen{}, err
+		}
+		if fam.Valid {
+			m.HeadName = Name{Family: fam.String, Middle: mid.String, Given: giv.String}.Full()
+		}
+		c.Household = &m
+	}
+	return c, nil
+}
+
+// History returns every revision of a record, oldest first. Reading the
+// history is reading personal data, and is recorded as such.
+func (s *Service) History(ctx context.Context, pidText string) ([]Revision, error) {
+	if _, err := access.Require(ctx, access.ReadCitizen); err != nil {
+		return nil, err
+	}
+	pid, err := personalid.Parse(pidText)
+	if err != nil {
+		return nil, errs.Field("pid", "%s", err.Error())
+	}
+	revs, err := history(ctx, s.db, pid)
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		return nil, errs.E(errs.NotFound, "no citizen with personal ID number %s", pid)
+	}
+	if err := s.audit.Record(ctx, audit.NewEvent(ctx, s.clock(), "read_history", string(pid), "")); err != nil {
+		return nil, err
+	}
+	return revs, nil
+}
+
+func history(ctx context.Context, q sqldb.Querier, pid personalid.Number) ([]Revision, error) {
+	rows, err := q.QueryContext(ctx, `SELECT version, at, action, actor_id, actor_kind, actor_name, reason, legal_basis, dossier_ref, changes
+		FROM citizen_revision WHERE pid = $1 ORDER BY version`, pid)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", pid, err)
+	}
+	defer rows.Close()
+	var out []Revision
+	for rows.Next() {
+		var r Revision
+		var changes string
+		if err := rows.Scan(&r.Version, &r.At, &r.Action, &r.ActorID, &r.ActorKind, &r.ActorName, &r.Reason, &r.LegalBasis, &r.DossierRef, &changes); err != nil {
+			return nil, err
+		}
+		r.At = r.At.UTC()
+		if err := json.Unmarshal([]byte(changes), &r.Changes); err != nil {
+			return nil, fmt.Errorf("decode revision %s/%d: %w", pid, r.Version, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

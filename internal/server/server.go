@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dancu-vn/dancu/internal/api"
+)
+
+// Handler returns the whole HTTP surface of the app.
+func (a *App) Handler(version string) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.DB.DB, a.DB.Dialect.String()))
+	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "dancu_http_request_duration_seconds", Help: "HTTP requests by route pattern, method and status.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route", "method", "status"})
+	reg.MustRegister(requests)
+
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, Log: a.Log, Version: version}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain")
+		if err := a.DB.PingContext(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "database unreachable\n")
+			return
+		}
+		if err := a.DB.CheckSchema(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "%v\n", err)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, api.Prefix+"/docs", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]any{"title": "Not Found", "status": 404, "detail": "no such path: " + r.URL.Path})
+	})
+	return observe(mux, requests, a.Log)
+}
+
+// statusWriter remembers the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func observe(next *http.ServeMux, requests *prometheus.HistogramVec, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		_, pattern := next.Handler(r)
+		next.ServeHTTP(sw, r)
+		d := time.Since(start)
+		route := pattern
+		if r.Pattern != "" {
+			route = r.Pattern
+		}
+		requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Observe(d.Seconds())
+		if sw.status >= 500 {
+			log.Warn("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
+		} else {
+			log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
+		}
+	})
+}
+
+// Serve serves h on ln until ctx is cancelled, then shuts down gracefully:
+// no new connections, requests in flight get up to grace to finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

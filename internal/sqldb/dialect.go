@@ -1,0 +1,86 @@
+package sqldb
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect is one of the two SQL engines. The differences between them are
+// kept here and nowhere else.
+type Dialect int
+
+// The supported engines.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// typeWords are the column types the migrations are written with (the
+// PostgreSQL names) and what SQLite calls them. modernc's driver turns a
+// TIMESTAMP column back into time.Time, and JSON is plain text in SQLite.
+var typeWords = strings.NewReplacer(
+	"TIMESTAMPTZ", "TIMESTAMP",
+	"JSONB", "TEXT",
+	"BYTEA", "BLOB",
+	`COLLATE "C"`, "COLLATE BINARY",
+)
+
+// rewrite adapts migration SQL written for PostgreSQL to the dialect.
+func (d Dialect) rewrite(sql string) string {
+	if d == Postgres {
+		return sql
+	}
+	return typeWords.Replace(sql)
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key violation.
+func IsUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKeyViolation reports whether err is a foreign-key violation.
+func IsForeignKeyViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// isRetryable reports whether a transaction failed only because of
+// contention, so that running it again from the start is safe.
+func isRetryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01" // serialization failure, deadlock
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
