@@ -111,7 +111,20 @@ var statusOf = map[errs.Kind]int{
 // problem turns a service error into problem details. Field errors become
 // errors[] with the field as location ("body.name.given"); internal
 // details are logged and replaced by a generic message.
-func (h *handlers) problem(ctx context.Context, err error) error {
+func (h *handlers) problem(ctx context.Context, err error) error { return h.problemIn(ctx, err, "body", nil) }
+
+// problemPath is problem for operations with the personal ID number in the
+// path: an error about "pid" is located there.
+func (h *handlers) problemPath(ctx context.Context, err error) error {
+	return h.problemIn(ctx, err, "body", map[string]string{"pid": "path"})
+}
+
+// problemQuery is problem for operations whose input is the query string.
+func (h *handlers) problemQuery(ctx context.Context, err error) error {
+	return h.problemIn(ctx, err, "query", nil)
+}
+
+func (h *handlers) problemIn(ctx context.Context, err error, in string, fieldIn map[string]string) error {
 	if err == nil {
 		return nil
 	}
@@ -126,12 +139,13 @@ func (h *handlers) problem(ctx context.Context, err error) error {
 	status := statusOf[e.Kind]
 	var details []error
 	for _, f := range e.Fields {
-		loc := "body"
-		if f.Field != "" {
-			loc = "body." + f.Field
+		where := in
+		if w, ok := fieldIn[f.Field]; ok {
+			where = w
 		}
-		if f.Field == "pid" || f.Field == "cursor" || f.Field == "limit" {
-			loc = strings.Replace(loc, "body.", "path.", 1)
+		loc := where
+		if f.Field != "" {
+			loc = where + "." + f.Field
 		}
 		details = append(details, &huma.ErrorDetail{Location: loc, Message: f.Reason})
 	}

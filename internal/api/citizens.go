@@ -77,7 +77,7 @@ type getCitizenInput struct {
 func (h *handlers) getCitizen(ctx context.Context, in *getCitizenInput) (*citizenOutput, error) {
 	c, err := h.Registry.Get(ctx, in.PID, in.Purpose)
 	if err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemPath(ctx, err)
 	}
 	out := citizenOut(c)
 	out.Location = ""
@@ -100,7 +100,7 @@ func (h *handlers) updateCitizen(ctx context.Context, in *updateInput) (*citizen
 		if errs.Is(err, errs.Precondition) {
 			return nil, huma428(err)
 		}
-		return nil, h.problem(ctx, err)
+		return nil, h.problemPath(ctx, err)
 	}
 	set := make(map[string]json.RawMessage, len(in.Body.Changes))
 	for k, val := range in.Body.Changes {
@@ -109,7 +109,7 @@ func (h *handlers) updateCitizen(ctx context.Context, in *updateInput) (*citizen
 	}
 	c, err := h.Registry.Update(ctx, in.PID, v, registry.Patch{Set: set, Clear: in.Body.Clear, Basis: in.Body.Basis})
 	if err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemPath(ctx, err)
 	}
 	out := citizenOut(c)
 	out.Location = ""
@@ -122,7 +122,7 @@ type historyOutput struct {
 
 func (h *handlers) history(ctx context.Context, in *PIDPath) (*historyOutput, error) {
 	revs, err := h.Registry.History(ctx, in.PID)
-	return &historyOutput{Body: revs}, h.problem(ctx, err)
+	return &historyOutput{Body: revs}, h.problemPath(ctx, err)
 }
 
 type statusInput struct {
@@ -135,11 +135,11 @@ func (h *handlers) status(to registry.Status) func(context.Context, *statusInput
 	return func(ctx context.Context, in *statusInput) (*citizenOutput, error) {
 		v, err := parseIfMatch(in.IfMatch, false)
 		if err != nil {
-			return nil, h.problem(ctx, err)
+			return nil, h.problemPath(ctx, err)
 		}
 		c, err := h.Registry.SetStatus(ctx, in.PID, v, to, in.Body)
 		if err != nil {
-			return nil, h.problem(ctx, err)
+			return nil, h.problemPath(ctx, err)
 		}
 		out := citizenOut(c)
 		out.Location = ""
@@ -156,11 +156,11 @@ type moveInput struct {
 func (h *handlers) move(ctx context.Context, in *moveInput) (*citizenOutput, error) {
 	v, err := parseIfMatch(in.IfMatch, false)
 	if err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemPath(ctx, err)
 	}
 	c, err := h.Registry.MoveHousehold(ctx, in.PID, v, in.Body)
 	if err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemPath(ctx, err)
 	}
 	out := citizenOut(c)
 	out.Location = ""
@@ -197,7 +197,7 @@ func (h *handlers) search(ctx context.Context, in *searchInput) (*searchOutput, 
 	p, err := h.Registry.Search(ctx, registry.Query{Name: in.Name, NamePrefix: in.Prefix, BirthDate: in.BirthDate, BirthYear: in.BirthYear,
 		Sex: personalid.Sex(in.Sex), Province: in.Province, Commune: in.Commune, Cursor: in.Cursor, Limit: in.Limit, Purpose: in.Purpose})
 	if err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemQuery(ctx, err)
 	}
 	return &searchOutput{Body: p}, nil
 }

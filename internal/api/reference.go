@@ -30,11 +30,11 @@ type decodedPID struct {
 
 func (h *handlers) decodePID(ctx context.Context, in *PIDPath) (*decodedPID, error) {
 	if _, err := access.Require(ctx, access.ReadCitizen); err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemPath(ctx, err)
 	}
 	n, err := personalid.Parse(in.PID)
 	if err != nil {
-		return nil, h.problem(ctx, errs.Field("pid", "%s", err.Error()))
+		return nil, h.problemPath(ctx, errs.Field("pid", "%s", err.Error()))
 	}
 	out := &decodedPID{}
 	out.Body.PID, out.Body.Province, out.Body.Sex, out.Body.BirthYear = n.String(), n.Province(), n.Sex(), n.BirthYear()
@@ -90,7 +90,7 @@ func (h *handlers) searchUnits(ctx context.Context, in *searchUnitsInput) (*unit
 	}
 	level, _ := levelOf(in.Level)
 	if level == adminunit.LevelDistrict && scheme != adminunit.Scheme2022 {
-		return nil, h.problem(ctx, errs.Field("level", "districts exist only in the 2022 scheme"))
+		return nil, h.problemQuery(ctx, errs.Field("level", "districts exist only in the 2022 scheme"))
 	}
 	if in.Limit == 0 {
 		in.Limit = 50
@@ -200,11 +200,11 @@ type accessEventsOutput struct {
 
 func (h *handlers) accessEvents(ctx context.Context, in *accessEventsInput) (*accessEventsOutput, error) {
 	if _, err := access.Require(ctx, access.ReadAccessLog); err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemQuery(ctx, err)
 	}
 	evs, err := audit.List(ctx, h.DB, audit.Filter{Subject: in.Subject, ActorID: in.Actor, Before: in.Before, Limit: in.Limit})
 	if err != nil {
-		return nil, h.problem(ctx, err)
+		return nil, h.problemQuery(ctx, err)
 	}
 	if evs == nil {
 		evs = []audit.Event{}

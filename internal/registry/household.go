@@ -99,6 +99,9 @@ type Move struct {
 // the household itself. The acting officer must cover both the old and the
 // new residence.
 func (s *Service) MoveHousehold(ctx context.Context, pidText string, ifMatch int64, m Move) (Citizen, error) {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return Citizen{}, err
+	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
 		return Citizen{}, errs.Field("pid", "%s", err.Error())
@@ -196,6 +199,9 @@ func (s *Service) handOver(ctx context.Context, tx *sql.Tx, householdID string, 
 	}
 	if m.NewHeadPID == "" {
 		return errs.Field("new_head_pid", "%s heads household %s, where %d others stay: name its new head", leaving, householdID, others)
+	}
+	if m.NewHeadPID == string(leaving) {
+		return errs.Field("new_head_pid", "%s is the one leaving: name another member of household %s", leaving, householdID)
 	}
 	head, err := loadRecord(ctx, tx, personalid.Number(m.NewHeadPID))
 	if errs.Is(err, errs.NotFound) || (err == nil && (head.Household == nil || head.Household.HouseholdID != householdID)) {

@@ -43,6 +43,9 @@ const maxDraws = 64
 // idempotency key, a retry returns the first registration instead of
 // registering the child twice.
 func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemKey string) (Citizen, error) {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return Citizen{}, err
+	}
 	var f errs.Fields
 	if strings.TrimSpace(in.Reason) == "" {
 		in.Reason = "birth registration"
@@ -200,6 +203,9 @@ type LegacyRecord struct {
 // number, after checking it and its agreement with the date of birth and
 // sex. A number already registered, or ever issued here, is refused.
 func (s *Service) RegisterExisting(ctx context.Context, in LegacyRecord) (Citizen, error) {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return Citizen{}, err
+	}
 	var f errs.Fields
 	pid, err := personalid.Parse(in.PID)
 	if err != nil {

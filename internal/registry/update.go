@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
@@ -32,6 +33,11 @@ var requiredFields = []string{"name", "birth_date", "sex"}
 // with the personal ID number is refused: that needs the number itself
 // re-established. An update that changes nothing makes no revision.
 func (s *Service) Update(ctx context.Context, pidText string, ifMatch int64, p Patch) (Citizen, error) {
+	// Who may not write at all learns nothing from the refusal: not whether
+	// the record exists, its version, nor what is wrong with the request.
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return Citizen{}, err
+	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
 		return Citizen{}, errs.Field("pid", "%s", err.Error())
@@ -210,6 +216,9 @@ var allowedStatus = map[Status][]Status{
 // SetStatus moves a record to status to (dead, missing, or back to alive
 // for a missing person who is found). ifMatch 0 skips the version check.
 func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, to Status, in StatusChange) (Citizen, error) {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return Citizen{}, err
+	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
 		return Citizen{}, errs.Field("pid", "%s", err.Error())
