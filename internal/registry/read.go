@@ -70,6 +70,20 @@ func (s *Service) viewWithLinks(ctx context.Context, r Record) (Citizen, error) 
 	if err := rows.Err(); err != nil {
 		return Citizen{}, err
 	}
+	// Relatives named only by number (registered before them, from legacy
+	// data) take their name from their own record.
+	for _, rel := range []*Relative{c.Father, c.Mother, c.Spouse, c.LegalRepresentative} {
+		if rel == nil || rel.PID == "" || rel.Name != "" {
+			continue
+		}
+		var n Name
+		err := s.db.QueryRowContext(ctx, `SELECT family_name, middle_name, given_name FROM citizen WHERE pid = $1`, rel.PID).Scan(&n.Family, &n.Middle, &n.Given)
+		if err == nil {
+			rel.Name = n.Full()
+		} else if err != sql.ErrNoRows {
+			return Citizen{}, err
+		}
+	}
 	if h := c.Household; h != nil {
 		m := *h
 		var fam, mid, giv sql.NullString

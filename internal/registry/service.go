@@ -97,6 +97,33 @@ func (s *Service) describe(a *Address) {
 // view turns a stored record into what readers see.
 func (s *Service) view(r Record) Citizen {
 	c := Citizen{Record: r, FullName: r.Name.Full()}
+	// The view fills in read-only parts; copy what it fills so that the
+	// record it was given stays as stored.
+	for _, a := range []**Address{&c.BirthPlace, &c.BirthRegistrationPlace, &c.PlaceOfOrigin, &c.PermanentResidence,
+		&c.TemporaryResidence, &c.CurrentResidence} {
+		if *a != nil {
+			cp := **a
+			*a = &cp
+		}
+	}
+	for _, rel := range []**Relative{&c.Father, &c.Mother, &c.Spouse, &c.LegalRepresentative} {
+		if *rel != nil {
+			cp := **rel
+			*rel = &cp
+		}
+	}
+	if c.Ethnicity != nil {
+		e := *c.Ethnicity
+		c.Ethnicity = &e
+	}
+	if c.TemporaryAbsence != nil {
+		ab := *c.TemporaryAbsence
+		if ab.Destination != nil {
+			d := *ab.Destination
+			ab.Destination = &d
+		}
+		c.TemporaryAbsence = &ab
+	}
 	for _, a := range []*Address{c.BirthPlace, c.BirthRegistrationPlace, c.PlaceOfOrigin, c.PermanentResidence,
 		c.TemporaryResidence, c.CurrentResidence} {
 		s.describe(a)

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu-vn/dancu/internal/sqldb"
+	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+)
+
+// runCLI runs one dancu command line and returns its output.
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestMigrateCommand(t *testing.T) {
+	db := sqldbtest.URL(t, "sqlite")
+	out, _, err := runCLI(t, nil, "migrate", "--db", db)
+	if err != nil || !strings.Contains(out, "applied migrations") {
+		t.Fatalf("migrate: %q, %v", out, err)
+	}
+	out, _, err = runCLI(t, nil, "migrate", "--db", db)
+	if err != nil || !strings.Contains(out, "already at schema version") {
+		t.Fatalf("second migrate: %q, %v", out, err)
+	}
+	out, _, err = runCLI(t, map[string]string{"DANCU_DB": db}, "migrate", "--status")
+	if err != nil || !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate --status via DANCU_DB: %q, %v", out, err)
+	}
+}
+
+func TestServeRefusesNewerSchema(t *testing.T) {
+	url := sqldbtest.URL(t, "sqlite")
+	db, err := sqldb.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(`INSERT INTO schema_migration (version, name, applied_at) VALUES ($1, 'from-the-future', $2)`, sqldb.LatestVersion()+1, time.Now().UTC())
+	db.Close()
+	_, _, err = runCLI(t, map[string]string{"DANCU_ADMIN_PASSWORD": adminPassword}, "serve", "--db", url, "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "newer than this dancu binary") {
+		t.Fatalf("serve on a newer schema: %v", err)
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	db := sqldbtest.URL(t, "sqlite")
+	env := map[string]string{"DANCU_USER_PASSWORD": "Lan-pass-2026!"}
+	out, _, err := runCLI(t, env, "user", "create", "lan", "--db", db, "--role", "registrar", "--level", "commune", "--unit", "00004", "--name", "Nguyễn Thị Lan")
+	if err != nil || !strings.Contains(out, "created lan") {
+		t.Fatalf("user create: %q, %v", out, err)
+	}
+	_, _, err = runCLI(t, env, "user", "create", "lan", "--db", db, "--unit", "00004")
+	if err == nil || !strings.Contains(err.Error(), "username") {
+		t.Fatalf("duplicate user: %v", err)
+	}
+	_, _, err = runCLI(t, env, "user", "create", "bad", "--db", db, "--unit", "99999")
+	if err == nil || !strings.Contains(err.Error(), "jurisdiction.code") {
+		t.Fatalf("unknown unit: %v", err)
+	}
+	_, _, err = runCLI(t, map[string]string{"DANCU_USER_PASSWORD": "short"}, "user", "create", "weak", "--db", db, "--unit", "00004")
+	if err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("weak password: %v", err)
+	}
+	out, _, err = runCLI(t, nil, "user", "list", "--db", db)
+	if err != nil || !strings.Contains(out, "lan") || !strings.Contains(out, "commune 00004") {
+		t.Fatalf("user list: %q, %v", out, err)
+	}
+	out, _, err = runCLI(t, nil, "user", "token", "lan", "--db", db, "--name", "script")
+	if err != nil || !strings.HasPrefix(out, "dcu_") {
+		t.Fatalf("user token: %q, %v", out, err)
+	}
+	// The token works against the server.
+	srv := startServer(t, db)
+	c := &client{t: t, base: srv.URL, token: strings.TrimSpace(out)}
+	var me struct{ Username string }
+	c.must(200, "GET", "/api/v1/me", nil).json(t, &me)
+	if me.Username != "lan" {
+		t.Fatalf("token belongs to %q", me.Username)
+	}
+	if _, _, err := runCLI(t, nil, "user", "disable", "lan", "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	expectProblem(t, c.do("GET", "/api/v1/me", nil), 401, "")
+}
+
+func TestVersionAndConfig(t *testing.T) {
+	out, _, err := runCLI(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "dancu ") {
+		t.Fatalf("version: %q, %v", out, err)
+	}
+	out, _, err = runCLI(t, map[string]string{"DANCU_ADMIN_PASSWORD": "Secret-123!", "DANCU_DB": "postgres://u:hunter2@db/x"}, "config")
+	if err != nil || strings.Contains(out, "Secret-123!") || strings.Contains(out, "hunter2") || !strings.Contains(out, "xxxxx") {
+		t.Fatalf("config must mask secrets: %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, nil, "serve", "--log-level", "loud", "--db", sqldbtest.URL(t, "sqlite")); err == nil {
+		t.Fatal("a bad log level was accepted")
+	}
+}
