@@ -111,7 +111,9 @@ var statusOf = map[errs.Kind]int{
 // problem turns a service error into problem details. Field errors become
 // errors[] with the field as location ("body.name.given"); internal
 // details are logged and replaced by a generic message.
-func (h *handlers) problem(ctx context.Context, err error) error { return h.problemIn(ctx, err, "body", nil) }
+func (h *handlers) problem(ctx context.Context, err error) error {
+	return h.problemIn(ctx, err, "body", nil)
+}
 
 // problemPath is problem for operations with the personal ID number in the
 // path: an error about "pid" is located there.
