@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,16 +45,54 @@ func NewEvent(ctx context.Context, now time.Time, action, subject, detail string
 	return ev
 }
 
-const insertEvent = `INSERT INTO access_event (id, at, actor_id, actor_kind, actor_name, action, subject_pid, purpose, detail, source)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+const insertEvent = `INSERT INTO access_event (id, at, actor_id, actor_kind, actor_name, action, subject_pid, purpose, detail, source) VALUES `
+
+func (e Event) args() []any {
+	return []any{e.ID, e.At, e.ActorID, e.Kind, e.Name, e.Action, e.Subject, e.Purpose, e.Detail, e.Source}
+}
 
 // WriteTx records events inside the caller's transaction, so that a change
 // and its record commit or fail together.
 func WriteTx(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 	for _, e := range evs {
-		if _, err := tx.ExecContext(ctx, insertEvent, e.ID, e.At, e.ActorID, e.Kind, e.Name, e.Action, e.Subject, e.Purpose, e.Detail, e.Source); err != nil {
+		if _, err := tx.ExecContext(ctx, insertEvent+"($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", e.args()...); err != nil {
 			return fmt.Errorf("record access event: %w", err)
 		}
+	}
+	return nil
+}
+
+// rowsPerInsert keeps one multi-row INSERT under both engines' limits on
+// bound parameters (10 per row).
+const rowsPerInsert = 200
+
+// writeMany records many events with multi-row INSERTs: in SQLite every
+// statement costs a statement journal, so one statement for many rows is
+// much cheaper than one per row.
+func writeMany(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, evs []Event) error {
+	for len(evs) > 0 {
+		n := min(len(evs), rowsPerInsert)
+		var q strings.Builder
+		q.WriteString(insertEvent)
+		args := make([]any, 0, 10*n)
+		for i, e := range evs[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			for j := 1; j <= 10; j++ {
+				if j > 1 {
+					q.WriteByte(',')
+				}
+				q.WriteString(d.Placeholder(len(args) + j))
+			}
+			q.WriteByte(')')
+			args = append(args, e.args()...)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("record access events: %w", err)
+		}
+		evs = evs[n:]
 	}
 	return nil
 }
@@ -143,12 +182,11 @@ func (r *Recorder) flush(batch []pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
+		var evs []Event
 		for _, p := range batch {
-			if err := WriteTx(ctx, tx, p.evs...); err != nil {
-				return err
-			}
+			evs = append(evs, p.evs...)
 		}
-		return nil
+		return writeMany(ctx, tx, r.db.Dialect, evs)
 	})
 	if err != nil {
 		r.log.Error("audit: cannot record access events", "count", len(batch), "err", err)

@@ -30,6 +30,7 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 	url     string
+	cache   stmtCache
 }
 
 // Open opens the store named by rawURL: "sqlite:PATH" (or a bare path ending
