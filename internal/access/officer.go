@@ -55,7 +55,8 @@ func NewService(db *sqldb.DB, policy *Policy, now func() time.Time) *Service {
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 
 // CreateOfficer creates an account. Only an administrator (or the system)
-// may. Returns Invalid naming the field, or Conflict if the username is taken.
+// may. Returns Invalid naming the field, including "username" when it is
+// taken.
 func (s *Service) CreateOfficer(ctx context.Context, in NewOfficer) (Officer, error) {
 	if _, err := Require(ctx, ManageOfficers); err != nil {
 		return Officer{}, err
@@ -165,9 +166,18 @@ func (s *Service) SetPassword(ctx context.Context, username, password string) er
 		return errs.E(errs.Unauthenticated, "log in first")
 	}
 	username = strings.ToLower(username)
-	if a.Kind != actor.System && !(a.Kind == actor.Officer && a.Name == username) {
-		if _, err := Require(ctx, ManageOfficers); err != nil {
+	if a.Kind != actor.System {
+		// Officers may change their own password; only administrators
+		// anyone else's. "Own" is decided by account ID, not by name.
+		var id string
+		err := s.db.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1`, username).Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if !(a.Kind == actor.Officer && id != "" && id == a.ID) {
+			if _, err := Require(ctx, ManageOfficers); err != nil {
+				return err
+			}
 		}
 	}
 	if err := CheckPasswordPolicy(password); err != nil {

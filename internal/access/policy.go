@@ -111,6 +111,9 @@ func (p *Policy) RequireChange(ctx context.Context, places ...Place) (*actor.Act
 	if a.Kind == actor.System {
 		return a, nil
 	}
+	if len(places) == 0 {
+		places = []Place{{}} // no place at all: national jurisdiction only
+	}
 	for _, pl := range places {
 		if !p.Covers(a.Jurisdiction, pl) {
 			where := pl.Commune

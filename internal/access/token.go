@@ -80,12 +80,18 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 		return "", Token{}, errs.E(errs.TooMany, "too many failed logins: try again after %s", lockedUntil.Time.UTC().Format(time.RFC3339))
 	}
 	if !VerifyPassword(hash, password) {
-		failed++
-		var until any
-		if failed >= 5 {
-			until = now.Add(min(time.Duration(1<<min(failed-5, 6))*time.Minute, time.Hour))
-		}
-		s.db.ExecContext(ctx, `UPDATE officer SET failed_logins = $1, locked_until = $2 WHERE id = $3`, failed, until, id)
+		// Count in the database, not from the value read above: failures
+		// that arrive together must all count, or guessing in parallel
+		// would never lock the account.
+		s.db.InTx(ctx, func(tx *sql.Tx) error {
+			err := tx.QueryRowContext(ctx, `UPDATE officer SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, id).Scan(&failed)
+			if err != nil || failed < 5 {
+				return err
+			}
+			until := now.Add(min(time.Duration(1<<min(failed-5, 6))*time.Minute, time.Hour))
+			_, err = tx.ExecContext(ctx, `UPDATE officer SET locked_until = $1 WHERE id = $2`, until, id)
+			return err
+		})
 		s.recordAuth(actx, now, "login_failed", fmt.Sprintf("wrong password (%d in a row)", failed))
 		return "", Token{}, errs.E(errs.Unauthenticated, "wrong username or password")
 	}
@@ -113,14 +119,24 @@ func (s *Service) CreateToken(ctx context.Context, name string, ttl time.Duratio
 	if !ok || a.Kind != actor.Officer {
 		return "", Token{}, errs.E(errs.Unauthenticated, "log in as an officer first")
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return "", Token{}, errs.Field("name", "must be 1–100 bytes")
-	}
-	if ttl < 0 {
-		return "", Token{}, errs.Field("ttl", "must not be negative")
+	name, err := checkToken(name, ttl)
+	if err != nil {
+		return "", Token{}, err
 	}
 	return s.issue(ctx, a.ID, "api", name, ttl, nil)
+}
+
+// checkToken validates what an API token is for and how long it lasts; a
+// negative ttl would otherwise mean no expiry at all.
+func checkToken(name string, ttl time.Duration) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", errs.Field("name", "must be 1–100 bytes")
+	}
+	if ttl < 0 {
+		return "", errs.Field("ttl", "must not be negative")
+	}
+	return name, nil
 }
 
 // CreateTokenFor gives the named officer an API token; for the CLI, which
@@ -129,8 +145,12 @@ func (s *Service) CreateTokenFor(ctx context.Context, username, name string, ttl
 	if _, err := Require(ctx, ManageOfficers); err != nil {
 		return "", Token{}, err
 	}
+	name, err := checkToken(name, ttl)
+	if err != nil {
+		return "", Token{}, err
+	}
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1 AND NOT disabled`, strings.ToLower(username)).Scan(&id)
+	err = s.db.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1 AND NOT disabled`, strings.ToLower(username)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", Token{}, errs.E(errs.NotFound, "no active officer %q", username)
 	}

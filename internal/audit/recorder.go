@@ -6,12 +6,12 @@ package audit
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -130,6 +130,9 @@ func (r *Recorder) Record(ctx context.Context, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	for i := range evs {
+		evs[i].sanitise()
+	}
 	p := pending{evs: evs, reply: make(chan error, 1)}
 	select {
 	case r.queue <- p:
@@ -203,5 +206,13 @@ func (r *Recorder) Close() {
 	<-r.done
 }
 
-// ErrClosed is returned by Record after Close.
-var ErrClosed = errors.New("audit recorder closed")
+// sanitise makes every text field storable on both engines (valid UTF-8,
+// no NUL), so that one caller's odd input can never fail the batch it
+// shares with other callers' reads.
+func (e *Event) sanitise() {
+	for _, f := range []*string{&e.ID, &e.ActorID, &e.Kind, &e.Name, &e.Action, &e.Subject, &e.Purpose, &e.Detail, &e.Source} {
+		if !utf8.ValidString(*f) || strings.ContainsRune(*f, 0) {
+			*f = strings.ReplaceAll(strings.ToValidUTF8(*f, "\uFFFD"), "\x00", "")
+		}
+	}
+}

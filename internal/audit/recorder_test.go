@@ -141,3 +141,19 @@ func TestListNewestFirstWithKeyset(t *testing.T) {
 		}
 	})
 }
+
+func TestOddTextCannotFailABatch(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		rec := audit.NewRecorder(db, quiet())
+		defer rec.Close()
+		ctx := context.Background()
+		bad := audit.NewEvent(ctx, time.Now(), "read", "001090000001", "nul\x00and invalid \xff utf-8")
+		bad.Purpose = "\x00"
+		if err := rec.Record(ctx, bad, audit.NewEvent(ctx, time.Now(), "read", "001090000002", "fine")); err != nil {
+			t.Fatalf("an event with NUL and invalid UTF-8 failed its batch: %v", err)
+		}
+		if n := count(t, db, `action = 'read'`); n != 2 {
+			t.Fatalf("%d rows, want 2", n)
+		}
+	})
+}

@@ -45,6 +45,9 @@ type householdRow struct {
 func loadHousehold(ctx context.Context, tx *sql.Tx, id string) (householdRow, error) {
 	var h householdRow
 	var addr string
+	if !storable(id) {
+		return h, errs.E(errs.NotFound, "no household %q", id)
+	}
 	err := tx.QueryRowContext(ctx, `SELECT id, version, head_pid, address FROM household WHERE id = $1`, id).Scan(&h.id, &h.version, &h.head, &addr)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, errs.E(errs.NotFound, "no household %q", id)
@@ -115,10 +118,16 @@ func (s *Service) MoveHousehold(ctx context.Context, pidText string, ifMatch int
 		f.Add("household_id", "give either household_id or new_household_address")
 	case m.NewAddress != nil:
 		s.check.address(&f, "new_household_address", m.NewAddress, true)
+		noNUL(&f, "new_household_address", m.NewAddress)
 		if m.Relationship != "" && m.Relationship != "head" {
 			f.Add("relationship", "the founder of a new household is its head")
 		}
 		m.Relationship = "head"
+	}
+	if m.NewHeadPID != "" {
+		if _, err := personalid.Parse(m.NewHeadPID); err != nil {
+			f.Add("new_head_pid", "%s", err.Error())
+		}
 	}
 	if err := f.Err(); err != nil {
 		return Citizen{}, err
@@ -236,6 +245,9 @@ func (s *Service) handOver(ctx context.Context, tx *sql.Tx, householdID string, 
 func (s *Service) Household(ctx context.Context, id string) (Household, error) {
 	if _, err := access.Require(ctx, access.ReadCitizen); err != nil {
 		return Household{}, err
+	}
+	if !storable(id) {
+		return Household{}, errs.E(errs.NotFound, "no household %q", id)
 	}
 	var h Household
 	var addr string

@@ -24,6 +24,11 @@ func (s *Service) Get(ctx context.Context, pidText, purpose string) (Citizen, er
 	if err != nil {
 		return Citizen{}, errs.Field("pid", "%s", err.Error())
 	}
+	// The purpose goes into the access log, whose group commit would fail
+	// with it every read waiting in the same batch.
+	if !storable(purpose) {
+		return Citizen{}, errs.Field("purpose", "must be UTF-8 text without NUL characters")
+	}
 	r, err := loadRecord(ctx, s.db, pid)
 	if err != nil {
 		return Citizen{}, err

@@ -68,6 +68,9 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 	if in.Household != nil && in.PermanentResidence != nil {
 		f.Add("permanent_residence", "comes from the household; give one or the other")
 	}
+	if !storable(idemKey) {
+		f.Add("idempotency_key", "must be UTF-8 text without NUL characters")
+	}
 	if err := f.Err(); err != nil {
 		return Citizen{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -71,6 +72,12 @@ func (s *Service) Search(ctx context.Context, q Query) (Page, error) {
 	}
 	if key == "" && q.Province == "" && q.Commune == "" {
 		f.Add("name", "give a name, or a province or commune to list")
+	}
+	if strings.ContainsRune(key, 0) {
+		f.Add("name", "contains a NUL character")
+	}
+	if !storable(q.Purpose) {
+		f.Add("purpose", "must be UTF-8 text without NUL characters")
 	}
 	if q.NamePrefix && len(key) < 3 {
 		f.Add("name", "a prefix search needs at least 3 letters")
@@ -187,6 +194,9 @@ func decodeCursor(c string) (string, string, error) {
 	var v [2]string
 	if err := json.Unmarshal(b, &v); err != nil {
 		return "", "", err
+	}
+	if !storable(v[0]) || !storable(v[1]) {
+		return "", "", errors.New("cursor holds text that is not storable")
 	}
 	return v[0], v[1], nil
 }

@@ -121,6 +121,11 @@ func loadRecord(ctx context.Context, q sqldb.Querier, pid personalid.Number) (Re
 
 // revise appends the revision for r's current version.
 func revise(ctx context.Context, tx *sql.Tx, r *Record, action string, b Basis, changes []Change) error {
+	for field, s := range map[string]string{"reason": b.Reason, "legal_basis": b.LegalBasis, "dossier_ref": b.DossierRef} {
+		if !storable(s) {
+			return errs.Field(field, "must be UTF-8 text without NUL characters")
+		}
+	}
 	a, _ := actor.From(ctx)
 	body, err := json.Marshal(changes)
 	if err != nil {

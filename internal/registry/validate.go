@@ -1,10 +1,15 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
+	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -26,6 +31,51 @@ type validator struct {
 // form every name and address is stored in.
 func cleanText(s string) string {
 	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
+}
+
+// storable reports whether s can be kept as text on both engines.
+// PostgreSQL refuses NUL characters and invalid UTF-8, which SQLite would
+// store; the registry refuses them on either, so that both take the same
+// records and neither fails inside on outside input.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// noNUL refuses NUL characters anywhere in v, naming the field. v is checked
+// in its JSON form, which is what is stored (invalid UTF-8 becomes U+FFFD
+// there); most free text (address details, other names, the "other"
+// entries) has no other rule that would catch them.
+func noNUL(f *errs.Fields, field string, v any) {
+	b, _ := json.Marshal(v)
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return
+	}
+	var doc any
+	json.Unmarshal(b, &doc)
+	walkNUL(f, field, doc)
+}
+
+func walkNUL(f *errs.Fields, field string, v any) {
+	switch v := v.(type) {
+	case string:
+		if strings.ContainsRune(v, 0) {
+			f.Add(field, "contains a NUL character")
+		}
+	case []any:
+		for _, x := range v {
+			walkNUL(f, field, x)
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if strings.ContainsRune(k, 0) {
+				f.Add(field, "contains a NUL character")
+				continue
+			}
+			name := k
+			if field != "" {
+				name = field + "." + k
+			}
+			walkNUL(f, name, v[k])
+		}
+	}
 }
 
 // checkNamePart accepts letters (any script, with their marks), spaces, and
@@ -326,6 +376,7 @@ func (v *validator) details(d *Details) error {
 			break
 		}
 	}
+	noNUL(&f, "", d)
 	return f.Err()
 }
 
