@@ -84,6 +84,20 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 	hash := requestHash(in)
 	var out Record
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.clock()
+		// A retry answers with what the first request did, even if the
+		// household or the officer's jurisdiction has changed since: the
+		// key belongs to this actor, who made that registration.
+		if idemKey != "" {
+			prev, err := claimKey(ctx, tx, idemKey, hash, now)
+			if err != nil {
+				return err
+			}
+			if prev != "" {
+				out, err = loadRecord(ctx, tx, personalid.Number(prev))
+				return err
+			}
+		}
 		r := Record{Status: Alive, Details: in.Details, Version: 1}
 		if in.Household != nil {
 			if err := s.joinHousehold(ctx, tx, &r, in.Household); err != nil {
@@ -96,17 +110,6 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 		}
 		if _, err := s.policy.RequireChange(ctx, place); err != nil {
 			return err
-		}
-		now := s.clock()
-		if idemKey != "" {
-			prev, err := claimKey(ctx, tx, idemKey, hash, now)
-			if err != nil {
-				return err
-			}
-			if prev != "" {
-				out, err = loadRecord(ctx, tx, personalid.Number(prev))
-				return err
-			}
 		}
 		if err := s.checkParents(ctx, tx, &r.Details, dob); err != nil {
 			return err

@@ -121,9 +121,15 @@ func loadRecord(ctx context.Context, q sqldb.Querier, pid personalid.Number) (Re
 
 // revise appends the revision for r's current version.
 func revise(ctx context.Context, tx *sql.Tx, r *Record, action string, b Basis, changes []Change) error {
-	for field, s := range map[string]string{"reason": b.Reason, "legal_basis": b.LegalBasis, "dossier_ref": b.DossierRef} {
-		if !storable(s) {
-			return errs.Field(field, "must be UTF-8 text without NUL characters")
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{"reason", b.Reason, 1000}, {"legal_basis", b.LegalBasis, 500}, {"dossier_ref", b.DossierRef, 100}} {
+		if !storable(f.value) {
+			return errs.Field(f.name, "must be UTF-8 text without NUL characters")
+		}
+		if len(f.value) > f.max {
+			return errs.Field(f.name, "must be at most %d bytes", f.max)
 		}
 	}
 	a, _ := actor.From(ctx)

@@ -224,6 +224,9 @@ func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, 
 		return Citizen{}, errs.Field("pid", "%s", err.Error())
 	}
 	var f errs.Fields
+	if to != Alive && to != Dead && to != Missing {
+		f.Add("status", "must be alive, dead or missing")
+	}
 	if strings.TrimSpace(in.Reason) == "" {
 		f.Add("reason", "is required")
 	}
