@@ -110,36 +110,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Page, error) {
 		return Page{}, err
 	}
 
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	switch {
-	case key != "" && q.NamePrefix:
-		where = append(where, "name_key >= "+arg(key)+" AND name_key < "+arg(key+"\U0010FFFF"))
-	case key != "":
-		where = append(where, "name_key = "+arg(key))
-	}
-	if q.Commune != "" {
-		where = append(where, "res_commune = "+arg(q.Commune))
-	}
-	if q.Province != "" {
-		where = append(where, "res_province = "+arg(q.Province))
-	}
-	if q.BirthDate != "" {
-		where = append(where, "birth_date = "+arg(q.BirthDate))
-	}
-	if q.BirthYear != 0 {
-		where = append(where, "birth_year = "+arg(q.BirthYear))
-	}
-	if q.Sex != "" {
-		where = append(where, "sex = "+arg(string(q.Sex)))
-	}
-	if q.Cursor != "" {
-		k, p := arg(afterKey), arg(afterPID)
-		where = append(where, "(name_key > "+k+" OR (name_key = "+k+" AND pid > "+p+"))")
-	}
-	sqlText := `SELECT pid, family_name, middle_name, given_name, birth_date, sex, status, res_commune, name_key FROM citizen WHERE ` +
-		strings.Join(where, " AND ") + ` ORDER BY name_key, pid LIMIT ` + arg(q.Limit+1)
+	sqlText, args := searchSQL(q, key, afterKey, afterPID)
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("search: %w", err)
@@ -176,6 +147,43 @@ func (s *Service) Search(ctx context.Context, q Query) (Page, error) {
 		return Page{}, err
 	}
 	return page, nil
+}
+
+// searchSQL builds the query for a search: equality or a range on the
+// folded name, equality on the other filters, and the keyset condition, so
+// that it is answered from the name or unit indexes, never by a table scan.
+func searchSQL(q Query, key, afterKey, afterPID string) (string, []any) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	switch {
+	case key != "" && q.NamePrefix:
+		where = append(where, "name_key >= "+arg(key)+" AND name_key < "+arg(key+"\U0010FFFF"))
+	case key != "":
+		where = append(where, "name_key = "+arg(key))
+	}
+	if q.Commune != "" {
+		where = append(where, "res_commune = "+arg(q.Commune))
+	}
+	if q.Province != "" {
+		where = append(where, "res_province = "+arg(q.Province))
+	}
+	if q.BirthDate != "" {
+		where = append(where, "birth_date = "+arg(q.BirthDate))
+	}
+	if q.BirthYear != 0 {
+		where = append(where, "birth_year = "+arg(q.BirthYear))
+	}
+	if q.Sex != "" {
+		where = append(where, "sex = "+arg(string(q.Sex)))
+	}
+	if q.Cursor != "" {
+		k, p := arg(afterKey), arg(afterPID)
+		where = append(where, "(name_key > "+k+" OR (name_key = "+k+" AND pid > "+p+"))")
+	}
+	sqlText := `SELECT pid, family_name, middle_name, given_name, birth_date, sex, status, res_commune, name_key FROM citizen WHERE ` +
+		strings.Join(where, " AND ") + ` ORDER BY name_key, pid LIMIT ` + arg(q.Limit+1)
+	return sqlText, args
 }
 
 func encodeCursor(key, pid string) string {
