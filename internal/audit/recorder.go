@@ -106,7 +106,10 @@ type Recorder struct {
 	queue   chan pending
 	stop    chan struct{}
 	done    chan struct{}
-	closing sync.Once
+	// mu orders senders against Close: once closed is set no event enters
+	// the queue, so the run loop's final drain answers every accepted one.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type pending struct {
@@ -134,11 +137,16 @@ func (r *Recorder) Record(ctx context.Context, evs ...Event) error {
 		evs[i].sanitise()
 	}
 	p := pending{evs: evs, reply: make(chan error, 1)}
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return errs.E(errs.Unavailable, "the audit recorder is shutting down")
+	}
 	select {
 	case r.queue <- p:
-	case <-r.stop:
-		return errs.E(errs.Unavailable, "the audit recorder is shutting down")
+		r.mu.RUnlock()
 	case <-ctx.Done():
+		r.mu.RUnlock()
 		return ctx.Err()
 	}
 	select {
@@ -200,9 +208,15 @@ func (r *Recorder) flush(batch []pending) {
 	}
 }
 
-// Close stops the recorder after writing what is queued.
+// Close stops the recorder after writing what is queued. Record calls
+// after Close return Unavailable.
 func (r *Recorder) Close() {
-	r.closing.Do(func() { close(r.stop) })
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.stop)
+	}
+	r.mu.Unlock()
 	<-r.done
 }
 
