@@ -101,11 +101,11 @@ func writeMany(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, evs []Event) er
 // its event is durably stored, but many callers share one transaction, so a
 // read-heavy load does not queue one write per read on the database lock.
 type Recorder struct {
-	db      *sqldb.DB
-	log     *slog.Logger
-	queue   chan pending
-	stop    chan struct{}
-	done    chan struct{}
+	db    *sqldb.DB
+	log   *slog.Logger
+	queue chan pending
+	stop  chan struct{}
+	done  chan struct{}
 	// mu orders senders against Close: once closed is set no event enters
 	// the queue, so the run loop's final drain answers every accepted one.
 	mu     sync.RWMutex

@@ -212,42 +212,15 @@ func (s *Service) RegisterExisting(ctx context.Context, in LegacyRecord) (Citize
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return Citizen{}, err
 	}
-	var f errs.Fields
-	pid, err := personalid.Parse(in.PID)
-	if err != nil {
-		f.Add("pid", "%s", err.Error())
-	}
-	if strings.TrimSpace(in.Reason) == "" {
-		in.Reason = "registration from existing data"
-	}
-	verr := s.check.details(&in.Details)
-	f.Merge("", verr)
-	if err == nil && verr == nil {
-		f.Merge("", agree(pid, &in.Details))
-	}
-	switch in.Status {
-	case "":
-		in.Status = Alive
-	case Alive, Dead, Missing:
-	default:
-		f.Add("status", "must be alive, dead or missing")
-	}
-	if in.Status == Alive && in.StatusDate != "" {
-		f.Add("status_date", "applies only to the dead or missing")
-	}
-	if in.StatusDate != "" {
-		if _, ok := s.check.date(&f, "status_date", in.StatusDate, false); ok && in.StatusDate < in.BirthDate {
-			f.Add("status_date", "is before the date of birth")
-		}
-	}
 	if in.Household != nil && in.PermanentResidence != nil {
-		f.Add("permanent_residence", "comes from the household; give one or the other")
+		return Citizen{}, errs.Field("permanent_residence", "comes from the household; give one or the other")
 	}
-	if err := f.Err(); err != nil {
+	if err := s.ValidateLegacy(&in); err != nil {
 		return Citizen{}, err
 	}
+	pid := personalid.Number(in.PID)
 	var out Record
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.clock()
 		r := Record{PID: pid, Version: 1, Status: in.Status, StatusDate: in.StatusDate, Details: in.Details, CreatedAt: now, UpdatedAt: now}
 		if in.Household != nil {
@@ -281,6 +254,50 @@ func (s *Service) RegisterExisting(ctx context.Context, in LegacyRecord) (Citize
 		return Citizen{}, err
 	}
 	return s.viewWithLinks(ctx, out)
+}
+
+// ValidateLegacy checks and normalises a record from existing data with the
+// rules RegisterExisting applies, without touching the store: the number,
+// every field, the number's agreement with date of birth and sex, and the
+// status. Bulk import validates every row with it.
+func (s *Service) ValidateLegacy(in *LegacyRecord) error {
+	var f errs.Fields
+	pid, err := personalid.Parse(in.PID)
+	if err != nil {
+		f.Add("pid", "%s", err.Error())
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		in.Reason = "registration from existing data"
+	}
+	verr := s.check.details(&in.Details)
+	f.Merge("", verr)
+	if err == nil && verr == nil {
+		f.Merge("", agree(pid, &in.Details))
+	}
+	switch in.Status {
+	case "":
+		in.Status = Alive
+	case Alive, Dead, Missing:
+	default:
+		f.Add("status", "must be alive, dead or missing")
+	}
+	if in.Status == Alive && in.StatusDate != "" {
+		f.Add("status_date", "applies only to the dead or missing")
+	}
+	if in.StatusDate != "" {
+		if _, ok := s.check.date(&f, "status_date", in.StatusDate, false); ok && in.StatusDate < in.BirthDate {
+			f.Add("status_date", "is before the date of birth")
+		}
+	}
+	if in.Household != nil {
+		if !s.codes.HouseholdRel.Has(in.Household.Relationship) {
+			f.Add("household.relationship", "%q is not a relationship to the head: %s", in.Household.Relationship, s.codes.HouseholdRel.Hint())
+		}
+		if in.Household.HouseholdID == "" || !storable(in.Household.HouseholdID) || len(in.Household.HouseholdID) > 64 {
+			f.Add("household.household_id", "must be 1–64 bytes of text")
+		}
+	}
+	return f.Err()
 }
 
 // requestHash fingerprints a request for idempotency checks.
