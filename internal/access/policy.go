@@ -23,11 +23,12 @@ const (
 	WriteCitizen   Permission = "citizen:write"
 	ManageOfficers Permission = "officer:manage"
 	ReadAccessLog  Permission = "access-log:read"
+	ExportCitizens Permission = "citizen:export"
 )
 
 // rolePermissions is the one table of what each role may do.
 var rolePermissions = map[actor.Role][]Permission{
-	actor.Admin:     {ReadCitizen, SearchCitizen, WriteCitizen, ManageOfficers, ReadAccessLog},
+	actor.Admin:     {ReadCitizen, SearchCitizen, WriteCitizen, ManageOfficers, ReadAccessLog, ExportCitizens},
 	actor.Registrar: {ReadCitizen, SearchCitizen, WriteCitizen},
 	actor.Viewer:    {ReadCitizen, SearchCitizen},
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 )
 
-var allPermissions = []access.Permission{access.ReadCitizen, access.SearchCitizen, access.WriteCitizen, access.ManageOfficers, access.ReadAccessLog}
+var allPermissions = []access.Permission{access.ReadCitizen, access.SearchCitizen, access.WriteCitizen, access.ManageOfficers, access.ReadAccessLog, access.ExportCitizens}
 
 func officerCtx(role actor.Role, j actor.Jurisdiction) context.Context {
 	return actor.With(context.Background(), &actor.Actor{ID: "officer-1", Kind: actor.Officer, Name: "lan", Role: role, Jurisdiction: j})

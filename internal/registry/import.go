@@ -1,0 +1,356 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/personalid"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// ImportRow is a validated record ready for a bulk write: every column of
+// every table it touches, computed once, outside the transaction.
+type ImportRow struct {
+	PID       string
+	rec       Record
+	proj      projection
+	doc       string
+	links     [][3]string // pid, role, other
+	household *importHousehold
+}
+
+type importHousehold struct {
+	id, head, commune, address string
+}
+
+// PrepareImport validates a record with the rules of RegisterExisting and
+// computes what the bulk writer stores. The household of an imported record
+// is taken from the file as given (the legacy system's household number and
+// relationship), with the record's own permanent residence; a head founds
+// its household.
+func (s *Service) PrepareImport(in *LegacyRecord, now time.Time) (ImportRow, error) {
+	tmp := *in
+	if err := s.ValidateLegacy(&tmp); err != nil {
+		return ImportRow{}, err
+	}
+	hh := tmp.Household
+	now = now.UTC().Truncate(time.Microsecond)
+	r := Record{PID: personalid.Number(tmp.PID), Version: 1, Status: tmp.Status, StatusDate: tmp.StatusDate, Details: tmp.Details,
+		CreatedAt: now, UpdatedAt: now}
+	if hh != nil {
+		r.Household = &Membership{HouseholdID: hh.HouseholdID, Relationship: hh.Relationship}
+	}
+	doc, err := docOf(&r)
+	if err != nil {
+		return ImportRow{}, err
+	}
+	row := ImportRow{PID: tmp.PID, rec: r, proj: s.project(&r), doc: string(doc)}
+	for _, l := range linkRoles {
+		if rel := l.get(&r.Details); rel != nil && rel.PID != "" {
+			row.links = append(row.links, [3]string{row.PID, l.role, rel.PID}, [3]string{rel.PID, l.inverse, row.PID})
+		}
+	}
+	if hh != nil {
+		addr := "{}"
+		if r.PermanentResidence != nil {
+			b, _ := json.Marshal(r.PermanentResidence)
+			addr = string(b)
+		}
+		h := &importHousehold{id: hh.HouseholdID, commune: row.proj.resCommune, address: addr}
+		if hh.Relationship == "head" {
+			h.head = row.PID
+		}
+		row.household = h
+	}
+	return row, nil
+}
+
+// ImportBatch writes a batch of prepared rows in one transaction and
+// reports, for each row, whether it was new. A row whose personal ID number
+// is already registered (or was ever issued) is left alone, so importing a
+// file again changes nothing and a killed import completes when re-run.
+// Rows must have distinct numbers. Requires WriteCitizen nationally.
+func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, source string) ([]bool, error) {
+	a, err := s.policy.RequireChange(ctx) // no place: national only
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	now := s.clock()
+	var fresh map[string]bool
+	if s.db.Dialect == sqldb.Postgres {
+		fresh, err = importPostgres(ctx, s.db, rows, a, source, now)
+	} else {
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			fresh, err = importSQLite(ctx, tx, rows, a, source, now)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(rows))
+	for i, r := range rows {
+		out[i] = fresh[r.PID]
+	}
+	return out, nil
+}
+
+// insertMany runs one multi-row INSERT per chunk of rows, with positional
+// parameters (see sqldb.Dialect.Placeholder).
+func insertMany(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, head, tail string, width int, n int, row func(i int) []any, each func(*sql.Rows) error) error {
+	per := 30000 / width
+	for start := 0; start < n; start += per {
+		end := min(n, start+per)
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, (end-start)*width)
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			for j := 0; j < width; j++ {
+				if j > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(d.Placeholder(len(args) + j + 1))
+			}
+			q.WriteByte(')')
+			args = append(args, row(i)...)
+		}
+		q.WriteString(tail)
+		if each == nil {
+			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+				return err
+			}
+			continue
+		}
+		rs, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			if err := each(rs); err != nil {
+				rs.Close()
+				return err
+			}
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func revisionArgs(r *ImportRow, a *actor.Actor, reason string, now time.Time) []any {
+	return []any{r.PID, int64(1), now, "import", a.ID, string(a.Kind), a.Name, reason, "", "", "[]"}
+}
+
+func citizenArgs(r *ImportRow) []any {
+	return []any{r.PID, int64(1), string(r.rec.Status), r.rec.Name.Family, r.rec.Name.Middle, r.rec.Name.Given, r.proj.nameKey,
+		r.rec.BirthDate, r.proj.birthYear, string(r.rec.Sex), r.proj.resCommune, r.proj.resProvince, r.proj.household, r.doc,
+		r.rec.CreatedAt, r.rec.UpdatedAt}
+}
+
+const citizenCols = `citizen (pid, version, status, family_name, middle_name, given_name, name_key, birth_date, birth_year, sex,
+	res_commune, res_province, household_id, doc, created_at, updated_at)`
+
+const revisionCols = `citizen_revision (pid, version, at, action, actor_id, actor_kind, actor_name, reason, legal_basis, dossier_ref, changes)`
+
+func importSQLite(ctx context.Context, tx *sql.Tx, rows []ImportRow, a *actor.Actor, source string, now time.Time) (map[string]bool, error) {
+	d := sqldb.SQLite
+	fresh := make(map[string]bool, len(rows))
+	err := insertMany(ctx, tx, d, `INSERT INTO pid_issued (pid, origin, issued_at) VALUES `, ` ON CONFLICT DO NOTHING RETURNING pid`, 3, len(rows),
+		func(i int) []any { return []any{rows[i].PID, "legacy", now} },
+		func(rs *sql.Rows) error {
+			var p string
+			err := rs.Scan(&p)
+			fresh[p] = true
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("import: issue numbers: %w", err)
+	}
+	return fresh, writeFresh(ctx, tx, d, rows, fresh, a, source, now)
+}
+
+// writeFresh writes the rows whose numbers were new, with multi-row INSERTs.
+func writeFresh(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, rows []ImportRow, fresh map[string]bool, a *actor.Actor, source string, now time.Time) error {
+	keep := freshRows(rows, fresh)
+	if len(keep) == 0 {
+		return nil
+	}
+	reason := "imported from " + source
+	if err := insertMany(ctx, tx, d, `INSERT INTO `+citizenCols+` VALUES `, ``, 16, len(keep),
+		func(i int) []any { return citizenArgs(keep[i]) }, nil); err != nil {
+		return fmt.Errorf("import: citizens: %w", err)
+	}
+	if err := insertMany(ctx, tx, d, `INSERT INTO `+revisionCols+` VALUES `, ``, 11, len(keep),
+		func(i int) []any { return revisionArgs(keep[i], a, reason, now) }, nil); err != nil {
+		return fmt.Errorf("import: revisions: %w", err)
+	}
+	links, households := linksAndHouseholds(keep)
+	if len(links) > 0 {
+		if err := insertMany(ctx, tx, d, `INSERT INTO citizen_link (pid, role, other_pid, created_at) VALUES `, ` ON CONFLICT DO NOTHING`, 4, len(links),
+			func(i int) []any { return []any{links[i][0], links[i][1], links[i][2], now} }, nil); err != nil {
+			return fmt.Errorf("import: links: %w", err)
+		}
+	}
+	if len(households) > 0 {
+		if err := insertMany(ctx, tx, d, `INSERT INTO household (id, version, head_pid, commune, address, created_at, updated_at) VALUES `,
+			` ON CONFLICT (id) DO UPDATE SET head_pid = excluded.head_pid WHERE household.head_pid = '' AND excluded.head_pid <> ''`, 7, len(households),
+			func(i int) []any {
+				h := households[i]
+				return []any{h.id, int64(1), h.head, h.commune, h.address, now, now}
+			}, nil); err != nil {
+			return fmt.Errorf("import: households: %w", err)
+		}
+	}
+	return nil
+}
+
+// importPostgres writes a batch with COPY: the numbers into a staging
+// table, from which the new ones go into pid_issued; then the citizens and
+// revisions of the new ones straight into their tables, and links and
+// households through staging tables (they may exist already). It runs in a
+// pgx transaction on one connection, as COPY needs.
+func importPostgres(ctx context.Context, db *sqldb.DB, rows []ImportRow, a *actor.Actor, source string, now time.Time) (map[string]bool, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var fresh map[string]bool
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return errs.E(errs.Internal, "not a pgx connection")
+		}
+		return pgx.BeginFunc(ctx, c.Conn(), func(tx pgx.Tx) error {
+			var err error
+			fresh, err = copyBatch(ctx, tx, rows, a, source, now)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return fresh, nil
+}
+
+const pgStaging = `
+CREATE TEMP TABLE IF NOT EXISTS import_pid (pid TEXT) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS import_link (pid TEXT, role TEXT, other_pid TEXT) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS import_household (id TEXT, head_pid TEXT, commune TEXT, address JSONB) ON COMMIT DELETE ROWS;`
+
+func copyBatch(ctx context.Context, tx pgx.Tx, rows []ImportRow, a *actor.Actor, source string, now time.Time) (map[string]bool, error) {
+	if _, err := tx.Exec(ctx, pgStaging); err != nil {
+		return nil, err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_pid"}, []string{"pid"}, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+		return []any{rows[i].PID}, nil
+	})); err != nil {
+		return nil, fmt.Errorf("stage numbers: %w", err)
+	}
+	res, err := tx.Query(ctx, `INSERT INTO pid_issued (pid, origin, issued_at) SELECT pid, 'legacy', $1 FROM import_pid ON CONFLICT DO NOTHING RETURNING pid`, now)
+	if err != nil {
+		return nil, err
+	}
+	fresh := make(map[string]bool, len(rows))
+	for res.Next() {
+		var p string
+		if err := res.Scan(&p); err != nil {
+			res.Close()
+			return nil, err
+		}
+		fresh[p] = true
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("issue numbers: %w", err)
+	}
+	keep := freshRows(rows, fresh)
+	if len(keep) == 0 {
+		return fresh, nil
+	}
+	reason := "imported from " + source
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"citizen"}, []string{"pid", "version", "status", "family_name", "middle_name", "given_name",
+		"name_key", "birth_date", "birth_year", "sex", "res_commune", "res_province", "household_id", "doc", "created_at", "updated_at"},
+		pgx.CopyFromSlice(len(keep), func(i int) ([]any, error) { return citizenArgs(keep[i]), nil })); err != nil {
+		return nil, fmt.Errorf("citizens: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"citizen_revision"}, []string{"pid", "version", "at", "action", "actor_id", "actor_kind",
+		"actor_name", "reason", "legal_basis", "dossier_ref", "changes"},
+		pgx.CopyFromSlice(len(keep), func(i int) ([]any, error) { return revisionArgs(keep[i], a, reason, now), nil })); err != nil {
+		return nil, fmt.Errorf("revisions: %w", err)
+	}
+	links, households := linksAndHouseholds(keep)
+	if len(links) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_link"}, []string{"pid", "role", "other_pid"}, pgx.CopyFromSlice(len(links), func(i int) ([]any, error) {
+			return []any{links[i][0], links[i][1], links[i][2]}, nil
+		})); err != nil {
+			return nil, fmt.Errorf("stage links: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO citizen_link (pid, role, other_pid, created_at) SELECT pid, role, other_pid, $1 FROM import_link ON CONFLICT DO NOTHING`, now); err != nil {
+			return nil, fmt.Errorf("links: %w", err)
+		}
+	}
+	if len(households) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_household"}, []string{"id", "head_pid", "commune", "address"}, pgx.CopyFromSlice(len(households), func(i int) ([]any, error) {
+			h := households[i]
+			return []any{h.id, h.head, h.commune, h.address}, nil
+		})); err != nil {
+			return nil, fmt.Errorf("stage households: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO household (id, version, head_pid, commune, address, created_at, updated_at)
+			SELECT id, 1, head_pid, commune, address, $1, $1 FROM import_household
+			ON CONFLICT (id) DO UPDATE SET head_pid = excluded.head_pid WHERE household.head_pid = '' AND excluded.head_pid <> ''`, now); err != nil {
+			return nil, fmt.Errorf("households: %w", err)
+		}
+	}
+	return fresh, nil
+}
+
+func freshRows(rows []ImportRow, fresh map[string]bool) []*ImportRow {
+	keep := make([]*ImportRow, 0, len(fresh))
+	for i := range rows {
+		if fresh[rows[i].PID] {
+			keep = append(keep, &rows[i])
+		}
+	}
+	return keep
+}
+
+// linksAndHouseholds collects the link rows of a batch, and one household
+// row per household (a head's row wins over a member's).
+func linksAndHouseholds(keep []*ImportRow) ([][3]string, []*importHousehold) {
+	var links [][3]string
+	byID := map[string]int{}
+	var households []*importHousehold
+	for _, r := range keep {
+		links = append(links, r.links...)
+		if h := r.household; h != nil {
+			if i, ok := byID[h.id]; !ok {
+				byID[h.id] = len(households)
+				households = append(households, h)
+			} else if households[i].head == "" && h.head != "" {
+				households[i] = h
+			}
+		}
+	}
+	return links, households
+}
