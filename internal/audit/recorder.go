@@ -62,14 +62,28 @@ func WriteTx(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 	return nil
 }
 
-// rowsPerInsert keeps one multi-row INSERT under both engines' limits on
+// rowsPerInsert keeps one multi-row INSERT under PostgreSQL's limit on
 // bound parameters (10 per row).
 const rowsPerInsert = 200
 
-// writeMany records many events with multi-row INSERTs: in SQLite every
-// statement costs a statement journal, so one statement for many rows is
-// much cheaper than one per row.
+// writeMany records many events. PostgreSQL takes them in multi-row
+// INSERTs. SQLite takes them through one prepared single-row statement:
+// modernc's driver binds each parameter by scanning the argument list, so
+// a multi-row INSERT would be quadratic in its parameters.
 func writeMany(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, evs []Event) error {
+	if d == sqldb.SQLite {
+		stmt, err := tx.PrepareContext(ctx, insertEvent+"($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, e := range evs {
+			if _, err := stmt.ExecContext(ctx, e.args()...); err != nil {
+				return fmt.Errorf("record access events: %w", err)
+			}
+		}
+		return nil
+	}
 	for len(evs) > 0 {
 		n := min(len(evs), rowsPerInsert)
 		var q strings.Builder
@@ -79,14 +93,8 @@ func writeMany(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, evs []Event) er
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteByte('(')
-			for j := 1; j <= 10; j++ {
-				if j > 1 {
-					q.WriteByte(',')
-				}
-				q.WriteString(d.Placeholder(len(args) + j))
-			}
-			q.WriteByte(')')
+			b := len(args)
+			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10)
 			args = append(args, e.args()...)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {

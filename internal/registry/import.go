@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,7 +55,7 @@ func (s *Service) PrepareImport(in *LegacyRecord, now time.Time) (ImportRow, err
 	row := ImportRow{PID: tmp.PID, rec: r, proj: s.project(&r), doc: string(doc)}
 	for _, l := range linkRoles {
 		if rel := l.get(&r.Details); rel != nil && rel.PID != "" {
-			row.links = append(row.links, [3]string{row.PID, l.role, rel.PID}, [3]string{rel.PID, l.inverse, row.PID})
+			row.links = append(row.links, [3]string{rel.PID, l.inverse, row.PID})
 		}
 	}
 	if hh != nil {
@@ -108,53 +107,36 @@ func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, source stri
 	return out, nil
 }
 
-// insertMany runs one multi-row INSERT per chunk of rows, with positional
-// parameters (see sqldb.Dialect.Placeholder).
-func insertMany(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, head, tail string, width int, n int, row func(i int) []any, each func(*sql.Rows) error) error {
-	per := 30000 / width
-	for start := 0; start < n; start += per {
-		end := min(n, start+per)
-		var q strings.Builder
-		q.WriteString(head)
-		args := make([]any, 0, (end-start)*width)
-		for i := start; i < end; i++ {
-			if i > start {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			for j := 0; j < width; j++ {
-				if j > 0 {
-					q.WriteByte(',')
-				}
-				q.WriteString(d.Placeholder(len(args) + j + 1))
-			}
-			q.WriteByte(')')
-			args = append(args, row(i)...)
-		}
-		q.WriteString(tail)
-		if each == nil {
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return err
-			}
-			continue
-		}
-		rs, err := tx.QueryContext(ctx, q.String(), args...)
+// execEach runs one prepared single-row statement per row. In SQLite this
+// is the fastest way in: modernc's driver binds each parameter by scanning
+// the argument list, so a multi-row INSERT with thousands of parameters is
+// quadratic, while a prepared statement is parsed once and binds a handful.
+func execEach(ctx context.Context, tx *sql.Tx, query string, n int, row func(i int) []any, each func(i int, res sql.Result) error) error {
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := 0; i < n; i++ {
+		res, err := stmt.ExecContext(ctx, row(i)...)
 		if err != nil {
 			return err
 		}
-		for rs.Next() {
-			if err := each(rs); err != nil {
-				rs.Close()
+		if each != nil {
+			if err := each(i, res); err != nil {
 				return err
 			}
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return err
 		}
 	}
 	return nil
 }
+
+// CitizenColumns returns the values of the citizen row, in the column order
+// of the citizen table; benchmarks insert them raw as a baseline.
+func (r *ImportRow) CitizenColumns() []any { return citizenArgs(r) }
+
+// CitizenInsert is the SQL the raw baseline inserts CitizenColumns with.
+const CitizenInsert = `INSERT INTO ` + citizenCols + ` VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`
 
 func revisionArgs(r *ImportRow, a *actor.Actor, reason string, now time.Time) []any {
 	return []any{r.PID, int64(1), now, "import", a.ID, string(a.Kind), a.Name, reason, "", "", "[]"}
@@ -172,55 +154,46 @@ const citizenCols = `citizen (pid, version, status, family_name, middle_name, gi
 const revisionCols = `citizen_revision (pid, version, at, action, actor_id, actor_kind, actor_name, reason, legal_basis, dossier_ref, changes)`
 
 func importSQLite(ctx context.Context, tx *sql.Tx, rows []ImportRow, a *actor.Actor, source string, now time.Time) (map[string]bool, error) {
-	d := sqldb.SQLite
 	fresh := make(map[string]bool, len(rows))
-	err := insertMany(ctx, tx, d, `INSERT INTO pid_issued (pid, origin, issued_at) VALUES `, ` ON CONFLICT DO NOTHING RETURNING pid`, 3, len(rows),
-		func(i int) []any { return []any{rows[i].PID, "legacy", now} },
-		func(rs *sql.Rows) error {
-			var p string
-			err := rs.Scan(&p)
-			fresh[p] = true
+	err := execEach(ctx, tx, `INSERT INTO pid_issued (pid, origin, issued_at) VALUES ($1, 'legacy', $2) ON CONFLICT DO NOTHING`, len(rows),
+		func(i int) []any { return []any{rows[i].PID, now} },
+		func(i int, res sql.Result) error {
+			n, err := res.RowsAffected()
+			if n == 1 {
+				fresh[rows[i].PID] = true
+			}
 			return err
 		})
 	if err != nil {
 		return nil, fmt.Errorf("import: issue numbers: %w", err)
 	}
-	return fresh, writeFresh(ctx, tx, d, rows, fresh, a, source, now)
-}
-
-// writeFresh writes the rows whose numbers were new, with multi-row INSERTs.
-func writeFresh(ctx context.Context, tx *sql.Tx, d sqldb.Dialect, rows []ImportRow, fresh map[string]bool, a *actor.Actor, source string, now time.Time) error {
 	keep := freshRows(rows, fresh)
 	if len(keep) == 0 {
-		return nil
+		return fresh, nil
 	}
 	reason := "imported from " + source
-	if err := insertMany(ctx, tx, d, `INSERT INTO `+citizenCols+` VALUES `, ``, 16, len(keep),
+	if err := execEach(ctx, tx, CitizenInsert, len(keep),
 		func(i int) []any { return citizenArgs(keep[i]) }, nil); err != nil {
-		return fmt.Errorf("import: citizens: %w", err)
+		return nil, fmt.Errorf("import: citizens: %w", err)
 	}
-	if err := insertMany(ctx, tx, d, `INSERT INTO `+revisionCols+` VALUES `, ``, 11, len(keep),
+	if err := execEach(ctx, tx, `INSERT INTO `+revisionCols+` VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, len(keep),
 		func(i int) []any { return revisionArgs(keep[i], a, reason, now) }, nil); err != nil {
-		return fmt.Errorf("import: revisions: %w", err)
+		return nil, fmt.Errorf("import: revisions: %w", err)
 	}
 	links, households := linksAndHouseholds(keep)
-	if len(links) > 0 {
-		if err := insertMany(ctx, tx, d, `INSERT INTO citizen_link (pid, role, other_pid, created_at) VALUES `, ` ON CONFLICT DO NOTHING`, 4, len(links),
-			func(i int) []any { return []any{links[i][0], links[i][1], links[i][2], now} }, nil); err != nil {
-			return fmt.Errorf("import: links: %w", err)
-		}
+	if err := execEach(ctx, tx, `INSERT INTO citizen_link (pid, role, other_pid, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`, len(links),
+		func(i int) []any { return []any{links[i][0], links[i][1], links[i][2], now} }, nil); err != nil {
+		return nil, fmt.Errorf("import: links: %w", err)
 	}
-	if len(households) > 0 {
-		if err := insertMany(ctx, tx, d, `INSERT INTO household (id, version, head_pid, commune, address, created_at, updated_at) VALUES `,
-			` ON CONFLICT (id) DO UPDATE SET head_pid = excluded.head_pid WHERE household.head_pid = '' AND excluded.head_pid <> ''`, 7, len(households),
-			func(i int) []any {
-				h := households[i]
-				return []any{h.id, int64(1), h.head, h.commune, h.address, now, now}
-			}, nil); err != nil {
-			return fmt.Errorf("import: households: %w", err)
-		}
+	if err := execEach(ctx, tx, `INSERT INTO household (id, version, head_pid, commune, address, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $5)
+		ON CONFLICT (id) DO UPDATE SET head_pid = excluded.head_pid WHERE household.head_pid = '' AND excluded.head_pid <> ''`, len(households),
+		func(i int) []any {
+			h := households[i]
+			return []any{h.id, h.head, h.commune, h.address, now}
+		}, nil); err != nil {
+		return nil, fmt.Errorf("import: households: %w", err)
 	}
-	return nil
+	return fresh, nil
 }
 
 // importPostgres writes a batch with COPY: the numbers into a staging

@@ -158,7 +158,8 @@ var linkRoles = []struct {
 }
 
 // relink brings citizen_link in line with the relatives of after, given
-// those of before (nil for a new record).
+// those of before (nil for a new record). Only the reverse link is stored
+// (the father's row says "child"): the forward one is in the record itself.
 func relink(ctx context.Context, tx *sql.Tx, pid personalid.Number, before, after *Details, now time.Time) error {
 	for _, l := range linkRoles {
 		var old, cur string
@@ -174,14 +175,13 @@ func relink(ctx context.Context, tx *sql.Tx, pid personalid.Number, before, afte
 			continue
 		}
 		if old != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM citizen_link WHERE (pid = $1 AND role = $2 AND other_pid = $3)
-				OR (pid = $3 AND role = $4 AND other_pid = $1)`, pid, l.role, old, l.inverse); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM citizen_link WHERE pid = $1 AND role = $2 AND other_pid = $3`, old, l.inverse, pid); err != nil {
 				return err
 			}
 		}
 		if cur != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO citizen_link (pid, role, other_pid, created_at) VALUES ($1,$2,$3,$5), ($3,$4,$1,$5)
-				ON CONFLICT DO NOTHING`, pid, l.role, cur, l.inverse, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO citizen_link (pid, role, other_pid, created_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT DO NOTHING`, cur, l.inverse, pid, now); err != nil {
 				return err
 			}
 		}

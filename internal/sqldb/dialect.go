@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -84,16 +83,4 @@ func isRetryable(err error) bool {
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 	}
 	return false
-}
-
-// Placeholder returns the i-th (1-based) bind parameter for statements with
-// many parameters (multi-row inserts). Everywhere else queries use $n for
-// both engines; but modernc's SQLite driver matches each $n against every
-// argument, which is quadratic in the number of parameters, while a plain
-// ? binds by position.
-func (d Dialect) Placeholder(i int) string {
-	if d == SQLite {
-		return "?"
-	}
-	return "$" + strconv.Itoa(i)
 }
