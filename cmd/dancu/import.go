@@ -72,6 +72,9 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			if sum.Rejected > 0 {
 				fmt.Fprintf(stdout, " (see %s)", rejects)
 			}
+			if rss := peakRSS(); rss != "" {
+				fmt.Fprintf(stdout, "; peak RSS %s", rss)
+			}
 			fmt.Fprintln(stdout)
 			if err != nil {
 				return fmt.Errorf("import stopped after %d rows: %w (run it again to continue)", sum.Rows, err)
@@ -130,4 +133,18 @@ func progressReporter(stderr io.Writer, size int64, quiet bool, logLine func(bul
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// peakRSS is the process's peak resident set size on Linux ("" elsewhere).
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }

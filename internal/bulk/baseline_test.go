@@ -141,3 +141,24 @@ func BenchmarkRawCopyPostgres(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(recs)*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkPrepareRow is the per-row work of an import before the store:
+// decode a JSON line, validate it with the registry's rules, build the
+// document and projections.
+func BenchmarkPrepareRow(b *testing.B) {
+	db := sqldbtest.Open(b, "sqlite")
+	svc := newService(b, db)
+	lines := bytes.Split(bytes.TrimSpace(jsonl(b, population(100))), []byte("\n"))
+	now := time.Now()
+	i := 0
+	for b.Loop() {
+		var r registry.LegacyRecord
+		if err := json.Unmarshal(lines[i%len(lines)], &r); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.PrepareImport(&r, now); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
