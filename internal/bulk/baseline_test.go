@@ -27,18 +27,7 @@ func BenchmarkRawInsertSQLite(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		db := sqldbtest.Open(b, "sqlite")
-		svc := newService(b, db)
-		rows := make([][]any, len(recs))
-		for i := range recs {
-			line, _ := json.Marshal(recs[i])
-			var r registry.LegacyRecord
-			json.NewDecoder(bytes.NewReader(line)).Decode(&r)
-			ir, err := svc.PrepareImport(&r, time.Now())
-			if err != nil {
-				b.Fatal(err)
-			}
-			rows[i] = ir.CitizenColumns()
-		}
+		rows := preparedColumns(b, newService(b, db), recs)
 		b.StartTimer()
 		for start := 0; start < len(rows); start += 5000 {
 			err := db.InTx(context.Background(), func(tx *sql.Tx) error {
