@@ -50,20 +50,23 @@ func mix64(x uint64) uint64 {
 
 const tails = 1_000_000 // numbers per prefix
 
-// pidIssuer hands out personal ID numbers, unique for its lifetime.
+// pidIssuer hands out personal ID numbers, unique for its lifetime. The
+// records of the population count up from the bottom of each prefix's
+// range and their duplicates down from the top, so that the population a
+// seed gives is the same whatever the duplicate rate.
 type pidIssuer struct {
-	seed  uint64
-	count []uint32 // by prefix slot: province (0–99) × digit G (0–9) × YY
+	seed     uint64
+	up, down []uint32 // by prefix slot: province (0–99) × digit G (0–9) × YY
 }
 
 func newPIDIssuer(seed uint64) *pidIssuer {
-	return &pidIssuer{seed: seed, count: make([]uint32, 100*10*100)}
+	return &pidIssuer{seed: seed, up: make([]uint32, 100*10*100), down: make([]uint32, 100*10*100)}
 }
 
 // issue returns a new number for a birth registered in province (2 digits,
-// the old GSO code, as personal ID numbers keep it) of a person of the
-// given sex born in year.
-func (p *pidIssuer) issue(province string, sex personalid.Sex, year int) (string, error) {
+// the GSO code as personal ID numbers keep it) of a person of the given
+// sex born in year; dup draws from the duplicates' end of the range.
+func (p *pidIssuer) issue(province string, sex personalid.Sex, year int, dup bool) (string, error) {
 	prefix, err := personalid.Prefix("0"+province, sex, year)
 	if err != nil {
 		return "", err
@@ -72,11 +75,17 @@ func (p *pidIssuer) issue(province string, sex personalid.Sex, year int) (string
 	g := int(prefix[3] - '0')
 	yy := int(prefix[4]-'0')*10 + int(prefix[5]-'0')
 	slot := prov*1000 + g*100 + yy
-	k := p.count[slot]
-	if k >= tails {
+	if p.up[slot]+p.down[slot] >= tails {
 		return "", fmt.Errorf("synth: all %d personal ID numbers with prefix %s are used", tails, prefix)
 	}
-	p.count[slot] = k + 1
+	var k uint32
+	if dup {
+		p.down[slot]++
+		k = tails - p.down[slot]
+	} else {
+		k = p.up[slot]
+		p.up[slot]++
+	}
 	f := newFeistel(1000, p.seed^uint64(slot)*0xd6e8feb86659fd93)
 	tail := f.permute(uint64(k))
 	var b [12]byte

@@ -41,7 +41,7 @@ var (
 	// Thị and Ngọc are each above 17% as a woman's first middle name;
 	// Thu, Phương, Thanh, Minh and Lan follow (DOMAIN.md §8).
 	womenMiddle = []entry{
-		{"Ngọc", 28}, {"Thu", 6}, {"Phương", 6}, {"Thanh", 6}, {"Minh", 5}, {"Lan", 3}, {"Bảo", 4},
+		{"Ngọc", 32}, {"Thu", 6}, {"Phương", 6}, {"Thanh", 6}, {"Minh", 5}, {"Lan", 3}, {"Bảo", 4},
 		{"Kim", 4}, {"Khánh", 3}, {"Hoàng", 3}, {"Mỹ", 3}, {"Hồng", 3}, {"Thùy", 3}, {"Quỳnh", 2},
 		{"Như", 2}, {"Hải", 2}, {"Bích", 2}, {"Mai", 2}, {"Xuân", 2}, {"Gia", 2}, {"Cẩm", 2},
 		{"Diễm", 1}, {"Tường", 1}, {"Hà", 1}, {"Tuyết", 1}, {"Yến", 1}, {"Diệu", 1}, {"Huyền", 1},

@@ -140,7 +140,8 @@ var (
 	khmerHamlets = []string{"Sóc Tro", "Prey Chóp", "Tà Tét", "Sà Lôn", "Sóc Xoài", "Bưng Cốc", "Trà Sết", "Kom Pong"}
 	bans         = []string{"Nà Pục", "Pá Khôm", "Huổi Só", "Nậm Cang", "Phiêng Cằm", "Co Mạ", "Lũng Cú", "Sà Phìn",
 		"Nà Sài", "Tà Phìn", "Nà Hang", "Pắc Ngòi", "Bó Mạ", "Nà Lầu", "Khuổi Ky"}
-	buons = []string{"Ko Sier", "Đôn", "Trấp", "Ea Kmát", "Plei Ơi", "Plei Kần", "Kon Klor", "Tơ Nốt", "Jang Lành", "Đạ Nghịch"}
+	buons        = []string{"Ko Sier", "Đôn", "Trấp", "Ea Kmát", "Ơi", "Kần", "Kon Klor", "Tơ Nốt", "Jang Lành", "Đạ Nghịch"}
+	villageWords = []string{"Buôn ", "Làng ", "Plei "} // the Central Highlands' words for a village
 )
 
 // detail writes the street or hamlet part of a household's address.
@@ -199,7 +200,7 @@ func detail(r *rand.Rand, c *commune, ethnic string) string {
 		b = append(b, "Ấp "...)
 		b = append(b, oneOf(r, khmerHamlets)...)
 	case ethnic != kinh && g.style == styleHighland:
-		b = append(b, oneOf(r, []string{"Buôn ", "Làng ", "Plei "})...)
+		b = append(b, oneOf(r, villageWords)...)
 		b = append(b, oneOf(r, buons)...)
 	case ethnic != kinh && !south && g.style != styleKinh:
 		b = append(b, "Bản "...)
