@@ -261,19 +261,34 @@ func (s *Service) Household(ctx context.Context, id string) (Household, error) {
 	}
 	json.Unmarshal([]byte(addr), &h.Address)
 	s.describe(&h.Address)
-	rows, err := s.db.QueryContext(ctx, `SELECT pid, status, doc FROM citizen WHERE household_id = $1 ORDER BY pid`, id)
-	if err != nil {
+	// Read the members, closing the rows, before waiting for the access
+	// record (see Search).
+	if h.Members, err = s.members(ctx, id); err != nil {
 		return Household{}, err
 	}
-	defer rows.Close()
-	h.Members = []Member{}
-	var evs []audit.Event
 	now := s.clock()
+	evs := make([]audit.Event, len(h.Members))
+	for i, m := range h.Members {
+		evs[i] = audit.NewEvent(ctx, now, "read_household", m.PID, id)
+	}
+	if err := s.audit.Record(ctx, evs...); err != nil {
+		return Household{}, err
+	}
+	return h, nil
+}
+
+func (s *Service) members(ctx context.Context, id string) ([]Member, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT pid, status, doc FROM citizen WHERE household_id = $1 ORDER BY pid`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Member{}
 	for rows.Next() {
 		var m Member
 		var doc string
 		if err := rows.Scan(&m.PID, &m.Status, &doc); err != nil {
-			return Household{}, err
+			return nil, err
 		}
 		var r Record
 		json.Unmarshal([]byte(doc), &r)
@@ -281,14 +296,7 @@ func (s *Service) Household(ctx context.Context, id string) (Household, error) {
 		if r.Household != nil {
 			m.Relationship = r.Household.Relationship
 		}
-		h.Members = append(h.Members, m)
-		evs = append(evs, audit.NewEvent(ctx, now, "read_household", m.PID, id))
+		out = append(out, m)
 	}
-	if err := rows.Err(); err != nil {
-		return Household{}, err
-	}
-	if err := s.audit.Record(ctx, evs...); err != nil {
-		return Household{}, err
-	}
-	return h, nil
+	return out, rows.Err()
 }

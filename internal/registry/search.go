@@ -111,30 +111,11 @@ func (s *Service) Search(ctx context.Context, q Query) (Page, error) {
 	}
 
 	sqlText, args := searchSQL(q, key, afterKey, afterPID)
-	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	// The rows must be closed before waiting for the access record: a
+	// search that held its connection while waiting could leave the
+	// recorder no connection to commit with.
+	page, err := s.searchPage(ctx, sqlText, args, q.Limit)
 	if err != nil {
-		return Page{}, fmt.Errorf("search: %w", err)
-	}
-	defer rows.Close()
-	page := Page{Items: []Summary{}}
-	var lastKey string
-	for rows.Next() {
-		var it Summary
-		var n Name
-		var nameKey string
-		if err := rows.Scan(&it.PID, &n.Family, &n.Middle, &n.Given, &it.BirthDate, &it.Sex, &it.Status, &it.PermanentResidence, &nameKey); err != nil {
-			return Page{}, err
-		}
-		if len(page.Items) == q.Limit {
-			prev := page.Items[len(page.Items)-1]
-			page.Next = encodeCursor(lastKey, string(prev.PID))
-			break
-		}
-		it.FullName = n.Full()
-		lastKey = nameKey
-		page.Items = append(page.Items, it)
-	}
-	if err := rows.Err(); err != nil {
 		return Page{}, err
 	}
 	now := s.clock()
@@ -184,6 +165,35 @@ func searchSQL(q Query, key, afterKey, afterPID string) (string, []any) {
 	sqlText := `SELECT pid, family_name, middle_name, given_name, birth_date, sex, status, res_commune, name_key FROM citizen WHERE ` +
 		strings.Join(where, " AND ") + ` ORDER BY name_key, pid LIMIT ` + arg(q.Limit+1)
 	return sqlText, args
+}
+
+// searchPage runs a search query and reads one page; its rows are closed
+// when it returns.
+func (s *Service) searchPage(ctx context.Context, sqlText string, args []any, limit int) (Page, error) {
+	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	page := Page{Items: []Summary{}}
+	var lastKey string
+	for rows.Next() {
+		var it Summary
+		var n Name
+		var nameKey string
+		if err := rows.Scan(&it.PID, &n.Family, &n.Middle, &n.Given, &it.BirthDate, &it.Sex, &it.Status, &it.PermanentResidence, &nameKey); err != nil {
+			return Page{}, err
+		}
+		if len(page.Items) == limit {
+			prev := page.Items[len(page.Items)-1]
+			page.Next = encodeCursor(lastKey, string(prev.PID))
+			break
+		}
+		it.FullName = n.Full()
+		lastKey = nameKey
+		page.Items = append(page.Items, it)
+	}
+	return page, rows.Err()
 }
 
 func encodeCursor(key, pid string) string {
