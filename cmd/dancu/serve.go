@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +18,7 @@ import (
 
 func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cfg := server.DefaultConfig()
+	var debugAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the dancu service (migrates the store first)",
@@ -57,6 +63,12 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			if len(demo) > 0 {
 				printDemo(stdout, url, demo)
 			}
+			if debugAddr != "" {
+				if err := serveDebug(ctx, debugAddr, log); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "profiling (pprof) on http://%s/debug/pprof/\n", debugAddr)
+			}
 			log.Info("serving", "addr", ln.Addr().String(), "db", app.DB.URL())
 			return server.Serve(ctx, ln, app.Handler(buildVersion()), cfg.ShutdownTimeout, log)
 		},
@@ -66,6 +78,7 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
 	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
+	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go profiling (pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd
 }
@@ -77,4 +90,29 @@ func printDemo(w io.Writer, url string, logins []server.DemoLogin) {
 	}
 	fmt.Fprintf(w, "\nTry:\n  curl -s %s/api/v1/auth/login -H 'Content-Type: application/json' \\\n", url)
 	fmt.Fprintf(w, "    -d '{\"username\":\"%s\",\"password\":\"%s\"}'\n", logins[0].Username, server.DemoPassword)
+}
+
+// serveDebug serves pprof on its own listener, on loopback only: profiles
+// show internals that must not be reachable from the network.
+func serveDebug(ctx context.Context, addr string, log *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--debug-addr must be a loopback address such as 127.0.0.1:6060")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("profiling", "addr", addr)
+	return nil
 }

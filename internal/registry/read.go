@@ -49,9 +49,19 @@ func (s *Service) Get(ctx context.Context, pidText, purpose string) (Citizen, er
 // children, persons represented, and the household head.
 func (s *Service) viewWithLinks(ctx context.Context, r Record) (Citizen, error) {
 	c := s.view(r)
+	var household string
+	if c.Household != nil {
+		household = c.Household.HouseholdID
+	}
+	// One query for everything other records say: the reverse links and
+	// the household head.
 	rows, err := s.db.QueryContext(ctx, `SELECT l.role, l.other_pid, c.family_name, c.middle_name, c.given_name
 		FROM citizen_link l LEFT JOIN citizen c ON c.pid = l.other_pid
-		WHERE l.pid = $1 AND l.role IN ('child', 'represented') ORDER BY l.other_pid`, r.PID)
+		WHERE l.pid = $1 AND l.role IN ('child', 'represented')
+		UNION ALL
+		SELECT 'head', h.head_pid, c.family_name, c.middle_name, c.given_name
+		FROM household h LEFT JOIN citizen c ON c.pid = h.head_pid WHERE h.id = $2
+		ORDER BY 1, 2`, r.PID, household)
 	if err != nil {
 		return Citizen{}, fmt.Errorf("read links of %s: %w", r.PID, err)
 	}
@@ -66,10 +76,15 @@ func (s *Service) viewWithLinks(ctx context.Context, r Record) (Citizen, error) 
 		if fam.Valid {
 			rel.Name = Name{Family: fam.String, Middle: mid.String, Given: giv.String}.Full()
 		}
-		if role == "child" {
+		switch role {
+		case "child":
 			c.Children = append(c.Children, rel)
-		} else {
+		case "represented":
 			c.Represented = append(c.Represented, rel)
+		case "head":
+			m := *c.Household
+			m.HeadPID, m.HeadName = rel.PID, rel.Name
+			c.Household = &m
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -88,19 +103,6 @@ func (s *Service) viewWithLinks(ctx context.Context, r Record) (Citizen, error) 
 		} else if err != sql.ErrNoRows {
 			return Citizen{}, err
 		}
-	}
-	if h := c.Household; h != nil {
-		m := *h
-		var fam, mid, giv sql.NullString
-		err := s.db.QueryRowContext(ctx, `SELECT h.head_pid, c.family_name, c.middle_name, c.given_name
-			FROM household h LEFT JOIN citizen c ON c.pid = h.head_pid WHERE h.id = $1`, h.HouseholdID).Scan(&m.HeadPID, &fam, &mid, &giv)
-		if err != nil && err != sql.ErrNoRows {
-			return Citizen{}, err
-		}
-		if fam.Valid {
-			m.HeadName = Name{Family: fam.String, Middle: mid.String, Given: giv.String}.Full()
-		}
-		c.Household = &m
 	}
 	return c, nil
 }
