@@ -18,7 +18,7 @@ import (
 func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cfg := server.DefaultConfig()
 	var format, rejects string
-	var batch int
+	var batch, cacheMB int
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "import FILE",
@@ -60,6 +60,9 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer app.Close()
+			if err := app.DB.TuneForBulk(ctx, cacheMB); err != nil {
+				return err
+			}
 			report := progressReporter(stderr, size, quiet, func(p bulk.Progress) {
 				log.Info("importing", "rows", p.Rows, "imported", p.Imported, "existing", p.Existing, "rejected", p.Rejected,
 					"rows_per_s", int(float64(p.Rows)/p.Elapsed.Seconds()))
@@ -87,6 +90,7 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&rejects, "rejects", "", "where refused rows go (default FILE.rejects.jsonl)")
 	cmd.Flags().IntVar(&batch, "batch", 5000, "rows per transaction")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress output")
+	cmd.Flags().IntVar(&cacheMB, "cache-mb", 256, "SQLite page cache for the import, in MB (part of its memory use)")
 	return cmd
 }
 

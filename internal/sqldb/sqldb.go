@@ -124,3 +124,17 @@ func Redact(raw string) string {
 	}
 	return u.String()
 }
+
+// TuneForBulk prepares a SQLite store for one bulk writer: a single
+// connection with a page cache of cacheMB megabytes. Random-key inserts
+// into the citizen indexes outgrow the default cache within a million
+// rows, and every miss is a read. PostgreSQL is tuned on the server; this
+// does nothing there.
+func (d *DB) TuneForBulk(ctx context.Context, cacheMB int) error {
+	if d.Dialect != SQLite || cacheMB <= 0 {
+		return nil
+	}
+	d.SetMaxOpenConns(1)
+	_, err := d.DB.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", cacheMB*1024))
+	return err
+}

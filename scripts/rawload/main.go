@@ -36,13 +36,14 @@ func main() {
 	out := flag.String("out", "rows.tsv", "TSV output of -prepare")
 	load := flag.String("load", "", "TSV rows to insert")
 	dbURL := flag.String("db", "", "store to insert into (created and migrated)")
+	cacheMB := flag.Int("cache-mb", 256, "SQLite page cache in MB, as dancu import uses")
 	flag.Parse()
 	var err error
 	switch {
 	case *prepare != "":
 		err = prepareRows(*prepare, *out)
 	case *load != "" && *dbURL != "":
-		err = loadRows(*load, *dbURL)
+		err = loadRows(*load, *dbURL, *cacheMB)
 	default:
 		err = fmt.Errorf("give -prepare FILE [-out FILE] or -load FILE -db URL")
 	}
@@ -118,7 +119,7 @@ func row(line string) []any {
 	return out
 }
 
-func loadRows(in, dbURL string) error {
+func loadRows(in, dbURL string, cacheMB int) error {
 	ctx := context.Background()
 	db, err := sqldb.Open(ctx, dbURL)
 	if err != nil {
@@ -126,6 +127,9 @@ func loadRows(in, dbURL string) error {
 	}
 	defer db.Close()
 	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := db.TuneForBulk(ctx, cacheMB); err != nil {
 		return err
 	}
 	f, err := os.Open(in)
