@@ -90,7 +90,7 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&rejects, "rejects", "", "where refused rows go (default FILE.rejects.jsonl)")
 	cmd.Flags().IntVar(&batch, "batch", 5000, "rows per transaction")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress output")
-	cmd.Flags().IntVar(&cacheMB, "cache-mb", 256, "SQLite page cache for the import, in MB (part of its memory use)")
+	cmd.Flags().IntVar(&cacheMB, "cache-mb", 0, "SQLite only: one connection with this page cache in MB (0: the default 64 MB cache)")
 	return cmd
 }
 

@@ -175,6 +175,7 @@ func TestRegisterBirthJoinsHousehold(t *testing.T) {
 		t.Run("refused", func(t *testing.T) {
 			before := e.tables(t)
 			both := birth("Vũ Thị Hoa", "2025-08-08", personalid.Female, e.p.baDinh)
+			both.PermanentResidence = &registry.Address{Commune: e.p.benThanh.Code, Detail: "elsewhere"}
 			both.Household = &registry.JoinHousehold{HouseholdID: hid, Relationship: "child"}
 			_, err := e.svc.RegisterBirth(ctx, both, "")
 			wantField(t, err, "permanent_residence")

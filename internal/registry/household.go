@@ -59,7 +59,8 @@ func loadHousehold(ctx context.Context, tx *sql.Tx, id string) (householdRow, er
 }
 
 // joinHousehold puts r in an existing household as a member (not head):
-// its permanent residence becomes the household's address.
+// its permanent residence is the household's address (a record that also
+// gives one must give the same).
 func (s *Service) joinHousehold(ctx context.Context, tx *sql.Tx, r *Record, j *JoinHousehold) error {
 	var f errs.Fields
 	if !s.codes.HouseholdRel.Has(j.Relationship) {
@@ -81,9 +82,18 @@ func (s *Service) joinHousehold(ctx context.Context, tx *sql.Tx, r *Record, j *J
 		return errs.Field("household.household_id", "household %s has no head (dissolved)", h.id)
 	}
 	addr := h.address
+	if given := r.PermanentResidence; given != nil && !sameAddress(*given, addr) {
+		return errs.Field("permanent_residence", "differs from the address of household %s (%s, %s); give that address or leave it out",
+			h.id, addr.Commune, addr.Detail)
+	}
 	r.PermanentResidence = &addr
 	r.Household = &Membership{HouseholdID: h.id, Relationship: j.Relationship}
 	return nil
+}
+
+// sameAddress compares the recorded parts of two normalised addresses.
+func sameAddress(a, b Address) bool {
+	return a.Country == b.Country && a.Scheme == b.Scheme && a.Province == b.Province && a.Commune == b.Commune && a.Detail == b.Detail
 }
 
 // Move is a change of household: into an existing one, or into a new one
@@ -161,6 +171,7 @@ func (s *Service) MoveHousehold(ctx context.Context, pidText string, ifMatch int
 			if cur.Household != nil && cur.Household.HouseholdID == m.HouseholdID {
 				return errs.Field("household_id", "%s is already in household %s", pid, m.HouseholdID)
 			}
+			next.PermanentResidence = nil // the new household's address replaces it
 			if err := s.joinHousehold(ctx, tx, &next, &JoinHousehold{HouseholdID: m.HouseholdID, Relationship: m.Relationship}); err != nil {
 				if e := (*errs.Error)(nil); errors.As(err, &e) && e.Kind == errs.Invalid {
 					for i := range e.Fields {

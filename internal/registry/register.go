@@ -65,9 +65,6 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 	if in.MaritalStatus != "" && in.MaritalStatus != "single" {
 		f.Add("marital_status", "a newborn is single")
 	}
-	if in.Household != nil && in.PermanentResidence != nil {
-		f.Add("permanent_residence", "comes from the household; give one or the other")
-	}
 	if !storable(idemKey) {
 		f.Add("idempotency_key", "must be UTF-8 text without NUL characters")
 	}
@@ -211,9 +208,6 @@ type LegacyRecord struct {
 func (s *Service) RegisterExisting(ctx context.Context, in LegacyRecord) (Citizen, error) {
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return Citizen{}, err
-	}
-	if in.Household != nil && in.PermanentResidence != nil {
-		return Citizen{}, errs.Field("permanent_residence", "comes from the household; give one or the other")
 	}
 	if err := s.ValidateLegacy(&in); err != nil {
 		return Citizen{}, err

@@ -54,3 +54,31 @@ func TestBasisLimitsAndStatusTarget(t *testing.T) {
 		e.unchanged(t, before)
 	})
 }
+
+// A record may name its household and also give the permanent residence,
+// as legacy exports and generated data do, if the two agree.
+func TestHouseholdAndResidenceMustAgree(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		ctx := communeRegistrar(e.p.baDinh)
+		head := e.existing(t, ctx, person("Phan Văn Lộc", "1975-04-04", personalid.Male, e.p.baDinh))
+		addr := &registry.Address{Commune: e.p.baDinh.Code, Detail: "Số 9 Phố Đội Cấn"}
+		moved, err := e.svc.MoveHousehold(ctx, string(head.PID), 0, registry.Move{NewAddress: addr, Basis: registry.Basis{Reason: "x"}})
+		mustOK(t, err)
+		hid := moved.Household.HouseholdID
+
+		same := person("Phan Thị Liên", "1978-06-06", personalid.Female, e.p.baDinh)
+		same.PermanentResidence = &registry.Address{Commune: e.p.baDinh.Code, Detail: "Số 9  Phố Đội Cấn"} // spacing is normalised
+		_, err = e.svc.RegisterExisting(ctx, registry.LegacyRecord{PID: legacyPID(t, same.BirthDate, same.Sex), Details: same,
+			Household: &registry.JoinHousehold{HouseholdID: hid, Relationship: "spouse"}})
+		mustOK(t, err)
+
+		before := e.tables(t)
+		other := person("Phan Thị Lan", "1980-06-06", personalid.Female, e.p.baDinh)
+		other.PermanentResidence = &registry.Address{Commune: e.p.benThanh.Code, Detail: "elsewhere"}
+		_, err = e.svc.RegisterExisting(ctx, registry.LegacyRecord{PID: legacyPID(t, other.BirthDate, other.Sex), Details: other,
+			Household: &registry.JoinHousehold{HouseholdID: hid, Relationship: "sibling"}})
+		wantField(t, err, "permanent_residence")
+		e.unchanged(t, before)
+	})
+}

@@ -36,7 +36,7 @@ func main() {
 	out := flag.String("out", "rows.tsv", "TSV output of -prepare")
 	load := flag.String("load", "", "TSV rows to insert")
 	dbURL := flag.String("db", "", "store to insert into (created and migrated)")
-	cacheMB := flag.Int("cache-mb", 256, "SQLite page cache in MB, as dancu import uses")
+	cacheMB := flag.Int("cache-mb", 0, "SQLite page cache in MB, as dancu import --cache-mb (0: default)")
 	flag.Parse()
 	var err error
 	switch {
