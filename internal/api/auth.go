@@ -2,15 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/errs"
 )
-
-var jsonMarshal = json.Marshal
 
 type loginInput struct {
 	Body struct {

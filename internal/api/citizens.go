@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
@@ -37,6 +40,11 @@ func parseIfMatch(h string, required bool) (int64, error) {
 		return 0, errs.Field("If-Match", "must be one ETag as returned by this API, such as \"3\"")
 	}
 	return v, nil
+}
+
+// huma428 answers an update that did not say which version it is based on.
+func huma428(err error) error {
+	return huma.NewError(http.StatusPreconditionRequired, err.(*errs.Error).Msg)
 }
 
 type birthInput struct {

@@ -2,9 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/adminunit"
@@ -13,10 +10,6 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
 )
-
-func huma428(err error) error {
-	return huma.NewError(http.StatusPreconditionRequired, err.(*errs.Error).Msg)
-}
 
 type decodedPID struct {
 	Body struct {
