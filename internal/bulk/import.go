@@ -96,7 +96,6 @@ func Import(ctx context.Context, svc *registry.Service, r io.Reader, opts Option
 	r = &countingReader{r: r, n: &bytesRead}
 
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	work := make(chan *chunk, 2*opts.Workers)
 	ordered := make(chan *chunk, 2*opts.Workers+2)
 	readErr := make(chan error, 1)
@@ -127,7 +126,12 @@ func Import(ctx context.Context, svc *registry.Service, r io.Reader, opts Option
 			}
 		}()
 	}
-	defer wg.Wait()
+	// On every return: stop the reader first (it may be blocked handing over
+	// a chunk nobody will take), then wait for the workers.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 
 	var p Progress
 	rejects := json.NewEncoder(io.Discard)

@@ -305,3 +305,29 @@ func BenchmarkImportSQLite(b *testing.B) {
 	}
 	b.ReportMetric(float64(10002*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// A store that fails in the middle of an import ends the import with the
+// error, promptly, instead of leaving its goroutines waiting on each other.
+func TestImportStopsOnStoreFailure(t *testing.T) {
+	db := sqldbtest.Open(t, "sqlite")
+	svc := newService(t, db)
+	input := jsonl(t, population(2000))
+	done := make(chan error, 1)
+	go func() {
+		batches := 0
+		_, err := bulk.Import(system, svc, bytes.NewReader(input), bulk.Options{BatchSize: 100, Progress: func(bulk.Progress) {
+			if batches++; batches == 2 {
+				db.DB.Close() // the store goes away
+			}
+		}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the import did not report the failed store")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the import hung after the store failed")
+	}
+}
