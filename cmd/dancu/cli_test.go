@@ -106,3 +106,18 @@ func TestVersionAndConfig(t *testing.T) {
 		t.Fatal("a bad log level was accepted")
 	}
 }
+
+func TestServeDemo(t *testing.T) {
+	srv := startServer(t, sqldbtest.URL(t, "sqlite"), "--demo")
+	lan := login(t, srv.URL, "badinh", "Demo-2026!")
+	var page struct{ Items []struct{ PID string } }
+	lan.must(200, "GET", "/api/v1/citizens?province=01&limit=50", nil).json(t, &page)
+	if len(page.Items) < 10 {
+		t.Fatalf("the demo has %d people in Hà Nội, want a sample population", len(page.Items))
+	}
+	var family struct{ Children []struct{ Name string } }
+	lan.must(200, "GET", "/api/v1/citizens/001085012345", nil).json(t, &family)
+	if len(family.Children) != 1 {
+		t.Fatalf("demo family: %+v", family)
+	}
+}

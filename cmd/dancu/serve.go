@@ -84,7 +84,8 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 }
 
 func printDemo(w io.Writer, url string, logins []server.DemoLogin) {
-	fmt.Fprintln(w, "\nDemo accounts (password for all: "+server.DemoPassword+"):")
+	fmt.Fprintf(w, "\nDemo data: two families and %d synthetic people (dancu generate --seed 6).\n", server.DemoPopulation)
+	fmt.Fprintln(w, "Demo accounts (password for all: "+server.DemoPassword+"):")
 	for _, l := range logins {
 		fmt.Fprintf(w, "  %-16s %-10s %s\n", l.Username, l.Role, l.Where)
 	}

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/bulk"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/registry"
+	"github.com/dancu-vn/dancu/internal/synth"
 )
 
 // DemoPassword is the password of every demo account. Demo data is for
@@ -72,7 +75,43 @@ func (a *App) LoadDemo(ctx context.Context) ([]DemoLogin, error) {
 		registry.Name{Family: "Võ", Middle: "Ngọc", Given: "Vy"}, "2012-04-18", personalid.Female); err != nil {
 		return nil, err
 	}
+	if err := a.demoPopulation(ctx, DemoPopulation); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// DemoPopulation is how many synthetic people --demo loads.
+const DemoPopulation = 5000
+
+// demoPopulation generates n synthetic people (always the same ones) and
+// imports them, unless the registry already holds that many.
+func (a *App) demoPopulation(ctx context.Context, n int) error {
+	var have int
+	if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM citizen`).Scan(&have); err != nil {
+		return err
+	}
+	if have >= n {
+		return nil
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		w, err := synth.NewWriter(pw, synth.JSONL)
+		if err == nil {
+			_, err = synth.Generate(ctx, synth.Config{Count: n, Seed: 6}, a.Units, w.Write, nil)
+		}
+		if err == nil {
+			err = w.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	p, err := bulk.Import(ctx, a.Registry, pr, bulk.Options{Source: "demo population (dancu generate --seed 6)"})
+	pr.Close()
+	if err != nil {
+		return fmt.Errorf("demo population: %w", err)
+	}
+	a.Log.Info("demo population loaded", "imported", p.Imported, "already", p.Existing, "rejected", p.Rejected)
+	return nil
 }
 
 type demoPerson struct {
