@@ -108,39 +108,32 @@ func appendAddress(b []byte, key string, a *registry.Address) []byte {
 	if a == nil {
 		return b
 	}
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	b = append(b, `":{`...)
-	n := len(b)
-	for _, f := range [...]struct{ k, v string }{
+	return appendObject(b, key, []field{
 		{"country", a.Country}, {"scheme", a.Scheme}, {"province", a.Province}, {"commune", a.Commune},
 		{"detail", a.Detail}, {"text", a.Text}, {"current_commune", a.CurrentCommune},
-	} {
-		if f.v == "" {
-			continue
-		}
-		if len(b) > n {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, f.k...)
-		b = append(b, '"', ':')
-		b = appendString(b, f.v)
-	}
-	return append(b, '}')
+	})
 }
 
 func appendRelative(b []byte, key string, r *registry.Relative) []byte {
 	if r == nil {
 		return b
 	}
+	return appendObject(b, key, []field{
+		{"pid", r.PID}, {"name", r.Name}, {"old_id_number", r.OldIDNumber}, {"nationality", r.Nationality},
+	})
+}
+
+// field is one string member of a JSON object, left out when empty
+// (omitempty).
+type field struct{ k, v string }
+
+// appendObject appends `,"key":{…}` with the non-empty fields in order.
+func appendObject(b []byte, key string, fields []field) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, `":{`...)
 	n := len(b)
-	for _, f := range [...]struct{ k, v string }{
-		{"pid", r.PID}, {"name", r.Name}, {"old_id_number", r.OldIDNumber}, {"nationality", r.Nationality},
-	} {
+	for _, f := range fields {
 		if f.v == "" {
 			continue
 		}
