@@ -19,7 +19,7 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cfg := server.DefaultConfig()
 	var format, rejects string
 	var batch, cacheMB int
-	var quiet bool
+	var quiet, deferIndexes bool
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import people from existing data (JSON Lines or CSV; - for standard input)",
@@ -55,6 +55,8 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return fmt.Errorf("--rejects: %w", err)
 			}
 			defer rf.Close()
+			start := time.Now()
+			cfg.BulkLoad = true
 			app, log, err := openApp(ctx, cfg, stderr)
 			if err != nil {
 				return err
@@ -63,17 +65,42 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			if err := app.DB.TuneForBulk(ctx, cacheMB); err != nil {
 				return err
 			}
+			sys := actor.With(ctx, actor.SystemActor("import"))
+			if deferIndexes {
+				deferred, err := app.Registry.StartBulkLoad(sys)
+				if err != nil {
+					return err
+				}
+				if len(deferred) > 0 && !quiet {
+					log.Info("empty registry: search indexes are built after the load", "indexes", deferred)
+				}
+			}
 			report := progressReporter(stderr, size, quiet, func(p bulk.Progress) {
 				log.Info("importing", "rows", p.Rows, "imported", p.Imported, "existing", p.Existing, "rejected", p.Rejected,
 					"rows_per_s", int(float64(p.Rows)/p.Elapsed.Seconds()))
 			})
-			sum, err := bulk.Import(actor.With(ctx, actor.SystemActor("import")), app.Registry, in, bulk.Options{
+			sum, err := bulk.Import(sys, app.Registry, in, bulk.Options{
 				Format: format, Source: name, BatchSize: batch, Rejects: rf, Progress: report})
 			report(sum)
+			var built int
+			var building time.Duration
+			if err == nil {
+				err = app.Registry.FinishBulkLoad(sys, func(index string, took time.Duration) {
+					built++
+					building += took
+					if !quiet {
+						log.Info("built index", "index", index, "took", took.Round(time.Millisecond))
+					}
+				})
+			}
+			total := time.Since(start)
 			fmt.Fprintf(stdout, "%d rows in %.1fs (%.0f rows/s): %d imported, %d already registered, %d rejected",
-				sum.Rows, sum.Elapsed.Seconds(), float64(sum.Rows)/max(sum.Elapsed.Seconds(), 1e-9), sum.Imported, sum.Existing, sum.Rejected)
+				sum.Rows, total.Seconds(), float64(sum.Rows)/max(total.Seconds(), 1e-9), sum.Imported, sum.Existing, sum.Rejected)
 			if sum.Rejected > 0 {
 				fmt.Fprintf(stdout, " (see %s)", rejects)
+			}
+			if built > 0 {
+				fmt.Fprintf(stdout, "; %d search indexes built in %.1fs", built, building.Seconds())
 			}
 			if rss := peakRSS(); rss != "" {
 				fmt.Fprintf(stdout, "; peak RSS %s", rss)
@@ -90,6 +117,7 @@ func importCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&rejects, "rejects", "", "where refused rows go (default FILE.rejects.jsonl)")
 	cmd.Flags().IntVar(&batch, "batch", 5000, "rows per transaction")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress output")
+	cmd.Flags().BoolVar(&deferIndexes, "defer-indexes", true, "into an empty registry, build the search indexes after the load (much faster)")
 	cmd.Flags().IntVar(&cacheMB, "cache-mb", 0, "SQLite only: one connection with this page cache in MB (0: the default 64 MB cache)")
 	return cmd
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/server"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -121,6 +126,11 @@ func TestImportSurvivesKill9(t *testing.T) {
 			if mid["citizen"] != mid["pid_issued"] || mid["citizen"] != mid["citizen_revision"] {
 				t.Fatalf("killed import left a half-written batch: %v", mid)
 			}
+			// The load into an empty registry deferred the search indexes.
+			status, _, err := runCLI(t, nil, "migrate", "--status", "--db", dbURL)
+			if err != nil || !strings.Contains(status, "citizen_name") {
+				t.Fatalf("migrate --status after the kill = %q, %v; want the deferred indexes", status, err)
+			}
 			out, _, err := runCLI(t, nil, "import", file, "--db", dbURL, "--quiet", "--rejects", filepath.Join(t.TempDir(), "r2.jsonl"))
 			if err != nil {
 				t.Fatal(err)
@@ -134,6 +144,81 @@ func TestImportSurvivesKill9(t *testing.T) {
 			if !strings.Contains(out, fmt.Sprintf("%d already registered", mid["citizen"])) {
 				t.Errorf("re-run summary %q does not count the %d already registered", out, mid["citizen"])
 			}
+			if !strings.Contains(out, "4 search indexes built") {
+				t.Errorf("re-run summary %q does not report the indexes it built", out)
+			}
+			wantIndexes(t, dbURL)
+		})
+	}
+}
+
+// wantIndexes fails the test unless every search index of the citizen
+// table is there and none is recorded as deferred.
+func wantIndexes(t *testing.T, dbURL string) {
+	t.Helper()
+	db, err := sqldb.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('citizen_name', 'citizen_commune_name', 'citizen_province_name', 'citizen_household')`
+	if db.Dialect == sqldb.Postgres {
+		q = `SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('citizen_name', 'citizen_commune_name', 'citizen_province_name', 'citizen_household')`
+	}
+	var n int
+	if err := db.QueryRow(q).Scan(&n); err != nil || n != 4 {
+		t.Errorf("%d of the 4 citizen search indexes are there (%v)", n, err)
+	}
+	if left, err := db.DeferredIndexes(context.Background(), ""); err != nil || len(left) > 0 {
+		t.Errorf("indexes still deferred: %v, %v", left, err)
+	}
+}
+
+// TestDeferredIndexesBuiltOnOpen: a bulk load into an empty registry defers
+// the search indexes; one into a registry that holds people does not; and
+// the next ordinary start builds what an interrupted load left deferred.
+func TestDeferredIndexesBuiltOnOpen(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			sys := actor.With(ctx, actor.SystemActor("test"))
+			cfg := server.DefaultConfig()
+			cfg.DB = sqldbtest.URL(t, engine)
+			cfg.BulkLoad = true
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			app, err := server.Open(ctx, cfg, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deferred, err := app.Registry.StartBulkLoad(sys)
+			app.Close()
+			if err != nil || len(deferred) != 4 {
+				t.Fatalf("StartBulkLoad on an empty registry = %v, %v; want the 4 search indexes", deferred, err)
+			}
+			if _, err := app.Registry.StartBulkLoad(ctx); !errs.Is(err, errs.Unauthenticated) {
+				t.Errorf("StartBulkLoad without an actor = %v, want Unauthenticated", err)
+			}
+			cfg.BulkLoad = false
+			app, err = server.Open(ctx, cfg, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			app.Close()
+			wantIndexes(t, cfg.DB)
+			// A registry that holds people keeps its indexes for a load.
+			if _, _, err := runCLI(t, nil, "import", writePeople(t, 1), "--db", cfg.DB, "--quiet", "--rejects", filepath.Join(t.TempDir(), "r.jsonl")); err != nil {
+				t.Fatal(err)
+			}
+			cfg.BulkLoad = true
+			app, err = server.Open(ctx, cfg, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer app.Close()
+			if deferred, err := app.Registry.StartBulkLoad(sys); err != nil || len(deferred) != 0 {
+				t.Fatalf("StartBulkLoad on a registry with people = %v, %v; want nothing deferred", deferred, err)
+			}
+			wantIndexes(t, cfg.DB)
 		})
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +32,11 @@ func migrateCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(stdout, "%s: schema version %d, this binary brings %d\n", db.URL(), v, sqldb.LatestVersion())
+				if v >= 2 {
+					if names, err := db.DeferredIndexes(ctx, ""); err == nil && len(names) > 0 {
+						fmt.Fprintf(stdout, "indexes deferred by an interrupted import (built by migrate or serve): %s\n", strings.Join(names, ", "))
+					}
+				}
 				return nil
 			}
 			applied, err := db.Migrate(ctx)
@@ -41,7 +48,9 @@ func migrateCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			} else {
 				fmt.Fprintf(stdout, "%s: applied migrations %v; now at schema version %d\n", db.URL(), applied, sqldb.LatestVersion())
 			}
-			return nil
+			return db.RestoreIndexes(ctx, func(name string, took time.Duration) {
+				fmt.Fprintf(stdout, "built index %s, deferred by an interrupted import (%s)\n", name, took.Round(time.Millisecond))
+			})
 		},
 	}
 	storeFlags(cmd, &cfg, getenv)

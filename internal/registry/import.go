@@ -327,3 +327,37 @@ func linksAndHouseholds(keep []*ImportRow) ([][3]string, []*importHousehold) {
 	}
 	return links, households
 }
+
+// StartBulkLoad prepares the store for a large import. Into an empty
+// registry it drops the search indexes of the citizen table (recording how
+// to build them), so that the load appends to the primary key only; they
+// are built in one sorted pass by FinishBulkLoad, or by the next start of
+// the server if the load is interrupted. A registry that already holds
+// people keeps its indexes. It returns the indexes now deferred, including
+// those an interrupted load left. Requires WriteCitizen nationally.
+func (s *Service) StartBulkLoad(ctx context.Context) ([]string, error) {
+	if _, err := s.policy.RequireChange(ctx); err != nil {
+		return nil, err
+	}
+	deferred, err := s.db.DeferredIndexes(ctx, "citizen")
+	if err != nil || len(deferred) > 0 {
+		return deferred, err
+	}
+	var any int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM citizen LIMIT 1) AS c`).Scan(&any); err != nil {
+		return nil, fmt.Errorf("bulk load: %w", err)
+	}
+	if any > 0 {
+		return nil, nil
+	}
+	return s.db.DeferIndexes(ctx, "citizen")
+}
+
+// FinishBulkLoad builds every deferred index; onIndex, if not nil, hears of
+// each as it is done. Requires WriteCitizen nationally.
+func (s *Service) FinishBulkLoad(ctx context.Context, onIndex func(name string, took time.Duration)) error {
+	if _, err := s.policy.RequireChange(ctx); err != nil {
+		return err
+	}
+	return s.db.RestoreIndexes(ctx, onIndex)
+}

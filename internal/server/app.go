@@ -28,7 +28,8 @@ type App struct {
 }
 
 // Open opens the store, brings its schema up to date (refusing a schema
-// newer than this binary) and builds the services.
+// newer than this binary), builds any index an interrupted bulk load
+// deferred, and builds the services.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	db, err := sqldb.Open(ctx, cfg.DB)
 	if err != nil {
@@ -41,6 +42,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	if len(applied) > 0 {
 		log.Info("database migrated", "db", db.URL(), "applied", applied, "version", sqldb.LatestVersion())
+	}
+	if !cfg.BulkLoad {
+		// A bulk load that was interrupted left search indexes to build.
+		err := db.RestoreIndexes(ctx, func(name string, took time.Duration) {
+			log.Info("built an index an interrupted import had deferred", "index", name, "took", took.Round(time.Millisecond))
+		})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	units, err := adminunit.Load()
 	if err != nil {

@@ -24,6 +24,7 @@ type Config struct {
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // grace period for requests in flight
+	BulkLoad        bool          // opened by a bulk load: leave indexes it deferred alone
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
