@@ -29,11 +29,14 @@ type runningServer struct {
 // startServer runs `dancu serve` on 127.0.0.1:0 against dbURL and waits for
 // it to print where it listens. It is stopped, and must stop cleanly, when
 // the test ends.
+// testDataKey is the data key of the test servers.
+const testDataKey = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+
 func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	env := map[string]string{"DANCU_ADMIN_PASSWORD": adminPassword}
+	env := map[string]string{"DANCU_ADMIN_PASSWORD": adminPassword, "DANCU_DATA_KEY": testDataKey}
 	s := &runningServer{DB: dbURL, done: make(chan error, 1), stop: cancel}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbURL, "--log-level", "warn"}, extra...)
 	var stderr bytes.Buffer

@@ -38,6 +38,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer app.Close()
+			if err := app.OpenIdentity(cfg); err != nil {
+				return err
+			}
 			adminPw, created, err := app.Access.EnsureAdmin(ctx, cfg.AdminPassword)
 			if err != nil {
 				return err
@@ -76,9 +79,11 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	storeFlags(cmd, &cfg, getenv)
 	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
+	cfg.Issuer = getenv("DANCU_ISSUER")
 	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go profiling (pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
+	cmd.Flags().StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "OpenID issuer URL, e.g. https://id.example.vn (env DANCU_ISSUER; default: from the request's host)")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd
 }

@@ -24,12 +24,13 @@ const (
 	ManageOfficers Permission = "officer:manage"
 	ReadAccessLog  Permission = "access-log:read"
 	ExportCitizens Permission = "citizen:export"
+	ReviewEID      Permission = "eid:review" // take, approve and reject e-ID applications; lock and unlock accounts
 )
 
 // rolePermissions is the one table of what each role may do.
 var rolePermissions = map[actor.Role][]Permission{
-	actor.Admin:     {ReadCitizen, SearchCitizen, WriteCitizen, ManageOfficers, ReadAccessLog, ExportCitizens},
-	actor.Registrar: {ReadCitizen, SearchCitizen, WriteCitizen},
+	actor.Admin:     {ReadCitizen, SearchCitizen, WriteCitizen, ManageOfficers, ReadAccessLog, ExportCitizens, ReviewEID},
+	actor.Registrar: {ReadCitizen, SearchCitizen, WriteCitizen, ReviewEID},
 	actor.Viewer:    {ReadCitizen, SearchCitizen},
 }
 
@@ -105,7 +106,13 @@ func (p *Policy) Covers(j actor.Jurisdiction, place Place) bool {
 // belongs at every one of places (its residence before and after the
 // change). Records with no place at all can only be changed nationally.
 func (p *Policy) RequireChange(ctx context.Context, places ...Place) (*actor.Actor, error) {
-	a, err := Require(ctx, WriteCitizen)
+	return p.RequireIn(ctx, WriteCitizen, places...)
+}
+
+// RequireIn returns the actor in ctx if it holds perm and its jurisdiction
+// covers every one of places (none: national jurisdiction only).
+func (p *Policy) RequireIn(ctx context.Context, perm Permission, places ...Place) (*actor.Actor, error) {
+	a, err := Require(ctx, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +128,7 @@ func (p *Policy) RequireChange(ctx context.Context, places ...Place) (*actor.Act
 			if where == "" {
 				where = "no recorded residence"
 			}
-			return nil, errs.E(errs.Forbidden, "the record's permanent residence (%s) is outside your jurisdiction (%s %s)", where, a.Jurisdiction.Level, a.Jurisdiction.Code)
+			return nil, errs.E(errs.Forbidden, "the permanent residence (%s) is outside your jurisdiction (%s %s)", where, a.Jurisdiction.Level, a.Jurisdiction.Code)
 		}
 	}
 	return a, nil

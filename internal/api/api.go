@@ -17,9 +17,11 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
+	"github.com/dancu-vn/dancu/internal/sso"
 )
 
 // Prefix is where the API lives.
@@ -30,6 +32,8 @@ type Deps struct {
 	DB       *sqldb.DB
 	Access   *access.Service
 	Registry *registry.Service
+	EID      *eid.Service
+	SSO      *sso.Service
 	Log      *slog.Logger
 	Version  string
 }
@@ -87,6 +91,8 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("search-units", "GET", "/units", "Search administrative units", "reference", 0), h.searchUnits)
 	huma.Register(api, op("get-unit", "GET", "/units/{scheme}/{code}", "An administrative unit by code", "reference", 0), h.getUnit)
 	huma.Register(api, op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0), h.codes)
+	// Electronic identity.
+	h.eidRoutes(api)
 	// Access log.
 	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
 }
@@ -179,7 +185,13 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 			writeProblem(w, http.StatusUnauthorized, "the Authorization header must be: Bearer <token>")
 			return
 		}
-		a, err := h.Access.Authenticate(r.Context(), strings.TrimSpace(secret))
+		secret = strings.TrimSpace(secret)
+		var a *actor.Actor
+		if strings.Count(secret, ".") == 2 && h.SSO != nil {
+			a, err = h.SSO.AuthenticateCitizen(r.Context(), secret) // a citizen's OpenID access token
+		} else {
+			a, err = h.Access.Authenticate(r.Context(), secret)
+		}
 		if err != nil {
 			if errs.Is(err, errs.Unauthenticated) {
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -25,7 +27,17 @@ type Service struct {
 	audit  *audit.Recorder
 	now    func() time.Time
 	check  validator
+	hooks  []StatusHook
 }
+
+// StatusHook is told, inside the transaction that makes the change, that a
+// record's status changed; an error rolls the change back. Other parts of
+// the system use it to act on a death (revoking an e-ID account, a card).
+type StatusHook func(ctx context.Context, tx *sql.Tx, pid string, to Status) error
+
+// OnStatusChange adds a hook. Call it while wiring the services, before
+// any request is served.
+func (s *Service) OnStatusChange(h StatusHook) { s.hooks = append(s.hooks, h) }
 
 // NewService returns the registry service.
 func NewService(db *sqldb.DB, units *adminunit.Catalog, codes *codelist.Lists, policy *access.Policy, rec *audit.Recorder, now func() time.Time) *Service {

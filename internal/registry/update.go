@@ -266,6 +266,11 @@ func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, 
 		if err := revise(ctx, tx, &next, action, in.Basis, diff(&cur, &next)); err != nil {
 			return err
 		}
+		for _, h := range s.hooks {
+			if err := h(ctx, tx, string(pid), to); err != nil {
+				return err
+			}
+		}
 		out = next
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, string(pid), fmt.Sprintf("%s on %s", to, in.Date)))
 	})

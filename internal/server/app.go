@@ -4,14 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/codelist"
+	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
+	"github.com/dancu-vn/dancu/internal/sso"
+	"github.com/dancu-vn/dancu/internal/workday"
 )
 
 // App is the set of services over one store, shared by the HTTP server and
@@ -24,6 +29,9 @@ type App struct {
 	Audit    *audit.Recorder
 	Access   *access.Service
 	Registry *registry.Service
+	EID      *eid.Service
+	SSO      *sso.Service
+	Calendar *workday.Calendar
 	Log      *slog.Logger
 }
 
@@ -71,4 +79,34 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 func (a *App) Close() {
 	a.Audit.Close()
 	a.DB.Close()
+}
+
+// OpenIdentity builds the working-day calendar, the e-ID service and the
+// OpenID provider, which need the data key; the server calls it, commands
+// that only touch the registry do not.
+func (a *App) OpenIdentity(cfg Config) error {
+	a.Calendar = workday.Vietnam()
+	if cfg.HolidaysFile != "" {
+		f, err := os.Open(cfg.HolidaysFile)
+		if err != nil {
+			return fmt.Errorf("holidays file: %w", err)
+		}
+		defer f.Close()
+		ov, err := workday.ParseOverrides(f)
+		if err != nil {
+			return fmt.Errorf("holidays file %s: %w", cfg.HolidaysFile, err)
+		}
+		a.Calendar = a.Calendar.With(ov...)
+	}
+	key, err := cfg.dataKey(a.Log)
+	if err != nil {
+		return err
+	}
+	sealer, err := eid.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	a.EID = eid.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
+	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
+	return err
 }

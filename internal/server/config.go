@@ -3,13 +3,16 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 )
 
@@ -25,6 +28,10 @@ type Config struct {
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // grace period for requests in flight
 	BulkLoad        bool          // opened by a bulk load: leave indexes it deferred alone
+	DataKey         string        // base64 AES-256 key sealing biometrics and signing keys (secret)
+	DataKeyFile     string        // or the file holding it; default: data.key beside the SQLite file, created if missing
+	Issuer          string        // OpenID issuer URL; default: from each request's Host
+	HolidaysFile    string        // extra holidays and working days for deadlines (YYYY-MM-DD holiday|workday name)
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
@@ -47,6 +54,10 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "log level         %s\n", c.LogLevel)
 	fmt.Fprintf(w, "log format        %s\n", c.LogFormat)
 	fmt.Fprintf(w, "shutdown timeout  %s\n", c.ShutdownTimeout)
+	fmt.Fprintf(w, "data key          %s\n", mask(c.DataKey))
+	fmt.Fprintf(w, "data key file     %s\n", c.DataKeyFile)
+	fmt.Fprintf(w, "issuer            %s\n", c.Issuer)
+	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 }
 
 // NewLogger returns the process logger described by the configuration.
@@ -79,4 +90,47 @@ func ReadSecret(getenv func(string) string, name string) (string, error) {
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	return "", nil
+}
+
+// dataKey returns the data key: given, read from DataKeyFile, or read from
+// (and on first use written to) data.key beside the SQLite database or in
+// ./dancu-data for PostgreSQL.
+func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
+	if c.DataKey != "" {
+		return eid.ParseKey(c.DataKey)
+	}
+	path := c.DataKeyFile
+	if path == "" {
+		dir := "dancu-data"
+		if p, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+			p, _, _ = strings.Cut(p, "?")
+			dir = filepath.Dir(p)
+		}
+		path = filepath.Join(dir, "data.key")
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && c.DataKeyFile == "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		key := eid.NewKey()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = f.WriteString(key + "\n")
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("data key: %w", err)
+		}
+		if err == nil {
+			log.Warn("created a new data key: keep it safe and back it up (set DANCU_DATA_KEY or DANCU_DATA_KEY_FILE in production)", "file", path)
+		}
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data key file: %w", err)
+	}
+	return eid.ParseKey(string(b))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dancu-vn/dancu/internal/api"
+	"github.com/dancu-vn/dancu/internal/sso"
 )
 
 // Handler returns the whole HTTP surface of the app.
@@ -31,7 +32,7 @@ func (a *App) Handler(version string) http.Handler {
 	reg.MustRegister(requests)
 
 	mux := http.NewServeMux()
-	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, Log: a.Log, Version: version}))
+	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Log: a.Log, Version: version}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
@@ -53,6 +54,12 @@ func (a *App) Handler(version string) http.Handler {
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// The OpenID provider: discovery, authorize, token, userinfo, keys,
+	// revocation, introspection, end_session, and the login pages.
+	idp := a.SSO.Handler()
+	for _, p := range []string{"/.well-known/", "/authorize", "/authorize/", "/oauth/", "/userinfo", "/keys", "/revoke", "/end_session", sso.LoginPath, sso.LoginPath + "/"} {
+		mux.Handle(p, idp)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			http.Redirect(w, r, api.Prefix+"/docs", http.StatusFound)

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+)
+
+// citizenWithAccount registers a person from existing data and takes them
+// through the level-1 e-ID path: online application, approval, activation
+// with the code read from the outbox. It returns the password.
+func citizenWithAccount(t *testing.T, admin *client, pid, name, birth, sex, phone string) string {
+	t.Helper()
+	parts := strings.Fields(name)
+	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": pid,
+		"name":       map[string]string{"family": parts[0], "middle": strings.Join(parts[1:len(parts)-1], " "), "given": parts[len(parts)-1]},
+		"birth_date": birth, "sex": sex, "permanent_residence": map[string]string{"commune": "00004", "detail": "Phố Phan Đình Phùng 12"}})
+	anon := &client{t: t, base: admin.base}
+	face := map[string]any{"kind": "face", "format": "image/jpeg", "data": base64.StdEncoding.EncodeToString([]byte("\xff\xd8\xff\xe0 a portrait"))}
+	apply := map[string]any{"pid": pid, "name": strings.ToUpper(name), "birth_date": birth, "sex": sex, "phone": phone, "email": "dan@example.vn", "face": face}
+	// A mismatch is refused without saying which detail differs, and stores nothing.
+	wrong := map[string]any{}
+	for k, v := range apply {
+		wrong[k] = v
+	}
+	wrong["birth_date"] = "1990-01-01"
+	if r := anon.do("POST", "/api/v1/eid/applications", wrong); r.Status != 422 || strings.Contains(string(r.Body), "birth_date") {
+		t.Fatalf("mismatching application = %d %s; want 422 without naming the field", r.Status, r.Body)
+	}
+	var app struct {
+		ID, State string
+		DueAt     string `json:"due_at"`
+	}
+	anon.must(201, "POST", "/api/v1/eid/applications", apply, "Idempotency-Key", "apply-"+pid).json(t, &app)
+	var again struct{ ID string }
+	anon.must(201, "POST", "/api/v1/eid/applications", apply, "Idempotency-Key", "apply-"+pid).json(t, &again)
+	if app.State != "submitted" || again.ID != app.ID {
+		t.Fatalf("application %+v, retry gave %s", app, again.ID)
+	}
+	admin.must(200, "POST", "/api/v1/eid/applications/"+app.ID+"/decision", map[string]any{"approve": true})
+	anon.must(202, "POST", "/api/v1/eid/activation/code", map[string]string{"pid": pid, "phone": phone})
+	var msgs []struct{ Body string }
+	admin.must(200, "GET", "/api/v1/outbox?recipient="+phone, nil).json(t, &msgs)
+	code := ""
+	for _, m := range msgs {
+		if c := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(m.Body); c != nil && code == "" {
+			code = c[1]
+		}
+	}
+	if code == "" {
+		t.Fatalf("no activation code in the outbox: %+v", msgs)
+	}
+	password := "Mk-" + pid[6:] + "a!"
+	anon.must(200, "POST", "/api/v1/eid/activation", map[string]string{"pid": pid, "code": code, "password": password, "passcode": "240719"})
+	return password
+}
+
+// browser is a user agent with cookies that stops at the relying party's
+// redirect URI.
+type browser struct {
+	t   *testing.T
+	hc  *http.Client
+	rp  string
+	end *url.URL
+}
+
+func newBrowser(t *testing.T, redirect string) *browser {
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: t, rp: redirect}
+	b.hc = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), redirect) {
+			b.end = req.URL
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	return b
+}
+
+func (b *browser) get(u string) (*http.Response, string) {
+	b.t.Helper()
+	res, err := b.hc.Get(u)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+func (b *browser) post(u string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	res, err := b.hc.PostForm(u, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+// logIn runs the browser part of the code flow: the authorization URL, the
+// login page, the consent page if shown. It returns the code (or the
+// error the relying party received) and the last page.
+func (b *browser) logIn(base, authURL, pid, password string) (code, rpError, page string, status int) {
+	b.t.Helper()
+	b.end = nil
+	res, page := b.get(authURL)
+	if b.end != nil {
+		return b.end.Query().Get("code"), b.end.Query().Get("error"), page, res.StatusCode
+	}
+	if res.StatusCode != 200 || !strings.Contains(res.Request.URL.Path, "/login") {
+		return "", "", page, res.StatusCode
+	}
+	id := res.Request.URL.Query().Get("id")
+	res, page = b.post(base+"/login", url.Values{"id": {id}, "pid": {pid}, "password": {password}, "lang": {"en"}})
+	if b.end == nil && res.StatusCode == 200 && strings.Contains(page, `name="decision"`) {
+		res, page = b.post(base+"/login/consent", url.Values{"id": {id}, "decision": {"allow"}})
+	}
+	if b.end != nil {
+		return b.end.Query().Get("code"), b.end.Query().Get("error"), page, res.StatusCode
+	}
+	return "", "", page, res.StatusCode
+}
+
+func TestOpenIDEndToEnd(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { openIDEndToEnd(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func openIDEndToEnd(t *testing.T, dbURL string) {
+	ctx := context.Background()
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid, phone = "001090012345", "0912345678"
+	password := citizenWithAccount(t, admin, pid, "Nguyễn Văn An", "1990-03-04", "male", phone)
+
+	// Two relying parties: a portal (level 1) and one that needs level 2.
+	redirect := "http://127.0.0.1:9/callback"
+	var portal, strict struct {
+		Client struct{ ID string }
+		Secret string
+	}
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "portal", "name": "Cổng dịch vụ công", "type": "web",
+		"redirect_uris": []string{redirect}, "scopes": []string{"profile", "pid", "phone", "offline_access"}}).json(t, &portal)
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "bank", "name": "Ngân hàng", "type": "web", "min_level": 2,
+		"redirect_uris": []string{redirect}, "scopes": []string{"profile"}}).json(t, &strict)
+	expectProblem(t, admin.do("POST", "/api/v1/oidc/clients", map[string]any{"id": "x", "name": "", "type": "web"}), 422, "body.id")
+
+	provider, err := oidc.NewProvider(ctx, srv.URL)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	cfg := oauth2.Config{ClientID: "portal", ClientSecret: portal.Secret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
+		Scopes: []string{oidc.ScopeOpenID, "profile", "pid", "phone", oidc.ScopeOfflineAccess}}
+	verifier := oauth2.GenerateVerifier()
+	authURL := cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-1"))
+	b := newBrowser(t, redirect)
+	code, rpErr, page, status := b.logIn(srv.URL, authURL, pid, password)
+	if code == "" {
+		t.Fatalf("no code (error %q, status %d): %s", rpErr, status, page)
+	}
+	if got := b.end.Query().Get("state"); got != "state-1" {
+		t.Errorf("state %q", got)
+	}
+	// A wrong PKCE verifier fails; the right one works once.
+	if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
+		t.Fatal("exchange with a wrong PKCE verifier succeeded")
+	}
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("a used code was accepted again")
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: "portal"}).Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("ID token: %v", err)
+	}
+	var claims struct {
+		Nonce string `json:"nonce"`
+		ACR   string `json:"acr"`
+	}
+	idt.Claims(&claims)
+	if claims.Nonce != "nonce-1" || claims.ACR != "urn:dancu:loa:1" || idt.Subject == "" || idt.Subject == pid {
+		t.Errorf("ID token: sub %q, claims %+v", idt.Subject, claims)
+	}
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	var profile map[string]any
+	info.Claims(&profile)
+	if profile["name"] != "Nguyễn Văn An" || profile["pid"] != pid || profile["birthdate"] != "1990-03-04" || profile["phone_number"] != phone || info.Subject != idt.Subject {
+		t.Errorf("userinfo: %v", profile)
+	}
+	// The citizen's API takes the access token: consents are listed.
+	me := &client{t: t, base: srv.URL, token: tok.AccessToken}
+	var consents []struct {
+		ClientID string `json:"client_id"`
+		Scopes   []string
+	}
+	me.must(200, "GET", "/api/v1/me/consents", nil).json(t, &consents)
+	if len(consents) != 1 || consents[0].ClientID != "portal" {
+		t.Errorf("consents: %+v", consents)
+	}
+
+	// Refresh rotates; the old refresh token used again revokes the family.
+	refreshed, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if refreshed.RefreshToken == "" || refreshed.RefreshToken == tok.RefreshToken || refreshed.AccessToken == tok.AccessToken {
+		t.Fatalf("refresh did not rotate: %+v", refreshed)
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Fatal("a used refresh token was accepted")
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshed.RefreshToken}).Token(); err == nil {
+		t.Fatal("after reuse, the family's newest refresh token still works")
+	}
+
+	// A second login remembers the consent: no consent page, straight back.
+	verifier = oauth2.GenerateVerifier()
+	code, _, page, _ = b.logIn(srv.URL, cfg.AuthCodeURL("state-2", oauth2.S256ChallengeOption(verifier)), pid, password)
+	if code == "" {
+		t.Fatalf("second login: %s", page)
+	}
+	tok2, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Log out everywhere ends that login's tokens.
+	me.token = tok2.AccessToken
+	me.must(204, "POST", "/api/v1/eid/accounts/"+pid+"/logout-everywhere", nil)
+	if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok2)); err == nil {
+		t.Error("userinfo works after log out everywhere")
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken}).Token(); err == nil {
+		t.Error("refresh works after log out everywhere")
+	}
+
+	// A redirect URI that is not registered: the provider does not redirect.
+	bad := cfg
+	bad.RedirectURL = "http://127.0.0.1:9/evil"
+	res, _ := newBrowser(t, "http://127.0.0.1:9/").get(bad.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+	if res.StatusCode == http.StatusFound || res.Request.URL.Path == "/evil" {
+		t.Errorf("unregistered redirect URI: status %d at %s", res.StatusCode, res.Request.URL)
+	}
+
+	// A level-1 login to a client that needs level 2: a clear refusal, and
+	// the relying party gets access_denied, never a code.
+	bank := oauth2.Config{ClientID: "bank", ClientSecret: strict.Secret, Endpoint: provider.Endpoint(), RedirectURL: redirect, Scopes: []string{oidc.ScopeOpenID}}
+	code, _, page, status = b.logIn(srv.URL, bank.AuthCodeURL("s3", oauth2.S256ChallengeOption(verifier)), pid, password)
+	if code != "" || status != http.StatusForbidden || !strings.Contains(page, "level-2") {
+		t.Fatalf("level-1 login to a level-2 client: code %q, status %d: %s", code, status, page)
+	}
+	id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(page)
+	if id == nil {
+		t.Fatalf("no way back to the client on the refusal page: %s", page)
+	}
+	b.end = nil
+	b.post(srv.URL+"/login/cancel", url.Values{"id": {id[1]}})
+	if b.end == nil || b.end.Query().Get("error") != "access_denied" || b.end.Query().Get("code") != "" {
+		t.Errorf("after the refusal the client got %v", b.end)
+	}
+
+	// Wrong passwords: five lock the account for a while, even for the right one.
+	for i := 0; i < 5; i++ {
+		_, _, _, status = b.logIn(srv.URL, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), pid, "Wrong-pass1!")
+		if status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: status %d", i, status)
+		}
+	}
+	_, _, page, status = b.logIn(srv.URL, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), pid, password)
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("right password after 5 failures: status %d: %s", status, page)
+	}
+	// An officer unlock clears the temporary lock; a locked account cannot log in.
+	admin.must(200, "POST", "/api/v1/eid/accounts/"+pid+"/lock", map[string]string{"reason": "reported stolen phone"})
+	_, _, page, status = b.logIn(srv.URL, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), pid, password)
+	if status != http.StatusForbidden || !strings.Contains(page, "locked") {
+		t.Fatalf("locked account: status %d: %s", status, page)
+	}
+	admin.must(200, "POST", "/api/v1/eid/accounts/"+pid+"/unlock", nil)
+	if code, _, page, _ = b.logIn(srv.URL, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), pid, password); code == "" {
+		t.Fatalf("login after unlock: %s", page)
+	}
+
+	// Client credentials for an agency service.
+	var svc struct {
+		Client struct{ ID string }
+		Secret string
+	}
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "bhxh", "name": "Bảo hiểm xã hội", "type": "service"}).json(t, &svc)
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}
+	req, _ := http.NewRequest("POST", provider.Endpoint().TokenURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bhxh", svc.Secret)
+	cres, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cc struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	json.NewDecoder(cres.Body).Decode(&cc)
+	cres.Body.Close()
+	if cres.StatusCode != 200 || strings.Count(cc.AccessToken, ".") != 2 {
+		t.Fatalf("client credentials: %d %+v", cres.StatusCode, cc)
+	}
+	req, _ = http.NewRequest("POST", provider.Endpoint().TokenURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bhxh", "wrong")
+	if cres, err = http.DefaultClient.Do(req); err != nil || cres.StatusCode < 400 {
+		t.Fatalf("client credentials with a wrong secret: %v %v", cres.StatusCode, err)
+	}
+	cres.Body.Close()
+	_ = errors.New
+}

@@ -1,0 +1,243 @@
+package api
+
+import (
+	"context"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/sso"
+)
+
+func (h *handlers) eidRoutes(api huma.API) {
+	huma.Register(api, op("eid-apply", "POST", "/eid/applications", "Apply online for a level-1 e-ID account (no login)", "e-ID", 201), h.eidApply)
+	huma.Register(api, op("eid-apply-counter", "POST", "/eid/counter-applications", "Take an in-person level-2 application (officer)", "e-ID", 201), h.eidApplyCounter)
+	huma.Register(api, op("eid-queue", "GET", "/eid/applications", "Applications waiting for a decision in my jurisdiction, oldest deadline first", "e-ID", 0), h.eidQueue)
+	huma.Register(api, op("eid-application", "GET", "/eid/applications/{id}", "An application", "e-ID", 0), h.eidApplication)
+	huma.Register(api, op("eid-decide", "POST", "/eid/applications/{id}/decision", "Approve or reject an application", "e-ID", 0), h.eidDecide)
+	huma.Register(api, op("eid-activation-start", "POST", "/eid/activation/code", "Send an activation code to the account's phone (no login)", "e-ID", 202), h.eidActivationStart)
+	huma.Register(api, op("eid-activate", "POST", "/eid/activation", "Activate an account with the code, a password and a passcode (no login)", "e-ID", 0), h.eidActivate)
+	huma.Register(api, op("eid-account", "GET", "/eid/accounts/{pid}", "An e-ID account (its holder or an officer)", "e-ID", 0), h.eidAccount)
+	huma.Register(api, op("eid-lock", "POST", "/eid/accounts/{pid}/lock", "Lock an account (its holder or an officer)", "e-ID", 0), h.eidMove(true))
+	huma.Register(api, op("eid-unlock", "POST", "/eid/accounts/{pid}/unlock", "Unlock an account", "e-ID", 0), h.eidMove(false))
+	huma.Register(api, op("eid-logout-everywhere", "POST", "/eid/accounts/{pid}/logout-everywhere", "End every session of an account", "e-ID", 204), h.eidLogoutEverywhere)
+	huma.Register(api, op("outbox", "GET", "/outbox", "Messages sent to a phone or e-mail (administrators; for demos without a gateway)", "e-ID", 0), h.outbox)
+	huma.Register(api, op("my-consents", "GET", "/me/consents", "What I agreed to share with each service (citizens)", "e-ID", 0), h.myConsents)
+	huma.Register(api, op("revoke-consent", "DELETE", "/me/consents/{client}", "Withdraw a consent (citizens)", "e-ID", 204), h.revokeConsent)
+	huma.Register(api, op("list-clients", "GET", "/oidc/clients", "OpenID relying parties (administrators)", "e-ID", 0), h.listClients)
+	huma.Register(api, op("create-client", "POST", "/oidc/clients", "Register an OpenID relying party (administrators)", "e-ID", 201), h.createClient)
+}
+
+type applicationOutput struct {
+	Body eid.Application
+}
+
+type eidApplyInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Makes a retry return the first application"`
+	Body           eid.SelfApplication
+}
+
+func (h *handlers) eidApply(ctx context.Context, in *eidApplyInput) (*applicationOutput, error) {
+	if _, ok := actor.From(ctx); !ok {
+		ctx = actor.With(ctx, &actor.Actor{ID: "anonymous", Kind: actor.Citizen, Name: "anonymous", Source: sourceOf(ctx)})
+	}
+	in.Body.IdempotencyKey = in.IdempotencyKey
+	app, err := h.EID.ApplySelf(ctx, in.Body)
+	return &applicationOutput{Body: app}, h.problem(ctx, err)
+}
+
+type eidCounterInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Makes a retry return the first application"`
+	Body           eid.CounterApplication
+}
+
+func (h *handlers) eidApplyCounter(ctx context.Context, in *eidCounterInput) (*applicationOutput, error) {
+	in.Body.IdempotencyKey = in.IdempotencyKey
+	app, err := h.EID.ApplyAtCounter(ctx, in.Body)
+	return &applicationOutput{Body: app}, h.problem(ctx, err)
+}
+
+type eidQueueInput struct {
+	Overdue bool `query:"overdue" doc:"Only those past their deadline"`
+	Limit   int  `query:"limit" minimum:"0" maximum:"1000" doc:"At most this many (default 100)"`
+}
+
+type applicationsOutput struct {
+	Body []eid.Application
+}
+
+func (h *handlers) eidQueue(ctx context.Context, in *eidQueueInput) (*applicationsOutput, error) {
+	apps, err := h.EID.Queue(ctx, in.Overdue, in.Limit)
+	if apps == nil {
+		apps = []eid.Application{}
+	}
+	return &applicationsOutput{Body: apps}, h.problemQuery(ctx, err)
+}
+
+type idInput struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+func (h *handlers) eidApplication(ctx context.Context, in *idInput) (*applicationOutput, error) {
+	app, err := h.EID.Application(ctx, in.ID)
+	return &applicationOutput{Body: app}, h.problem(ctx, err)
+}
+
+type decideInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Approve bool   `json:"approve"`
+		Reason  string `json:"reason,omitempty" maxLength:"1000" doc:"Required to reject"`
+	}
+}
+
+func (h *handlers) eidDecide(ctx context.Context, in *decideInput) (*applicationOutput, error) {
+	app, err := h.EID.Decide(ctx, in.ID, in.Body.Approve, in.Body.Reason)
+	return &applicationOutput{Body: app}, h.problem(ctx, err)
+}
+
+type activationStartInput struct {
+	Body struct {
+		PID   string `json:"pid"`
+		Phone string `json:"phone"`
+	}
+}
+
+func (h *handlers) eidActivationStart(ctx context.Context, in *activationStartInput) (*struct{}, error) {
+	return nil, h.problem(ctx, h.EID.StartActivation(ctx, in.Body.PID, in.Body.Phone))
+}
+
+type accountOutput struct {
+	Body eid.Account
+}
+
+type activateInput struct {
+	Body eid.Activation
+}
+
+func (h *handlers) eidActivate(ctx context.Context, in *activateInput) (*accountOutput, error) {
+	acc, err := h.EID.Activate(ctx, in.Body)
+	return &accountOutput{Body: acc}, h.problem(ctx, err)
+}
+
+type pidInput struct {
+	PID string `path:"pid" maxLength:"12"`
+}
+
+func (h *handlers) eidAccount(ctx context.Context, in *pidInput) (*accountOutput, error) {
+	acc, err := h.EID.Account(ctx, in.PID)
+	return &accountOutput{Body: acc}, h.problemPath(ctx, err)
+}
+
+type eidMoveInput struct {
+	PID  string `path:"pid" maxLength:"12"`
+	Body *struct {
+		Reason string `json:"reason,omitempty" maxLength:"500"`
+	} `required:"false"`
+}
+
+func (h *handlers) eidMove(lock bool) func(context.Context, *eidMoveInput) (*accountOutput, error) {
+	return func(ctx context.Context, in *eidMoveInput) (*accountOutput, error) {
+		move := h.EID.Unlock
+		if lock {
+			move = h.EID.Lock
+		}
+		reason := ""
+		if in.Body != nil {
+			reason = in.Body.Reason
+		}
+		acc, err := move(ctx, in.PID, reason)
+		return &accountOutput{Body: acc}, h.problemPath(ctx, err)
+	}
+}
+
+func (h *handlers) eidLogoutEverywhere(ctx context.Context, in *pidInput) (*struct{}, error) {
+	return nil, h.problemPath(ctx, h.EID.LogoutEverywhere(ctx, in.PID))
+}
+
+type outboxInput struct {
+	Recipient string `query:"recipient" maxLength:"254" required:"true"`
+}
+
+type outboxOutput struct {
+	Body []eid.Message
+}
+
+func (h *handlers) outbox(ctx context.Context, in *outboxInput) (*outboxOutput, error) {
+	m, err := h.EID.Messages(ctx, in.Recipient, 20)
+	if m == nil {
+		m = []eid.Message{}
+	}
+	return &outboxOutput{Body: m}, h.problemQuery(ctx, err)
+}
+
+type consentsOutput struct {
+	Body []sso.Consent
+}
+
+func citizenOf(ctx context.Context) (string, error) {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return "", errs.E(errs.Unauthenticated, "log in first")
+	}
+	if a.Kind != actor.Citizen {
+		return "", errs.E(errs.Forbidden, "only for citizens logged in with their e-ID")
+	}
+	return a.ID, nil
+}
+
+func (h *handlers) myConsents(ctx context.Context, _ *struct{}) (*consentsOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	c, err := h.SSO.Consents(ctx, pid)
+	if c == nil {
+		c = []sso.Consent{}
+	}
+	return &consentsOutput{Body: c}, h.problem(ctx, err)
+}
+
+type clientPathInput struct {
+	Client string `path:"client" maxLength:"64"`
+}
+
+func (h *handlers) revokeConsent(ctx context.Context, in *clientPathInput) (*struct{}, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return nil, h.problem(ctx, h.SSO.RevokeConsent(ctx, pid, in.Client))
+}
+
+type clientsOutput struct {
+	Body []sso.Client
+}
+
+func (h *handlers) listClients(ctx context.Context, _ *struct{}) (*clientsOutput, error) {
+	c, err := h.SSO.Clients(ctx)
+	if c == nil {
+		c = []sso.Client{}
+	}
+	return &clientsOutput{Body: c}, h.problem(ctx, err)
+}
+
+type createClientInput struct {
+	Body sso.NewClient
+}
+
+type createClientOutput struct {
+	Body struct {
+		Client sso.Client `json:"client"`
+		Secret string     `json:"secret,omitempty" doc:"Shown once: only its hash is kept"`
+	}
+}
+
+func (h *handlers) createClient(ctx context.Context, in *createClientInput) (*createClientOutput, error) {
+	c, secret, err := h.SSO.CreateClient(ctx, in.Body)
+	out := &createClientOutput{}
+	out.Body.Client, out.Body.Secret = c, secret
+	return out, h.problem(ctx, err)
+}

@@ -1,0 +1,259 @@
+package eid
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/adminunit"
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/registry"
+)
+
+const accountColumns = `pid, subject, level, state, phone, email, guardian_pid, state_reason, locked_until, version, created_at, updated_at, activated_at,
+	session_epoch, failed_logins, password_hash, passcode_hash`
+
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var locked, activated sql.NullTime
+	err := row.Scan(&a.PID, &a.Subject, &a.Level, &a.State, &a.Phone, &a.Email, &a.Guardian, &a.StateReason, &locked, &a.Version,
+		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &a.failed, &a.password, &a.passcode)
+	if locked.Valid {
+		t := locked.Time.UTC()
+		a.LockedUntil = &t
+	}
+	if activated.Valid {
+		t := activated.Time.UTC()
+		a.ActivatedAt = &t
+	}
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return a, err
+}
+
+func loadAccount(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, pid string) (Account, error) {
+	return scanAccount(q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM eid_account WHERE pid = $1`, pid))
+}
+
+// self reports whether the actor in ctx is the citizen pid.
+func self(ctx context.Context, pid string) bool {
+	a, ok := actor.From(ctx)
+	return ok && a.Kind == actor.Citizen && a.ID == pid
+}
+
+// Account returns an account to its holder or to an officer who reviews
+// e-ID accounts.
+func (s *Service) Account(ctx context.Context, pid string) (Account, error) {
+	if !self(ctx, pid) {
+		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+			return Account{}, err
+		}
+	}
+	acc, err := loadAccount(ctx, s.db, pid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, errs.E(errs.NotFound, "no e-ID account %s", pid)
+	}
+	return acc, err
+}
+
+// Application returns an application to its applicant or to an officer who
+// reviews e-ID accounts.
+func (s *Service) Application(ctx context.Context, id string) (Application, error) {
+	app, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM eid_application WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errs.E(errs.NotFound, "no e-ID application %s", id)
+	}
+	if err != nil || self(ctx, app.PID) {
+		return s.withOverdue(app), err
+	}
+	if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+		return Application{}, err
+	}
+	return s.withOverdue(app), nil
+}
+
+func (s *Service) withOverdue(a Application) Application {
+	end := s.clock()
+	if a.DecidedAt != nil {
+		end = *a.DecidedAt
+	}
+	a.Overdue = end.After(a.DueAt)
+	return a
+}
+
+// Queue lists the applications waiting for a decision in the officer's
+// jurisdiction (all of them for a national officer), the oldest deadline
+// first; overdueOnly keeps those past their deadline.
+func (s *Service) Queue(ctx context.Context, overdueOnly bool, limit int) ([]Application, error) {
+	a, err := access.Require(ctx, access.ReviewEID)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := `SELECT ` + appColumns + ` FROM eid_application WHERE state = 'submitted'`
+	args := []any{}
+	if overdueOnly {
+		args = append(args, s.clock())
+		q += fmt.Sprintf(" AND due_at < $%d", len(args))
+	}
+	if a.Kind != actor.System && a.Jurisdiction.Level == actor.Commune {
+		args = append(args, a.Jurisdiction.Code)
+		q += fmt.Sprintf(" AND commune = $%d", len(args))
+	}
+	q += " ORDER BY due_at, id"
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Application
+	for rows.Next() && len(out) < limit {
+		app, err := scanApplication(rows)
+		if err != nil {
+			return nil, err
+		}
+		// Province and district officers: filter by the unit tree here.
+		if a.Kind != actor.System && a.Jurisdiction.Level != actor.Commune &&
+			!s.policy.Covers(a.Jurisdiction, access.Place{Scheme: adminunit.Scheme2025, Commune: app.Commune}) {
+			continue
+		}
+		out = append(out, s.withOverdue(app))
+	}
+	return out, rows.Err()
+}
+
+// Lock locks an account at its holder's request or by an officer; Unlock
+// reverses it (an officer, or the holder if the holder locked it). A lock
+// ends every session.
+func (s *Service) Lock(ctx context.Context, pid, reason string) (Account, error) {
+	return s.move(ctx, pid, Locked, reason)
+}
+
+// Unlock makes a locked account active again.
+func (s *Service) Unlock(ctx context.Context, pid, reason string) (Account, error) {
+	return s.move(ctx, pid, Active, reason)
+}
+
+func (s *Service) move(ctx context.Context, pid string, to AccountState, reason string) (Account, error) {
+	byHolder := self(ctx, pid)
+	if !byHolder {
+		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+			return Account{}, err
+		}
+	}
+	var out Account
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		acc, err := loadAccount(ctx, tx, pid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "no e-ID account %s", pid)
+		}
+		if err != nil {
+			return err
+		}
+		if !CanMove(acc.State, to) {
+			return errs.E(errs.Conflict, "an account that is %s cannot become %s", acc.State, to)
+		}
+		if byHolder && to == Active && acc.StateReason != "locked by the holder" {
+			return errs.E(errs.Forbidden, "this account was locked by an officer: ask the police to unlock it")
+		}
+		if byHolder {
+			reason = "locked by the holder"
+		}
+		if to == Active {
+			reason = ""
+		}
+		now := s.clock()
+		if _, err := tx.ExecContext(ctx, `UPDATE eid_account SET state = $1, state_reason = $2, session_epoch = session_epoch + 1,
+			failed_logins = 0, locked_until = NULL, version = version + 1, updated_at = $3 WHERE pid = $4`, to, reason, now, pid); err != nil {
+			return err
+		}
+		if out, err = loadAccount(ctx, tx, pid); err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_"+string(to), pid, reason))
+	})
+	return out, err
+}
+
+// onStatusChange revokes the account of a person recorded as dead, in the
+// registry's transaction.
+func (s *Service) onStatusChange(ctx context.Context, tx *sql.Tx, pid string, to registry.Status) error {
+	if to != registry.Dead {
+		return nil
+	}
+	now := s.clock()
+	res, err := tx.ExecContext(ctx, `UPDATE eid_account SET state = 'revoked', state_reason = 'death recorded in the national population database',
+		session_epoch = session_epoch + 1, version = version + 1, updated_at = $1 WHERE pid = $2 AND state <> 'revoked'`, now, pid)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_revoked", pid, "death"))
+	}
+	return nil
+}
+
+// LogoutEverywhere ends every session of the account (the holder's own
+// request): tokens issued before now stop working.
+func (s *Service) LogoutEverywhere(ctx context.Context, pid string) error {
+	if !self(ctx, pid) {
+		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+			return err
+		}
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.clock()
+		res, err := tx.ExecContext(ctx, `UPDATE eid_account SET session_epoch = session_epoch + 1, updated_at = $1 WHERE pid = $2`, now, pid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.NotFound, "no e-ID account %s", pid)
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_logout_everywhere", pid, ""))
+	})
+}
+
+// SessionValid reports whether a session of pid begun at epoch is still
+// valid: the account is active and no "log out everywhere" came since.
+func (s *Service) SessionValid(ctx context.Context, pid string, epoch int64) (bool, error) {
+	var state string
+	var cur int64
+	err := s.db.QueryRowContext(ctx, `SELECT state, session_epoch FROM eid_account WHERE pid = $1`, pid).Scan(&state, &cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && state == string(Active) && cur == epoch, err
+}
+
+// Messages lists the newest outbox messages to recipient (administrators:
+// the console shows them so demos work without an SMS gateway).
+func (s *Service) Messages(ctx context.Context, recipient string, limit int) ([]Message, error) {
+	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, recipient, subject, body FROM outbox_message WHERE recipient = $1 ORDER BY id DESC LIMIT $2`, recipient, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Channel, &m.Recipient, &m.Subject, &m.Body); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,307 @@
+package eid
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/personalid"
+)
+
+// One-time codes and login throttling.
+const (
+	OTPTTL          = 5 * time.Minute
+	otpAttempts     = 5                // wrong codes before a code is void
+	otpPerWindow    = 3                // codes sent per account per window
+	otpWindow       = 15 * time.Minute //
+	accountFailures = 5                // failed logins before the account is locked for a while
+	sourceFailures  = 20               // failed logins from one address within sourceWindow before it is refused
+	sourceWindow    = 15 * time.Minute
+)
+
+// Activation is the second step of activation.
+type Activation struct {
+	PID      string `json:"pid"`
+	Code     string `json:"code" doc:"The 6-digit one-time code sent to the phone"`
+	Password string `json:"password" doc:"8–20 characters with upper case, lower case, a digit and a special character"`
+	Passcode string `json:"passcode" doc:"6 digits, asked to confirm sensitive actions"`
+}
+
+func otpHash(id, code string) string {
+	h := sha256.Sum256([]byte(id + "|" + code))
+	return hex.EncodeToString(h[:])
+}
+
+// StartActivation sends a one-time code to the phone of an approved
+// account. The number and the phone must match the account; the answer
+// does not say which of them did not.
+func (s *Service) StartActivation(ctx context.Context, pidText, phoneText string) error {
+	var f errs.Fields
+	pid, err := personalid.Parse(pidText)
+	if err != nil {
+		f.Add("pid", "%s", err.Error())
+	}
+	phone := normalisePhone(&f, "phone", phoneText)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	now := s.clock()
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		acc, err := loadAccount(ctx, tx, string(pid))
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (acc.Phone != phone || acc.State != Approved)) {
+			return errs.E(errs.Invalid, "no account waiting for activation has this ID number and phone number")
+		}
+		if err != nil {
+			return err
+		}
+		var recent int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM eid_otp WHERE pid = $1 AND purpose = 'activation' AND expires_at > $2`,
+			string(pid), now.Add(OTPTTL-otpWindow)).Scan(&recent); err != nil {
+			return err
+		}
+		if recent >= otpPerWindow {
+			return errs.E(errs.TooMany, "%d codes were sent in the last %s: wait before asking for another", recent, otpWindow)
+		}
+		n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+		code := fmt.Sprintf("%06d", n.Int64())
+		id := uuid.Must(uuid.NewV7()).String()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO eid_otp (id, pid, purpose, code_hash, expires_at, attempts) VALUES ($1, $2, 'activation', $3, $4, 0)`,
+			id, string(pid), otpHash(id, code), now.Add(OTPTTL)); err != nil {
+			return err
+		}
+		return s.sender.Send(ctx, tx, Message{Channel: "sms", Recipient: phone,
+			Body: fmt.Sprintf("VNeID: your activation code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL.Minutes()))})
+	})
+}
+
+// checkPasscode enforces 6 digits that are not trivially guessed.
+func checkPasscode(p string) error {
+	if len(p) != 6 || strings.Trim(p, "0123456789") != "" {
+		return errs.Field("passcode", "must be 6 digits")
+	}
+	if strings.Count(p, p[:1]) == 6 || strings.Contains("01234567890", p) || strings.Contains("09876543210", p) {
+		return errs.Field("passcode", "must not be one repeated digit or a run such as 123456")
+	}
+	return nil
+}
+
+// CheckPassword enforces the e-ID password rule: 8–20 characters with
+// upper case, lower case, a digit and a special character.
+func CheckPassword(pw string) error {
+	if n := len([]rune(pw)); n > 20 {
+		return errs.Field("password", "must be 8 to 20 characters long, got %d", n)
+	}
+	if err := access.CheckPasswordPolicy(pw); err != nil {
+		return errs.Field("password", "must be 8 to 20 characters with an upper-case letter, a lower-case letter, a digit and a special character")
+	}
+	return nil
+}
+
+// Activate completes activation with the one-time code, a password and a
+// passcode. A code is single-use, expires after OTPTTL and is void after
+// five wrong tries.
+func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) {
+	var f errs.Fields
+	pid, err := personalid.Parse(in.PID)
+	if err != nil {
+		f.Add("pid", "%s", err.Error())
+	}
+	if len(in.Code) != 6 || strings.Trim(in.Code, "0123456789") != "" {
+		f.Add("code", "must be the 6 digits sent to your phone")
+	}
+	f.Merge("", CheckPassword(in.Password))
+	f.Merge("", checkPasscode(in.Passcode))
+	if err := f.Err(); err != nil {
+		return Account{}, err
+	}
+	pwHash, pcHash := access.HashPassword(in.Password), access.HashPassword(in.Passcode)
+	now := s.clock()
+	var out Account
+	var wrong bool
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		wrong = false
+		var id, hash string
+		var attempts int
+		err := tx.QueryRowContext(ctx, `SELECT id, code_hash, attempts FROM eid_otp WHERE pid = $1 AND purpose = 'activation'
+			AND used_at IS NULL AND expires_at > $2 ORDER BY id DESC LIMIT 1`, string(pid), now).Scan(&id, &hash, &attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.Field("code", "no valid code: ask for a new one")
+		}
+		if err != nil {
+			return err
+		}
+		if attempts >= otpAttempts {
+			return errs.Field("code", "too many wrong codes: ask for a new one")
+		}
+		if subtle.ConstantTimeCompare([]byte(otpHash(id, in.Code)), []byte(hash)) != 1 {
+			wrong = true
+			_, err := tx.ExecContext(ctx, `UPDATE eid_otp SET attempts = attempts + 1 WHERE id = $1`, id)
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE eid_otp SET used_at = $1 WHERE id = $2 AND used_at IS NULL`, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.Field("code", "this code was already used")
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE eid_account SET state = 'active', password_hash = $1, passcode_hash = $2, activated_at = $3,
+			version = version + 1, updated_at = $3 WHERE pid = $4 AND state = 'approved'`, pwHash, pcHash, now, string(pid))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.E(errs.Conflict, "the account %s is not waiting for activation", pid)
+		}
+		if out, err = loadAccount(ctx, tx, string(pid)); err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, citizenActor(out.PID, "")), now, "eid_activated", out.PID, ""))
+	})
+	if err == nil && wrong {
+		err = errs.Field("code", "wrong code")
+	}
+	return out, err
+}
+
+func citizenActor(pid, source string) *actor.Actor {
+	return &actor.Actor{ID: pid, Kind: actor.Citizen, Name: pid, Source: source}
+}
+
+// Login is a successful password login.
+type Login struct {
+	PID      string    `json:"pid"`
+	Level    Level     `json:"level"`
+	Epoch    int64     `json:"-"` // the account's session epoch when logged in
+	AuthTime time.Time `json:"auth_time"`
+}
+
+// dummyHash equalises the time of a login for an unknown number.
+var dummyHash = access.HashPassword("dancu-eid-timing-equaliser")
+
+// Login checks a citizen's password. Failures are counted per account
+// (after five in a row the account is locked for 1, 2, 4… up to 60 minutes)
+// and per source address (twenty within 15 minutes refuse that address for
+// 15 minutes); every attempt is recorded. The answer to a wrong number or a
+// wrong password is the same; the account's state is told only to whoever
+// knows the password.
+func (s *Service) Login(ctx context.Context, pidText, password string) (Login, error) {
+	source := ""
+	if a, ok := actor.From(ctx); ok {
+		source = a.Source
+	}
+	now := s.clock()
+	pid := strings.TrimSpace(pidText)
+	who := actor.With(ctx, citizenActor(pid, source))
+	refused := errs.E(errs.Unauthenticated, "wrong ID number or password")
+	if until, err := s.sourceLocked(ctx, source, now); err != nil {
+		return Login{}, err
+	} else if !until.IsZero() {
+		s.record(who, now, "eid_login_refused", "too many failures from "+source)
+		return Login{}, errs.E(errs.TooMany, "too many failed logins from your address: try again after %s", until.Format(time.RFC3339))
+	}
+	acc, err := loadAccount(ctx, s.db, pid)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && acc.password == "") {
+		access.VerifyPassword(dummyHash, password)
+		s.fail(ctx, who, source, "", now, "unknown or not activated account")
+		return Login{}, refused
+	}
+	if err != nil {
+		return Login{}, err
+	}
+	if acc.LockedUntil != nil && acc.LockedUntil.After(now) {
+		s.record(who, now, "eid_login_refused", "account temporarily locked")
+		return Login{}, errs.E(errs.TooMany, "too many failed logins: try again after %s", acc.LockedUntil.Format(time.RFC3339))
+	}
+	if !access.VerifyPassword(acc.password, password) {
+		s.fail(ctx, who, source, pid, now, "wrong password")
+		return Login{}, refused
+	}
+	switch acc.State {
+	case Active:
+	case Locked:
+		s.record(who, now, "eid_login_refused", "account locked")
+		return Login{}, errs.E(errs.Forbidden, "this account is locked (%s)", acc.StateReason)
+	default:
+		s.record(who, now, "eid_login_refused", "account "+string(acc.State))
+		return Login{}, errs.E(errs.Forbidden, "this account is %s", acc.State)
+	}
+	if acc.failed > 0 || acc.LockedUntil != nil {
+		if _, err := s.db.ExecContext(ctx, `UPDATE eid_account SET failed_logins = 0, locked_until = NULL WHERE pid = $1`, pid); err != nil {
+			return Login{}, err
+		}
+	}
+	s.record(who, now, "eid_login", fmt.Sprintf("level %d", acc.Level))
+	return Login{PID: pid, Level: acc.Level, Epoch: acc.epoch, AuthTime: now}, nil
+}
+
+func (s *Service) record(ctx context.Context, now time.Time, action, detail string) {
+	s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", detail))
+	})
+}
+
+// sourceLocked returns until when source is refused, or zero.
+func (s *Service) sourceLocked(ctx context.Context, source string, now time.Time) (time.Time, error) {
+	if source == "" {
+		return time.Time{}, nil
+	}
+	var until sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT locked_until FROM auth_throttle WHERE source = $1`, source).Scan(&until)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!until.Valid || !until.Time.After(now))) {
+		return time.Time{}, nil
+	}
+	return until.Time.UTC(), err
+}
+
+// fail counts a failed login against the account (if known) and the source,
+// in the database, so that failures arriving together all count.
+func (s *Service) fail(ctx, who context.Context, source, pid string, now time.Time, why string) {
+	s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if pid != "" {
+			var failed int
+			err := tx.QueryRowContext(ctx, `UPDATE eid_account SET failed_logins = failed_logins + 1 WHERE pid = $1 RETURNING failed_logins`, pid).Scan(&failed)
+			if err != nil {
+				return err
+			}
+			if failed >= accountFailures {
+				until := now.Add(min(time.Duration(1<<min(failed-accountFailures, 6))*time.Minute, time.Hour))
+				if _, err := tx.ExecContext(ctx, `UPDATE eid_account SET locked_until = $1 WHERE pid = $2`, until, pid); err != nil {
+					return err
+				}
+			}
+			why = fmt.Sprintf("%s (%d in a row)", why, failed)
+		}
+		if source != "" {
+			var failures int
+			err := tx.QueryRowContext(ctx, `INSERT INTO auth_throttle (source, failures, window_start) VALUES ($1, 1, $2)
+				ON CONFLICT (source) DO UPDATE SET
+					failures = CASE WHEN auth_throttle.window_start < $3 THEN 1 ELSE auth_throttle.failures + 1 END,
+					window_start = CASE WHEN auth_throttle.window_start < $3 THEN $2 ELSE auth_throttle.window_start END
+				RETURNING failures`, source, now, now.Add(-sourceWindow)).Scan(&failures)
+			if err != nil {
+				return err
+			}
+			if failures >= sourceFailures {
+				if _, err := tx.ExecContext(ctx, `UPDATE auth_throttle SET locked_until = $1 WHERE source = $2`, now.Add(sourceWindow), source); err != nil {
+					return err
+				}
+			}
+		}
+		return audit.WriteTx(who, tx, audit.NewEvent(who, now, "eid_login_failed", "", why))
+	})
+}

@@ -1,0 +1,56 @@
+package sso
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/errs"
+)
+
+// AuthenticateCitizen turns an access token this provider issued to a
+// citizen's login into the citizen as actor, for the citizens' API: the
+// signature must verify with a published key, the token must be unexpired,
+// not revoked, and the login not ended by "log out everywhere".
+func (s *Service) AuthenticateCitizen(ctx context.Context, token string) (*actor.Actor, error) {
+	bad := errs.E(errs.Unauthenticated, "the token is not valid: log in again")
+	if strings.Count(token, ".") != 2 {
+		return nil, bad
+	}
+	sig, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil || len(sig.Signatures) != 1 {
+		return nil, bad
+	}
+	_, keys, err := s.keys.current(ctx, s.clock())
+	if err != nil {
+		return nil, err
+	}
+	kid := sig.Signatures[0].Header.KeyID
+	for _, k := range keys {
+		if k.id != kid {
+			continue
+		}
+		payload, err := sig.Verify(&k.key.PublicKey)
+		if err != nil {
+			return nil, bad
+		}
+		var claims struct {
+			JTI string `json:"jti"`
+			Sub string `json:"sub"`
+			Exp int64  `json:"exp"`
+		}
+		if json.Unmarshal(payload, &claims) != nil || claims.JTI == "" || time.Unix(claims.Exp, 0).Before(s.clock()) {
+			return nil, bad
+		}
+		t, err := s.accessToken(ctx, claims.JTI, claims.Sub)
+		if err != nil {
+			return nil, bad
+		}
+		return &actor.Actor{ID: t.pid, Kind: actor.Citizen, Name: t.pid, TokenID: claims.JTI}, nil
+	}
+	return nil, bad
+}

@@ -1,0 +1,314 @@
+// Package sso is the OpenID provider: single sign-on for public-service
+// portals and other relying parties with the citizens' e-ID accounts, and
+// client credentials for agencies. The protocol is zitadel's op package;
+// this package is its storage (clients, login transactions, tokens,
+// consents, signing keys in the database) and the login and consent pages.
+package sso
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+)
+
+// The assurance levels as acr values.
+const (
+	ACRLevel1 = "urn:dancu:loa:1" // VNeID level 1
+	ACRLevel2 = "urn:dancu:loa:2" // VNeID level 2
+)
+
+// ACR is the acr value of an e-ID level.
+func ACR(level int) string {
+	if level >= 2 {
+		return ACRLevel2
+	}
+	return ACRLevel1
+}
+
+// Scopes a client may be allowed, beyond openid and offline_access.
+var knownScopes = []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress, ScopePID}
+
+// ScopePID asks for the personal ID number (claim "pid").
+const ScopePID = "pid"
+
+// NewClient is what an administrator registers.
+type NewClient struct {
+	ID           string   `json:"id" pattern:"^[a-z0-9][a-z0-9._-]{2,63}$" doc:"Client ID, e.g. dichvucong"`
+	Name         string   `json:"name" maxLength:"200" doc:"Shown on the consent page"`
+	Type         string   `json:"type" enum:"web,native,service" doc:"web: a server-side portal (confidential); native: an app or single-page site (public, PKCE); service: an agency system using client credentials"`
+	AuthMethod   string   `json:"auth_method,omitempty" enum:"client_secret_basic,client_secret_post,private_key_jwt,none" doc:"Default: none for native, client_secret_basic otherwise"`
+	RedirectURIs []string `json:"redirect_uris,omitempty" maxItems:"20"`
+	LogoutURIs   []string `json:"post_logout_redirect_uris,omitempty" maxItems:"20"`
+	Scopes       []string `json:"scopes,omitempty" doc:"Scopes it may ask for: profile, email, phone, address, pid, offline_access (openid always)"`
+	MinLevel     int      `json:"min_level,omitempty" minimum:"0" maximum:"2" doc:"The e-ID level its logins need: 1 (default) or 2"`
+	JWKS         string   `json:"jwks,omitempty" maxLength:"20000" doc:"For private_key_jwt: the client's public keys as a JSON Web Key Set"`
+}
+
+// Client is a registered relying party.
+type Client struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	AuthMethodV  string    `json:"auth_method"`
+	AppType      string    `json:"type"`
+	RedirectURIv []string  `json:"redirect_uris"`
+	LogoutURIs   []string  `json:"post_logout_redirect_uris"`
+	Grants       []string  `json:"grant_types"`
+	Scopes       []string  `json:"scopes"`
+	MinLevel     int       `json:"min_level"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+	secretHash   string
+	jwks         string
+	loginPath    string
+}
+
+var clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
+
+// CreateClient registers a relying party and returns it with its secret
+// (shown once; only its hash is kept). Secrets are 256 random bits, so a
+// fast hash protects them as well as a slow one would. Administrators only.
+func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, string, error) {
+	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
+		return Client{}, "", err
+	}
+	var f errs.Fields
+	if !clientIDPattern.MatchString(in.ID) {
+		f.Add("id", "must be 3–64 characters: lower-case letters, digits, '.', '_' or '-'")
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		f.Add("name", "is required")
+	}
+	c := Client{ID: in.ID, Name: strings.TrimSpace(in.Name), MinLevel: max(in.MinLevel, 1), RedirectURIv: in.RedirectURIs, LogoutURIs: in.LogoutURIs,
+		AuthMethodV: in.AuthMethod, jwks: in.JWKS}
+	switch in.Type {
+	case "web":
+		c.AppType, c.Grants = "web", []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
+		if c.AuthMethodV == "" {
+			c.AuthMethodV = string(oidc.AuthMethodBasic)
+		}
+	case "native":
+		c.AppType, c.Grants = "native", []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
+		if c.AuthMethodV == "" {
+			c.AuthMethodV = string(oidc.AuthMethodNone)
+		}
+		if c.AuthMethodV != string(oidc.AuthMethodNone) {
+			f.Add("auth_method", "must be none for a native client (it cannot keep a secret; PKCE protects it)")
+		}
+	case "service":
+		c.AppType, c.Grants = "service", []string{string(oidc.GrantTypeClientCredentials)}
+		if c.AuthMethodV == "" {
+			c.AuthMethodV = string(oidc.AuthMethodBasic)
+		}
+		if c.AuthMethodV == string(oidc.AuthMethodNone) {
+			f.Add("auth_method", "a service must authenticate: client_secret_basic, client_secret_post or private_key_jwt")
+		}
+	default:
+		f.Add("type", "must be web, native or service")
+	}
+	switch oidc.AuthMethod(c.AuthMethodV) {
+	case oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone:
+	case oidc.AuthMethodPrivateKeyJWT:
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal([]byte(in.JWKS), &set); err != nil || len(set.Keys) == 0 {
+			f.Add("jwks", "must be a JSON Web Key Set with at least one public key for private_key_jwt")
+		}
+		for i, k := range set.Keys {
+			if !k.IsPublic() || k.KeyID == "" {
+				f.Add(fmt.Sprintf("jwks.keys[%d]", i), "must be a public key with a kid")
+			}
+		}
+	default:
+		f.Add("auth_method", "must be client_secret_basic, client_secret_post, private_key_jwt or none")
+	}
+	if c.AppType != "service" && len(in.RedirectURIs) == 0 {
+		f.Add("redirect_uris", "at least one is required")
+	}
+	for i, u := range append(slices.Clone(in.RedirectURIs), in.LogoutURIs...) {
+		field := fmt.Sprintf("redirect_uris[%d]", i)
+		if i >= len(in.RedirectURIs) {
+			field = fmt.Sprintf("post_logout_redirect_uris[%d]", i-len(in.RedirectURIs))
+		}
+		p, err := url.Parse(u)
+		if err != nil || p.Scheme == "" || p.Host == "" || p.Fragment != "" {
+			f.Add(field, "must be an absolute URL without a fragment")
+		} else if p.Scheme != "https" && !isLoopback(p.Hostname()) && c.AppType != "native" {
+			f.Add(field, "must use https (http only for 127.0.0.1 or localhost)")
+		}
+	}
+	c.Scopes = []string{oidc.ScopeOpenID}
+	for i, sc := range in.Scopes {
+		if !slices.Contains(knownScopes, sc) {
+			f.Add(fmt.Sprintf("scopes[%d]", i), "%q is not one of %s", sc, strings.Join(knownScopes, ", "))
+		} else if !slices.Contains(c.Scopes, sc) {
+			c.Scopes = append(c.Scopes, sc)
+		}
+	}
+	if in.MinLevel < 0 || in.MinLevel > 2 {
+		f.Add("min_level", "must be 1 or 2")
+	}
+	if err := f.Err(); err != nil {
+		return Client{}, "", err
+	}
+	secret := ""
+	if c.AuthMethodV == string(oidc.AuthMethodBasic) || c.AuthMethodV == string(oidc.AuthMethodPost) {
+		b := make([]byte, 32)
+		rand.Read(b)
+		secret = base64.RawURLEncoding.EncodeToString(b)
+		c.secretHash = hashSecret(secret)
+	}
+	c.CreatedAt = s.clock()
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_client (id, name, secret_hash, auth_method, app_type, redirect_uris, post_logout_uris,
+			grant_types, scopes, min_level, jwks, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,false,$12)`,
+			c.ID, c.Name, c.secretHash, c.AuthMethodV, c.AppType, jsonList(c.RedirectURIv), jsonList(c.LogoutURIs), jsonList(c.Grants),
+			jsonList(c.Scopes), c.MinLevel, c.jwks, c.CreatedAt)
+		if err != nil {
+			if sqldb.IsUniqueViolation(err) {
+				return errs.Field("id", "a client %s exists already", c.ID)
+			}
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, c.CreatedAt, "oidc_client_create", "", c.ID))
+	})
+	if err != nil {
+		return Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+func isLoopback(host string) bool { return host == "127.0.0.1" || host == "localhost" || host == "::1" }
+
+func hashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+const clientColumns = `id, name, secret_hash, auth_method, app_type, redirect_uris, post_logout_uris, grant_types, scopes, min_level, jwks, disabled, created_at`
+
+func scanClient(row interface{ Scan(...any) error }) (*Client, error) {
+	var c Client
+	var redirect, logout, grants, scopes string
+	if err := row.Scan(&c.ID, &c.Name, &c.secretHash, &c.AuthMethodV, &c.AppType, &redirect, &logout, &grants, &scopes, &c.MinLevel,
+		&c.jwks, &c.Disabled, &c.CreatedAt); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		s   string
+		dst *[]string
+	}{{redirect, &c.RedirectURIv}, {logout, &c.LogoutURIs}, {grants, &c.Grants}, {scopes, &c.Scopes}} {
+		if err := json.Unmarshal([]byte(p.s), p.dst); err != nil {
+			return nil, err
+		}
+	}
+	c.CreatedAt = c.CreatedAt.UTC()
+	return &c, nil
+}
+
+// Clients lists the relying parties. Administrators only.
+func (s *Service) Clients(ctx context.Context) ([]Client, error) {
+	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM oidc_client ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) client(ctx context.Context, id string) (*Client, error) {
+	c, err := scanClient(s.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM oidc_client WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("unknown client %q", id)
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if c.Disabled {
+		return nil, fmt.Errorf("client %q is disabled", id)
+	}
+	c.loginPath = s.loginPath
+	return c, nil
+}
+
+// checkSecret compares a presented secret with the stored hash.
+func (c *Client) checkSecret(secret string) bool {
+	return c.secretHash != "" && subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.secretHash)) == 1
+}
+
+// The op.Client interface.
+
+func (c *Client) GetID() string                    { return c.ID }
+func (c *Client) RedirectURIs() []string           { return c.RedirectURIv }
+func (c *Client) PostLogoutRedirectURIs() []string { return c.LogoutURIs }
+func (c *Client) ApplicationType() op.ApplicationType {
+	switch c.AppType {
+	case "native":
+		return op.ApplicationTypeNative
+	case "user_agent":
+		return op.ApplicationTypeUserAgent
+	}
+	return op.ApplicationTypeWeb
+}
+func (c *Client) AuthMethod() oidc.AuthMethod { return oidc.AuthMethod(c.AuthMethodV) }
+func (c *Client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *Client) GrantTypes() []oidc.GrantType {
+	out := make([]oidc.GrantType, len(c.Grants))
+	for i, g := range c.Grants {
+		out[i] = oidc.GrantType(g)
+	}
+	return out
+}
+func (c *Client) LoginURL(id string) string            { return c.loginPath + "?id=" + url.QueryEscape(id) }
+func (c *Client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c *Client) IDTokenLifetime() time.Duration       { return 10 * time.Minute }
+func (c *Client) DevMode() bool                        { return false }
+func (c *Client) IDTokenUserinfoClaimsAssertion() bool { return false }
+func (c *Client) ClockSkew() time.Duration             { return 0 }
+func (c *Client) IsScopeAllowed(scope string) bool     { return slices.Contains(c.Scopes, scope) }
+func (c *Client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *Client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
