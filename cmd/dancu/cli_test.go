@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dancu-vn/dancu/internal/server"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -119,5 +122,46 @@ func TestServeDemo(t *testing.T) {
 	lan.must(200, "GET", "/api/v1/citizens/001085012345", nil).json(t, &family)
 	if len(family.Children) != 1 {
 		t.Fatalf("demo family: %+v", family)
+	}
+	// The demo portal logs a demo citizen in through the provider and shows
+	// what was shared; the level-2 bank refuses a level-1 account.
+	b := newBrowser(t, "no redirect is the relying party's here")
+	res, html := b.get(srv.URL + "/demo/portal/start?client=demo-portal")
+	id := res.Request.URL.Query().Get("id")
+	if res.StatusCode != 200 || id == "" || !strings.Contains(html, "Cổng dịch vụ công (demo)") {
+		t.Fatalf("demo portal login page: %d %s", res.StatusCode, html)
+	}
+	b.post(srv.URL+"/login", url.Values{"id": {id}, "pid": {"001085012345"}, "password": {server.DemoPassword}})
+	res, html = b.post(srv.URL+"/login/consent", url.Values{"id": {id}, "decision": {"allow"}})
+	if res.StatusCode != 200 || !strings.Contains(html, "Nguyễn Văn An") || !strings.Contains(html, "urn:dancu:loa:2") {
+		t.Fatalf("demo portal after login: %d %s", res.StatusCode, html)
+	}
+	res, _ = b.get(srv.URL + "/demo/portal/start?client=demo-bank")
+	id = res.Request.URL.Query().Get("id")
+	res, html = b.post(srv.URL+"/login", url.Values{"id": {id}, "pid": {"001188054321"}, "password": {server.DemoPassword}})
+	if res.StatusCode != 403 || !strings.Contains(html, "mức độ 2") {
+		t.Fatalf("level-1 demo account at the level-2 bank: %d %s", res.StatusCode, html)
+	}
+}
+
+func TestClientCommand(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	env := map[string]string{"DANCU_DATA_KEY": testDataKey}
+	out, _, err := runCLI(t, env, "client", "create", "dichvucong", "--db", db, "--name", "Cổng Dịch vụ công", "--type", "web",
+		"--redirect-uri", "https://dichvucong.example.vn/callback", "--scopes", "profile,pid", "--min-level", "2")
+	if err != nil || !strings.Contains(out, "created client dichvucong (web, client_secret_basic, level 2)") || !strings.Contains(out, "client secret (shown once): ") {
+		t.Fatalf("client create = %q, %v", out, err)
+	}
+	_, _, err = runCLI(t, env, "client", "create", "bad", "--db", db, "--name", "X", "--type", "web", "--redirect-uri", "http://example.vn/cb")
+	if err == nil || !strings.Contains(err.Error(), "redirect_uris[0]") || !strings.Contains(err.Error(), "https") {
+		t.Errorf("client create with an http redirect URI = %v", err)
+	}
+	out, _, err = runCLI(t, env, "client", "list", "--db", db)
+	if err != nil || !strings.Contains(out, "dichvucong") || !strings.Contains(out, "openid profile pid") || strings.Contains(out, "bad") {
+		t.Errorf("client list = %q, %v", out, err)
+	}
+	out, _, err = runCLI(t, env, "client", "rotate-key", "--db", db)
+	if err != nil || !strings.Contains(out, "new signing key") {
+		t.Errorf("client rotate-key = %q, %v", out, err)
 	}
 }

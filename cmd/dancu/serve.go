@@ -51,9 +51,13 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				fmt.Fprintln(stdout, "Created the administrator account 'admin' with the password from DANCU_ADMIN_PASSWORD")
 			}
 			var demo []server.DemoLogin
+			var demoIDs []server.DemoCitizen
 			if cfg.Demo {
 				if demo, err = app.LoadDemo(ctx); err != nil {
 					return fmt.Errorf("demo data: %w", err)
+				}
+				if demoIDs, err = app.LoadDemoIdentity(ctx); err != nil {
+					return fmt.Errorf("demo e-ID accounts: %w", err)
 				}
 			}
 			ln, err := net.Listen("tcp", cfg.Addr)
@@ -64,7 +68,7 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "dancu %s listening on %s (store %s)\n", buildVersion(), url, app.DB.URL())
 			fmt.Fprintf(stdout, "API documentation: %s/api/v1/docs\n", url)
 			if len(demo) > 0 {
-				printDemo(stdout, url, demo)
+				printDemo(stdout, url, demo, demoIDs)
 			}
 			if debugAddr != "" {
 				if err := serveDebug(ctx, debugAddr, log); err != nil {
@@ -88,7 +92,7 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-func printDemo(w io.Writer, url string, logins []server.DemoLogin) {
+func printDemo(w io.Writer, url string, logins []server.DemoLogin, citizens []server.DemoCitizen) {
 	fmt.Fprintf(w, "\nDemo data: two families and %d synthetic people (dancu generate --seed 6).\n", server.DemoPopulation)
 	fmt.Fprintln(w, "Demo accounts (password for all: "+server.DemoPassword+"):")
 	for _, l := range logins {
@@ -96,6 +100,13 @@ func printDemo(w io.Writer, url string, logins []server.DemoLogin) {
 	}
 	fmt.Fprintf(w, "\nTry:\n  curl -s %s/api/v1/auth/login -H 'Content-Type: application/json' \\\n", url)
 	fmt.Fprintf(w, "    -d '{\"username\":\"%s\",\"password\":\"%s\"}'\n", logins[0].Username, server.DemoPassword)
+	if len(citizens) > 0 {
+		fmt.Fprintf(w, "\nDemo e-ID accounts (password %s, passcode %s):\n", server.DemoPassword, server.DemoPasscode)
+		for _, c := range citizens {
+			fmt.Fprintf(w, "  %s  level %d  %s\n", c.PID, c.Level, c.Name)
+		}
+		fmt.Fprintf(w, "Single sign-on as a public-service portal would use it: %s/demo/portal\n", url)
+	}
 }
 
 // serveDebug serves pprof on its own listener, on loopback only: profiles

@@ -33,6 +33,8 @@ type App struct {
 	SSO      *sso.Service
 	Calendar *workday.Calendar
 	Log      *slog.Logger
+
+	demoPortal bool // serve the demo relying party (--demo)
 }
 
 // Open opens the store, brings its schema up to date (refusing a schema

@@ -60,6 +60,10 @@ func (a *App) Handler(version string) http.Handler {
 	for _, p := range []string{"/.well-known/", "/authorize", "/authorize/", "/oauth/", "/userinfo", "/keys", "/revoke", "/end_session", sso.LoginPath, sso.LoginPath + "/"} {
 		mux.Handle(p, idp)
 	}
+	if a.demoPortal {
+		mux.Handle("/demo/portal", demoPortal{})
+		mux.Handle("/demo/portal/", demoPortal{})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			http.Redirect(w, r, api.Prefix+"/docs", http.StatusFound)

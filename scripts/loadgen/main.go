@@ -1,9 +1,11 @@
 // Command loadgen is the HTTP load generator of the dancu benchmarks. It
 // sends GET requests for the paths in a file, round robin, from -c
 // concurrent clients for -d, to a server on the loopback interface only,
-// and prints requests/s and latency percentiles.
+// and prints requests/s and latency percentiles. With -kind token it asks
+// the OpenID token endpoint for client-credentials tokens instead.
 //
 //	go run ./scripts/loadgen -url http://127.0.0.1:8080 -token dcu_… -paths paths.txt -c 64 -d 30s
+//	go run ./scripts/loadgen -url http://127.0.0.1:8080 -kind token -client bhxh -secret … -c 64 -d 30s
 package main
 
 import (
@@ -31,18 +33,21 @@ func main() {
 	token := flag.String("token", "", "bearer token")
 	pathsFile := flag.String("paths", "", "file with one request path per line")
 	people := flag.String("people", "", "instead of -paths: a JSON Lines file of people to build requests from")
-	kind := flag.String("kind", "lookup", "with -people: lookup (by personal ID), name (full name as written) or name-ascii (without diacritics)")
+	kind := flag.String("kind", "lookup", "with -people: lookup (by personal ID), name (full name as written) or name-ascii (without diacritics); "+
+		"or token: client-credentials requests to /oauth/token with -client and -secret")
+	clientID := flag.String("client", "", "with -kind token: the client ID")
+	secret := flag.String("secret", "", "with -kind token: the client secret")
 	conc := flag.Int("c", 64, "concurrent clients")
 	dur := flag.Duration("d", 30*time.Second, "duration (at most 10m)")
 	warm := flag.Duration("warmup", 3*time.Second, "warm-up not counted")
 	flag.Parse()
-	if err := run(*base, *token, *pathsFile, *people, *kind, *conc, *dur, *warm); err != nil {
+	if err := run(*base, *token, *pathsFile, *people, *kind, *clientID, *secret, *conc, *dur, *warm); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, token, pathsFile, people, kind string, conc int, dur, warm time.Duration) error {
+func run(base, token, pathsFile, people, kind, clientID, secret string, conc int, dur, warm time.Duration) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -55,7 +60,12 @@ func run(base, token, pathsFile, people, kind string, conc int, dur, warm time.D
 		return fmt.Errorf("-d must be in (0, 10m] and -c in [1, 4096]")
 	}
 	var paths []string
-	if people != "" {
+	if kind == "token" {
+		if clientID == "" || secret == "" {
+			return fmt.Errorf("-kind token needs -client and -secret")
+		}
+		paths = []string{"/oauth/token"}
+	} else if people != "" {
 		paths, err = pathsFromPeople(people, kind, 200000)
 	} else {
 		paths, err = readLines(pathsFile)
@@ -80,6 +90,11 @@ func run(base, token, pathsFile, people, kind string, conc int, dur, warm time.D
 			for ctx.Err() == nil {
 				p := paths[int(next.Add(1))%len(paths)]
 				req, _ := http.NewRequestWithContext(ctx, "GET", base+p, nil)
+				if kind == "token" {
+					req, _ = http.NewRequestWithContext(ctx, "POST", base+p, strings.NewReader("grant_type=client_credentials&scope=openid"))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.SetBasicAuth(clientID, secret)
+				}
 				if token != "" {
 					req.Header.Set("Authorization", "Bearer "+token)
 				}
