@@ -312,3 +312,5 @@ func (c *Client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 func (c *Client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
+
+func (c *Client) hasGrant(g oidc.GrantType) bool { return slices.Contains(c.Grants, string(g)) }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -44,6 +46,7 @@ type Service struct {
 	loginPath string
 	provider  *op.Provider
 	pages     *pages
+	issuer    string // fixed issuer, or "" for the request's host
 }
 
 var _ op.Storage = (*Service)(nil)
@@ -59,7 +62,7 @@ func New(db *sqldb.DB, e *eid.Service, reg *registry.Service, cfg Config, log *s
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{db: db, eid: e, registry: reg, keys: &keyring{db: db, sealer: sealer}, now: now, log: log, loginPath: LoginPath}
+	s := &Service{db: db, eid: e, registry: reg, keys: &keyring{db: db, sealer: sealer}, now: now, log: log, loginPath: LoginPath, issuer: cfg.Issuer}
 	opCfg := &op.Config{
 		CryptoKey:               sha256.Sum256(append([]byte("dancu oidc codes|"), cfg.DataKey...)),
 		CodeMethodS256:          true,
@@ -97,8 +100,52 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(LoginPath+"/", s.pageHandler())
 	mux.Handle(LoginPath, s.pageHandler())
+	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.Handle("/", s.provider)
 	return mux
+}
+
+// token passes token requests to op, except client credentials
+// authenticated with private_key_jwt (RFC 7523 client assertion), which op
+// offers only for the code flow: those are verified here with op's own JWT
+// profile verifier against the client's registered keys.
+func (s *Service) token(w http.ResponseWriter, r *http.Request) {
+	if r.ParseForm() != nil || r.PostForm.Get("grant_type") != string(oidc.GrantTypeClientCredentials) ||
+		r.PostForm.Get("client_assertion_type") != oidc.ClientAssertionTypeJWTAssertion {
+		s.provider.ServeHTTP(w, r)
+		return
+	}
+	issuer := s.issuer
+	if issuer == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		issuer = scheme + "://" + r.Host
+	}
+	ctx := op.ContextWithIssuer(r.Context(), issuer)
+	id, err := op.ClientJWTAuth(ctx, oidc.ClientAssertionParams{ClientAssertion: r.PostForm.Get("client_assertion"),
+		ClientAssertionType: oidc.ClientAssertionTypeJWTAssertion}, s.provider)
+	if err != nil {
+		op.RequestError(w, r, err, s.log)
+		return
+	}
+	c, err := s.client(ctx, id)
+	if err != nil || c.AuthMethod() != oidc.AuthMethodPrivateKeyJWT || !c.hasGrant(oidc.GrantTypeClientCredentials) {
+		op.RequestError(w, r, oidc.ErrUnauthorizedClient().WithDescription("this client may not use client credentials with private_key_jwt"), s.log)
+		return
+	}
+	treq, err := s.ClientCredentialsTokenRequest(ctx, id, strings.Fields(r.PostForm.Get("scope")))
+	if err != nil {
+		op.RequestError(w, r, err, s.log)
+		return
+	}
+	resp, err := op.CreateClientCredentialsTokenResponse(ctx, treq, s.provider, c)
+	if err != nil {
+		op.RequestError(w, r, err, s.log)
+		return
+	}
+	httphelper.MarshalJSON(w, resp)
 }
 
 // fillClaims reads what the token's scopes allow from the registry, as the
