@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -254,7 +255,47 @@ func (s *Service) Clients(ctx context.Context) ([]Client, error) {
 	return out, rows.Err()
 }
 
+// clientCacheTTL is how long a client read from the store is reused: a
+// token request looks its client up two or three times, and agencies ask
+// for thousands of tokens a second. A disabled client stops working within
+// this time.
+const clientCacheTTL = 5 * time.Second
+
+type cachedClient struct {
+	c    *Client
+	read time.Time
+}
+
+// clientCache keeps recently read clients.
+type clientCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedClient
+}
+
 func (s *Service) client(ctx context.Context, id string) (*Client, error) {
+	now := time.Now()
+	s.clients.mu.RLock()
+	hit, ok := s.clients.m[id]
+	s.clients.mu.RUnlock()
+	if ok && now.Sub(hit.read) < clientCacheTTL {
+		c := *hit.c
+		return &c, nil
+	}
+	c, err := s.readClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.clients.mu.Lock()
+	if s.clients.m == nil || len(s.clients.m) > 10000 {
+		s.clients.m = map[string]cachedClient{}
+	}
+	s.clients.m[id] = cachedClient{c: c, read: now}
+	s.clients.mu.Unlock()
+	cp := *c
+	return &cp, nil
+}
+
+func (s *Service) readClient(ctx context.Context, id string) (*Client, error) {
 	c, err := scanClient(s.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM oidc_client WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("unknown client %q", id)

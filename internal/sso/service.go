@@ -47,6 +47,7 @@ type Service struct {
 	provider  *op.Provider
 	pages     *pages
 	issuer    string // fixed issuer, or "" for the request's host
+	clients   clientCache
 }
 
 var _ op.Storage = (*Service)(nil)
