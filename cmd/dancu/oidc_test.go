@@ -12,8 +12,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
@@ -301,6 +303,56 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 	admin.must(200, "POST", "/api/v1/eid/accounts/"+pid+"/unlock", nil)
 	if code, _, page, _ = b.logIn(srv.URL, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), pid, password); code == "" {
 		t.Fatalf("login after unlock: %s", page)
+	}
+
+	// An authenticator app as second factor: set up with the citizen's
+	// token, then every login asks for a code after the password; a wrong
+	// or replayed code is refused.
+	tok3, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	me.token = tok3.AccessToken
+	var enrol struct{ Secret, URL string }
+	me.must(200, "POST", "/api/v1/me/totp", nil).json(t, &enrol)
+	if !strings.HasPrefix(enrol.URL, "otpauth://totp/") {
+		t.Fatalf("enrolment %+v", enrol)
+	}
+	expectProblem(t, me.do("POST", "/api/v1/me/totp/confirm", map[string]string{"code": "000000"}), 422, "body.code")
+	now := time.Now()
+	first, _ := totp.GenerateCode(enrol.Secret, now)
+	me.must(204, "POST", "/api/v1/me/totp/confirm", map[string]string{"code": first})
+	verifier = oauth2.GenerateVerifier()
+	b.end = nil
+	res, _ = b.get(cfg.AuthCodeURL("s4", oauth2.S256ChallengeOption(verifier)))
+	id4 := res.Request.URL.Query().Get("id")
+	_, page = b.post(srv.URL+"/login", url.Values{"id": {id4}, "pid": {pid}, "password": {password}, "lang": {"en"}})
+	if !strings.Contains(page, "Two-step verification") || b.end != nil {
+		t.Fatalf("no second-factor page after the password: %s", page)
+	}
+	if res, _ := b.post(srv.URL+"/login/consent", url.Values{"id": {id4}, "decision": {"allow"}}); res.StatusCode != 403 || b.end != nil {
+		t.Fatalf("consent before the second factor: %d", res.StatusCode)
+	}
+	if res, _ := b.post(srv.URL+"/login/otp", url.Values{"id": {id4}, "code": {first}}); res.StatusCode != 401 || b.end != nil {
+		t.Fatalf("a replayed code: %d", res.StatusCode)
+	}
+	next, _ := totp.GenerateCode(enrol.Secret, now.Add(30*time.Second))
+	b.post(srv.URL+"/login/otp", url.Values{"id": {id4}, "code": {next}})
+	if b.end == nil || b.end.Query().Get("code") == "" {
+		t.Fatalf("no code after the second factor")
+	}
+	tok4, err := cfg.Exchange(ctx, b.end.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt4, err := provider.Verifier(&oidc.Config{ClientID: "portal"}).Verify(ctx, tok4.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var amr struct{ AMR []string }
+	idt4.Claims(&amr)
+	if strings.Join(amr.AMR, " ") != "pwd otp" {
+		t.Errorf("amr after two factors: %v", amr.AMR)
 	}
 
 	// Client credentials for an agency service.

@@ -24,6 +24,9 @@ func (h *handlers) eidRoutes(api huma.API) {
 	huma.Register(api, op("eid-unlock", "POST", "/eid/accounts/{pid}/unlock", "Unlock an account", "e-ID", 0), h.eidMove(false))
 	huma.Register(api, op("eid-logout-everywhere", "POST", "/eid/accounts/{pid}/logout-everywhere", "End every session of an account", "e-ID", 204), h.eidLogoutEverywhere)
 	huma.Register(api, op("outbox", "GET", "/outbox", "Messages sent to a phone or e-mail (administrators; for demos without a gateway)", "e-ID", 0), h.outbox)
+	huma.Register(api, op("totp-start", "POST", "/me/totp", "Set up an authenticator app as second factor (citizens)", "e-ID", 0), h.totpStart)
+	huma.Register(api, op("totp-confirm", "POST", "/me/totp/confirm", "Turn the authenticator app on with a code from it (citizens)", "e-ID", 204), h.totpConfirm)
+	huma.Register(api, op("totp-disable", "POST", "/me/totp/disable", "Turn the authenticator app off, confirmed by the passcode (citizens)", "e-ID", 204), h.totpDisable)
 	huma.Register(api, op("my-consents", "GET", "/me/consents", "What I agreed to share with each service (citizens)", "e-ID", 0), h.myConsents)
 	huma.Register(api, op("revoke-consent", "DELETE", "/me/consents/{client}", "Withdraw a consent (citizens)", "e-ID", 204), h.revokeConsent)
 	huma.Register(api, op("list-clients", "GET", "/oidc/clients", "OpenID relying parties (administrators)", "e-ID", 0), h.listClients)
@@ -240,4 +243,45 @@ func (h *handlers) createClient(ctx context.Context, in *createClientInput) (*cr
 	out := &createClientOutput{}
 	out.Body.Client, out.Body.Secret = c, secret
 	return out, h.problem(ctx, err)
+}
+
+type totpOutput struct {
+	Body eid.TOTPEnrolment
+}
+
+func (h *handlers) totpStart(ctx context.Context, _ *struct{}) (*totpOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	e, err := h.EID.StartTOTP(ctx, pid)
+	return &totpOutput{Body: e}, h.problem(ctx, err)
+}
+
+type totpCodeInput struct {
+	Body struct {
+		Code string `json:"code" maxLength:"6" doc:"The 6 digits the app shows"`
+	}
+}
+
+func (h *handlers) totpConfirm(ctx context.Context, in *totpCodeInput) (*struct{}, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return nil, h.problem(ctx, h.EID.ConfirmTOTP(ctx, pid, in.Body.Code))
+}
+
+type passcodeInput struct {
+	Body struct {
+		Passcode string `json:"passcode" maxLength:"6"`
+	}
+}
+
+func (h *handlers) totpDisable(ctx context.Context, in *passcodeInput) (*struct{}, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return nil, h.problem(ctx, h.EID.DisableTOTP(ctx, pid, in.Body.Passcode))
 }

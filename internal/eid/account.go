@@ -15,13 +15,13 @@ import (
 )
 
 const accountColumns = `pid, subject, level, state, phone, email, guardian_pid, state_reason, locked_until, version, created_at, updated_at, activated_at,
-	session_epoch, failed_logins, password_hash, passcode_hash`
+	session_epoch, failed_logins, password_hash, passcode_hash, totp_enabled`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	var locked, activated sql.NullTime
 	err := row.Scan(&a.PID, &a.Subject, &a.Level, &a.State, &a.Phone, &a.Email, &a.Guardian, &a.StateReason, &locked, &a.Version,
-		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &a.failed, &a.password, &a.passcode)
+		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &a.failed, &a.password, &a.passcode, &a.TOTP)
 	if locked.Valid {
 		t := locked.Time.UTC()
 		a.LockedUntil = &t

@@ -101,6 +101,7 @@ type Account struct {
 	CreatedAt   time.Time    `json:"created_at"`
 	UpdatedAt   time.Time    `json:"updated_at"`
 	ActivatedAt *time.Time   `json:"activated_at,omitempty"`
+	TOTP        bool         `json:"totp" doc:"An authenticator app is the second factor of logins"`
 	epoch       int64
 	failed      int
 	password    string

@@ -188,6 +188,9 @@ type Login struct {
 	Level    Level     `json:"level"`
 	Epoch    int64     `json:"-"` // the account's session epoch when logged in
 	AuthTime time.Time `json:"auth_time"`
+	// SecondFactor: the account has an authenticator app, and the login is
+	// complete only after VerifyTOTP.
+	SecondFactor bool `json:"second_factor"`
 }
 
 // dummyHash equalises the time of a login for an unknown number.
@@ -246,7 +249,7 @@ func (s *Service) Login(ctx context.Context, pidText, password string) (Login, e
 		}
 	}
 	s.record(who, now, "eid_login", fmt.Sprintf("level %d", acc.Level))
-	return Login{PID: pid, Level: acc.Level, Epoch: acc.epoch, AuthTime: now}, nil
+	return Login{PID: pid, Level: acc.Level, Epoch: acc.epoch, AuthTime: now, SecondFactor: acc.TOTP}, nil
 }
 
 func (s *Service) record(ctx context.Context, now time.Time, action, detail string) {

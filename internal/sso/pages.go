@@ -57,6 +57,11 @@ var messages = map[string]map[string]string{
 		"err.expired":          "Phiên đăng nhập đã hết hạn. Vui lòng quay lại dịch vụ và thử lại.",
 		"err.denied":           "Bạn đã từ chối chia sẻ thông tin.",
 		"err.server":           "Đã có lỗi. Vui lòng thử lại.",
+		"err.otp":              "Mã xác thực không đúng hoặc đã được dùng.",
+		"otp.heading":          "Xác thực hai lớp",
+		"otp.intro":            "Nhập mã 6 chữ số trong ứng dụng xác thực của bạn.",
+		"otp.code":             "Mã xác thực",
+		"otp.submit":           "Xác nhận",
 	},
 	"en": {
 		"title":                "Log in with your electronic identity",
@@ -88,6 +93,11 @@ var messages = map[string]map[string]string{
 		"err.expired":          "The login request has expired. Please go back to the service and try again.",
 		"err.denied":           "You declined to share your information.",
 		"err.server":           "Something went wrong. Please try again.",
+		"err.otp":              "The code is wrong or was already used.",
+		"otp.heading":          "Two-step verification",
+		"otp.intro":            "Enter the 6-digit code your authenticator app shows.",
+		"otp.code":             "Code",
+		"otp.submit":           "Confirm",
 	},
 }
 
@@ -160,6 +170,7 @@ func (s *Service) pageHandler() http.Handler {
 	mux.HandleFunc("GET "+s.loginPath, s.loginPage)
 	mux.HandleFunc("POST "+s.loginPath, s.loginSubmit)
 	mux.HandleFunc("POST "+s.loginPath+"/consent", s.consentSubmit)
+	mux.HandleFunc("POST "+s.loginPath+"/otp", s.otpSubmit)
 	mux.HandleFunc("POST "+s.loginPath+"/cancel", s.cancel)
 	return mux
 }
@@ -242,8 +253,12 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nonce := randomToken()
+	pending := ""
+	if login.SecondFactor {
+		pending = "totp"
+	}
 	res, err := s.db.ExecContext(r.Context(), `UPDATE oidc_auth_request SET subject = $1, pid = $2, auth_time = $3, acr = $4, amr = 'pwd', epoch = $5,
-		browser_nonce = $6 WHERE id = $7 AND NOT done`, acc.Subject, login.PID, login.AuthTime, ACR(int(login.Level)), login.Epoch, nonce, a.ID)
+		browser_nonce = $6, pending = $7 WHERE id = $8 AND NOT done`, acc.Subject, login.PID, login.AuthTime, ACR(int(login.Level)), login.Epoch, nonce, pending, a.ID)
 	if n, _ := rowsAffected(res, err); n != 1 {
 		d.Error = translate(d.Lang, "err.expired")
 		d.ID = ""
@@ -252,12 +267,23 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: "dancu_login", Value: nonce, Path: s.loginPath, HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(AuthRequestTTL.Seconds())})
-	granted, err := s.consented(r.Context(), login.PID, c.ID)
+	if pending != "" {
+		s.render(w, http.StatusOK, "otp", d)
+		return
+	}
+	s.consentOrComplete(w, r, a, c, d, login.PID)
+}
+
+// consentOrComplete finishes an authenticated login: straight back to the
+// client if the citizen consented to these scopes before, else the consent
+// page.
+func (s *Service) consentOrComplete(w http.ResponseWriter, r *http.Request, a *authRequest, c *Client, d pageData, pid string) {
+	granted, err := s.consented(r.Context(), pid, c.ID)
 	if err != nil {
 		s.log.Error("login: consent", "err", err)
 	}
 	if missing := missingConsent(a.Req.Scopes, granted); len(missing) == 0 {
-		s.complete(w, r, a.ID, login.PID, c.ID, nil)
+		s.complete(w, r, a.ID, pid, c.ID, nil)
 		return
 	}
 	for _, sc := range a.Req.Scopes {
@@ -266,6 +292,38 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, http.StatusOK, "consent", d)
+}
+
+// sameBrowser reports whether the request comes from the browser that
+// logged in to a.
+func sameBrowser(r *http.Request, a *authRequest) bool {
+	return a.PID != "" && a.Nonce != "" && subtle.ConstantTimeCompare([]byte(cookie(r, "dancu_login")), []byte(a.Nonce)) == 1
+}
+
+// otpSubmit takes the authenticator code of a login with a second factor.
+func (s *Service) otpSubmit(w http.ResponseWriter, r *http.Request) {
+	a, c, d, ok := s.start(w, r)
+	if !ok {
+		return
+	}
+	if !sameBrowser(r, a) || a.Pending != "totp" {
+		d.Error, d.ID = translate(d.Lang, "err.expired"), ""
+		s.render(w, http.StatusForbidden, "refused", d)
+		return
+	}
+	ctx := actor.With(r.Context(), &actor.Actor{ID: a.PID, Kind: actor.Citizen, Name: a.PID, Source: sourceOf(r)})
+	if err := s.eid.VerifyTOTP(ctx, a.PID, strings.TrimSpace(r.FormValue("code"))); err != nil {
+		d.Error = translate(d.Lang, "err.otp")
+		s.render(w, http.StatusUnauthorized, "otp", d)
+		return
+	}
+	res, err := s.db.ExecContext(r.Context(), `UPDATE oidc_auth_request SET pending = '', amr = 'pwd otp' WHERE id = $1 AND pending = 'totp' AND NOT done`, a.ID)
+	if n, _ := rowsAffected(res, err); n != 1 {
+		d.Error, d.ID = translate(d.Lang, "err.expired"), ""
+		s.render(w, http.StatusConflict, "refused", d)
+		return
+	}
+	s.consentOrComplete(w, r, a, c, d, a.PID)
 }
 
 func rowsAffected(res sql.Result, err error) (int64, error) {
@@ -290,7 +348,7 @@ func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if a.PID == "" || a.Nonce == "" || subtle.ConstantTimeCompare([]byte(cookie(r, "dancu_login")), []byte(a.Nonce)) != 1 {
+	if !sameBrowser(r, a) || a.Pending != "" {
 		d.Error, d.ID = translate(d.Lang, "err.expired"), ""
 		s.render(w, http.StatusForbidden, "refused", d)
 		return
@@ -337,7 +395,7 @@ func (s *Service) complete(w http.ResponseWriter, r *http.Request, id, pid, clie
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_request SET done = true WHERE id = $1 AND pid = $2 AND NOT done`, id, pid)
+		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_request SET done = true WHERE id = $1 AND pid = $2 AND pending = '' AND NOT done`, id, pid)
 		if n, _ := rowsAffected(res, err); n != 1 {
 			return errs.E(errs.Conflict, "the login request is already complete")
 		}

@@ -40,6 +40,7 @@ type authRequest struct {
 	AMRv     []string
 	Epoch    int64
 	Nonce    string // browser binding
+	Pending  string // a second factor still to give
 	IsDone   bool
 	Expires  time.Time
 }
@@ -108,13 +109,13 @@ func (s *Service) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	return a, nil
 }
 
-const authColumns = `id, request, subject, pid, auth_time, acr, amr, epoch, browser_nonce, done, expires_at`
+const authColumns = `id, request, subject, pid, auth_time, acr, amr, epoch, browser_nonce, pending, done, expires_at`
 
 func scanAuth(row interface{ Scan(...any) error }) (*authRequest, error) {
 	var a authRequest
 	var body, amr string
 	var at sql.NullTime
-	if err := row.Scan(&a.ID, &body, &a.Subject, &a.PID, &at, &a.ACRv, &amr, &a.Epoch, &a.Nonce, &a.IsDone, &a.Expires); err != nil {
+	if err := row.Scan(&a.ID, &body, &a.Subject, &a.PID, &at, &a.ACRv, &amr, &a.Epoch, &a.Nonce, &a.Pending, &a.IsDone, &a.Expires); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(body), &a.Req); err != nil {

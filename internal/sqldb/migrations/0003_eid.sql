@@ -14,6 +14,9 @@ CREATE TABLE eid_account (
 	locked_until TIMESTAMPTZ,          -- a temporary lock after failed logins
 	state_reason TEXT NOT NULL,        -- why it is locked or revoked
 	session_epoch INTEGER NOT NULL,    -- raised by "log out everywhere": older sessions are void
+	totp_sealed BYTEA,                 -- authenticator-app secret, sealed with the data key
+	totp_enabled BOOLEAN NOT NULL DEFAULT false,
+	totp_last_step BIGINT NOT NULL DEFAULT 0, -- the last time step used: a code works once
 	version BIGINT NOT NULL,
 	created_at TIMESTAMPTZ NOT NULL,
 	updated_at TIMESTAMPTZ NOT NULL,
@@ -124,6 +127,7 @@ CREATE TABLE oidc_auth_request (
 	amr TEXT NOT NULL,
 	epoch INTEGER NOT NULL,            -- the account's session epoch at login
 	browser_nonce TEXT NOT NULL,       -- binds the consent step to the browser that logged in
+	pending TEXT NOT NULL DEFAULT '',  -- a second factor still to give ('totp'), else ''
 	done BOOLEAN NOT NULL,
 	code_hash TEXT,                    -- SHA-256 of the authorization code, once issued
 	created_at TIMESTAMPTZ NOT NULL,
