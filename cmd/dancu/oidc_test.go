@@ -355,6 +355,49 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 		t.Errorf("amr after two factors: %v", amr.AMR)
 	}
 
+	// A child under 14 is attached to the parent's account; a stranger is not.
+	me.token = tok4.AccessToken
+	var child struct{ PID string }
+	admin.must(201, "POST", "/api/v1/births", map[string]any{"name": map[string]string{"family": "Nguyễn", "middle": "Minh", "given": "Khang"},
+		"birth_date": "2020-05-06", "sex": "male", "birth_registration_place": map[string]string{"commune": "00004"},
+		"father": map[string]string{"pid": pid}, "permanent_residence": map[string]string{"commune": "00004"},
+		"reason": "birth registration", "legal_basis": "Luật Hộ tịch 2014"}).json(t, &child)
+	me.must(201, "POST", "/api/v1/me/dependants", map[string]string{"pid": child.PID})
+	var deps []string
+	me.must(200, "GET", "/api/v1/me/dependants", nil).json(t, &deps)
+	if len(deps) != 1 || deps[0] != child.PID {
+		t.Errorf("dependants %v", deps)
+	}
+	expectProblem(t, me.do("POST", "/api/v1/me/dependants", map[string]string{"pid": "079080111222"}), 422, "body.pid")
+
+	// An organisation needs a level-2 representative: after an in-person
+	// level-2 application the citizen registers one, confirmed by passcode.
+	org := map[string]string{"name": "Công ty TNHH Bình An", "registration_number": "0101234567", "founded": "2015-03-01",
+		"commune": "00004", "address": "Phố Phan Đình Phùng 12", "passcode": "240719"}
+	if r := me.do("POST", "/api/v1/me/organisations", org); r.Status != 403 {
+		t.Fatalf("organisation by a level-1 account: %d %s", r.Status, r.Body)
+	}
+	fp := map[string]any{"kind": "fingerprint", "position": 2, "format": "ISO/IEC 19794-2:2005", "data": base64.StdEncoding.EncodeToString([]byte("minutiae"))}
+	face := map[string]any{"kind": "face", "format": "image/jpeg", "data": base64.StdEncoding.EncodeToString([]byte("portrait"))}
+	var l2 struct{ ID string }
+	admin.must(201, "POST", "/api/v1/eid/counter-applications", map[string]any{"pid": pid, "phone": phone, "card_status": "valid",
+		"biometrics": []any{face, fp}}).json(t, &l2)
+	admin.must(200, "POST", "/api/v1/eid/applications/"+l2.ID+"/decision", map[string]any{"approve": true})
+	wrongPasscode := map[string]string{}
+	for k, v := range org {
+		wrongPasscode[k] = v
+	}
+	wrongPasscode["passcode"] = "999999"
+	expectProblem(t, me.do("POST", "/api/v1/me/organisations", wrongPasscode), 422, "body.passcode")
+	var o struct{ ID, State string }
+	me.must(201, "POST", "/api/v1/me/organisations", org).json(t, &o)
+	expectProblem(t, me.do("POST", "/api/v1/me/organisations", org), 422, "body.registration_number")
+	admin.must(200, "POST", "/api/v1/eid/organisations/"+o.ID+"/decision", map[string]any{"approve": true})
+	me.must(200, "GET", "/api/v1/eid/organisations/"+o.ID, nil).json(t, &o)
+	if o.State != "approved" {
+		t.Errorf("organisation %+v", o)
+	}
+
 	// Client credentials for an agency service.
 	var svc struct {
 		Client struct{ ID string }

@@ -27,6 +27,11 @@ func (h *handlers) eidRoutes(api huma.API) {
 	huma.Register(api, op("totp-start", "POST", "/me/totp", "Set up an authenticator app as second factor (citizens)", "e-ID", 0), h.totpStart)
 	huma.Register(api, op("totp-confirm", "POST", "/me/totp/confirm", "Turn the authenticator app on with a code from it (citizens)", "e-ID", 204), h.totpConfirm)
 	huma.Register(api, op("totp-disable", "POST", "/me/totp/disable", "Turn the authenticator app off, confirmed by the passcode (citizens)", "e-ID", 204), h.totpDisable)
+	huma.Register(api, op("attach-dependant", "POST", "/me/dependants", "Attach my child under 14 or my ward to my account (citizens)", "e-ID", 201), h.attachDependant)
+	huma.Register(api, op("my-dependants", "GET", "/me/dependants", "The accounts attached to mine (citizens)", "e-ID", 0), h.myDependants)
+	huma.Register(api, op("org-apply", "POST", "/me/organisations", "Register an organisation I represent (citizens with a level-2 account)", "e-ID", 201), h.orgApply)
+	huma.Register(api, op("org-get", "GET", "/eid/organisations/{id}", "An organisation's e-ID (its representative or an officer)", "e-ID", 0), h.orgGet)
+	huma.Register(api, op("org-decide", "POST", "/eid/organisations/{id}/decision", "Approve or reject an organisation", "e-ID", 0), h.orgDecide)
 	huma.Register(api, op("my-consents", "GET", "/me/consents", "What I agreed to share with each service (citizens)", "e-ID", 0), h.myConsents)
 	huma.Register(api, op("revoke-consent", "DELETE", "/me/consents/{client}", "Withdraw a consent (citizens)", "e-ID", 204), h.revokeConsent)
 	huma.Register(api, op("list-clients", "GET", "/oidc/clients", "OpenID relying parties (administrators)", "e-ID", 0), h.listClients)
@@ -284,4 +289,66 @@ func (h *handlers) totpDisable(ctx context.Context, in *passcodeInput) (*struct{
 		return nil, h.problem(ctx, err)
 	}
 	return nil, h.problem(ctx, h.EID.DisableTOTP(ctx, pid, in.Body.Passcode))
+}
+
+type dependantInput struct {
+	Body struct {
+		PID string `json:"pid" doc:"The child's or ward's personal ID number"`
+	}
+}
+
+type dependantOutput struct {
+	Body eid.Dependant
+}
+
+func (h *handlers) attachDependant(ctx context.Context, in *dependantInput) (*dependantOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	d, err := h.EID.AttachDependant(ctx, pid, in.Body.PID)
+	return &dependantOutput{Body: d}, h.problem(ctx, err)
+}
+
+type dependantsOutput struct {
+	Body []string
+}
+
+func (h *handlers) myDependants(ctx context.Context, _ *struct{}) (*dependantsOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	d, err := h.EID.Dependants(ctx, pid)
+	if d == nil {
+		d = []string{}
+	}
+	return &dependantsOutput{Body: d}, h.problem(ctx, err)
+}
+
+type orgApplyInput struct {
+	Body eid.NewOrganisation
+}
+
+type orgOutput struct {
+	Body eid.Organisation
+}
+
+func (h *handlers) orgApply(ctx context.Context, in *orgApplyInput) (*orgOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	o, err := h.EID.ApplyOrganisation(ctx, pid, in.Body)
+	return &orgOutput{Body: o}, h.problem(ctx, err)
+}
+
+func (h *handlers) orgGet(ctx context.Context, in *idInput) (*orgOutput, error) {
+	o, err := h.EID.Organisation(ctx, in.ID)
+	return &orgOutput{Body: o}, h.problem(ctx, err)
+}
+
+func (h *handlers) orgDecide(ctx context.Context, in *decideInput) (*orgOutput, error) {
+	o, err := h.EID.DecideOrganisation(ctx, in.ID, in.Body.Approve, in.Body.Reason)
+	return &orgOutput{Body: o}, h.problem(ctx, err)
 }

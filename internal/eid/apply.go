@@ -297,6 +297,8 @@ func (s *Service) submit(ctx context.Context, app *Application, idemKey string, 
 			return err
 		case acc.State == Revoked:
 			return errs.E(errs.Conflict, "the account %s is revoked", app.PID)
+		case acc.Guardian != "":
+			// A dependant who turned 14 applies for their own account.
 		case acc.Level >= app.Level:
 			return errs.E(errs.Conflict, "%s already holds a level-%d account", app.PID, acc.Level)
 		}
@@ -413,6 +415,12 @@ func (s *Service) grant(ctx context.Context, tx *sql.Tx, app *Application, now t
 	}
 	if acc.State == Revoked {
 		return errs.E(errs.Conflict, "the account %s is revoked", app.PID)
+	}
+	if acc.Guardian != "" {
+		// A dependant's account becomes their own, waiting for activation.
+		_, err = tx.ExecContext(ctx, `UPDATE eid_account SET guardian_pid = '', state = 'approved', level = $1, phone = $2, email = $3,
+			version = version + 1, updated_at = $4 WHERE pid = $5`, app.Level, app.Phone, app.Email, now, app.PID)
+		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE eid_account SET level = $1, phone = $2, email = CASE WHEN $3 = '' THEN email ELSE $3 END,
 		version = version + 1, updated_at = $4 WHERE pid = $5`, max(int(acc.Level), int(app.Level)), app.Phone, app.Email, now, app.PID)

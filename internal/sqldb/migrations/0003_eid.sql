@@ -198,3 +198,27 @@ CREATE TABLE oidc_signing_key (
 	created_at TIMESTAMPTZ NOT NULL,
 	retire_at TIMESTAMPTZ
 );
+
+-- Organisations' electronic identities (NĐ 69/2024), registered by their
+-- representative with a level-2 account.
+CREATE TABLE eid_organisation (
+	id TEXT PRIMARY KEY,               -- the organisation's e-ID code
+	name TEXT NOT NULL,                -- Vietnamese name
+	short_name TEXT NOT NULL,
+	foreign_name TEXT NOT NULL,
+	registration_number TEXT NOT NULL, -- enterprise (tax) code or the establishing decision's number
+	founded TEXT NOT NULL,             -- YYYY-MM-DD
+	commune TEXT NOT NULL,             -- head office: current commune code
+	address TEXT NOT NULL,             -- head office: street and number
+	representative_pid TEXT NOT NULL,
+	state TEXT NOT NULL,               -- submitted, approved, rejected, revoked
+	submitted_at TIMESTAMPTZ NOT NULL,
+	due_at TIMESTAMPTZ NOT NULL,
+	decided_at TIMESTAMPTZ,
+	decided_by TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	CHECK (state IN ('submitted', 'approved', 'rejected', 'revoked'))
+);
+CREATE INDEX eid_organisation_queue ON eid_organisation (state, commune, due_at);
+CREATE INDEX eid_organisation_rep ON eid_organisation (representative_pid);
+CREATE INDEX eid_organisation_regno ON eid_organisation (registration_number);
