@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/descope/virtualwebauthn"
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
@@ -398,6 +399,96 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 		t.Errorf("organisation %+v", o)
 	}
 
+	// A passkey: added through the API on the provider's origin (WebAuthn
+	// needs a host name, so "localhost"), then a login with it alone.
+	local := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	pk := &client{t: t, base: local, token: tok4.AccessToken}
+	var begin struct {
+		Options  map[string]any
+		Ceremony string
+	}
+	pk.must(200, "POST", "/api/v1/me/passkeys/options", nil).json(t, &begin)
+	optsJSON, _ := json.Marshal(begin.Options)
+	attOpts, err := virtualwebauthn.ParseAttestationOptions(string(optsJSON))
+	if err != nil {
+		t.Fatalf("registration options %s: %v", optsJSON, err)
+	}
+	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "dancu e-ID", Origin: local}
+	authn := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(attOpts.UserID)})
+	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	var att map[string]any
+	json.Unmarshal([]byte(virtualwebauthn.CreateAttestationResponse(rp, authn, cred, *attOpts)), &att)
+	// A replayed ceremony, or an answer for another origin, is refused.
+	wrongRP := virtualwebauthn.RelyingParty{ID: "localhost", Name: "x", Origin: "http://localhost:1"}
+	var wrongAtt map[string]any
+	json.Unmarshal([]byte(virtualwebauthn.CreateAttestationResponse(wrongRP, authn, cred, *attOpts)), &wrongAtt)
+	expectProblem(t, pk.do("POST", "/api/v1/me/passkeys", map[string]any{"ceremony": begin.Ceremony, "name": "phone", "credential": wrongAtt}), 422, "body.credential")
+	pk.must(200, "POST", "/api/v1/me/passkeys/options", nil).json(t, &begin)
+	attOpts, _ = virtualwebauthn.ParseAttestationOptions(string(must(json.Marshal(begin.Options))))
+	json.Unmarshal([]byte(virtualwebauthn.CreateAttestationResponse(rp, authn, cred, *attOpts)), &att)
+	pk.must(201, "POST", "/api/v1/me/passkeys", map[string]any{"ceremony": begin.Ceremony, "name": "điện thoại", "credential": att})
+	expectProblem(t, pk.do("POST", "/api/v1/me/passkeys", map[string]any{"ceremony": begin.Ceremony, "name": "again", "credential": att}), 422, "body.ceremony")
+	authn.AddCredential(cred)
+
+	lb := newBrowser(t, redirect)
+	verifier = oauth2.GenerateVerifier()
+	res, _ = lb.get(strings.Replace(cfg.AuthCodeURL("s5", oauth2.S256ChallengeOption(verifier)), "127.0.0.1", "localhost", 1))
+	id5 := res.Request.URL.Query().Get("id")
+	passkeyLogin := func(a virtualwebauthn.Authenticator) (int, map[string]string) {
+		ores, err := lb.hc.Post(local+"/login/passkey/options?id="+url.QueryEscape(id5), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o struct {
+			Options  map[string]any
+			Ceremony string
+		}
+		json.NewDecoder(ores.Body).Decode(&o)
+		ores.Body.Close()
+		asOpts, err := virtualwebauthn.ParseAssertionOptions(string(must(json.Marshal(o.Options))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var assertion map[string]any
+		json.Unmarshal([]byte(virtualwebauthn.CreateAssertionResponse(rp, a, cred, *asOpts)), &assertion)
+		body, _ := json.Marshal(map[string]any{"id": id5, "ceremony": o.Ceremony, "credential": assertion})
+		fres, err := lb.hc.Post(local+"/login/passkey", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fres.Body.Close()
+		var out map[string]string
+		json.NewDecoder(fres.Body).Decode(&out)
+		return fres.StatusCode, out
+	}
+	// An authenticator that does not verify the user is refused.
+	noUV := authn
+	noUV.Options.UserNotVerified = true
+	if status, out := passkeyLogin(noUV); status != 401 || out["next"] != "" {
+		t.Fatalf("passkey without user verification: %d %v", status, out)
+	}
+	status, out := passkeyLogin(authn)
+	if status != 200 || out["next"] == "" {
+		t.Fatalf("passkey login: %d %v", status, out)
+	}
+	lb.end = nil
+	lb.get(local + out["next"])
+	if lb.end == nil || lb.end.Query().Get("code") == "" {
+		t.Fatal("no code after the passkey login")
+	}
+	tok5, err := cfg.Exchange(ctx, lb.end.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt5, err := provider.Verifier(&oidc.Config{ClientID: "portal", SkipIssuerCheck: true}).Verify(ctx, tok5.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt5.Claims(&amr)
+	if strings.Join(amr.AMR, " ") != "hwk user" || idt5.Subject != idt.Subject {
+		t.Errorf("passkey login: amr %v, sub %s", amr.AMR, idt5.Subject)
+	}
+
 	// Client credentials for an agency service.
 	var svc struct {
 		Client struct{ ID string }
@@ -429,4 +520,11 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 	}
 	cres.Body.Close()
 	_ = errors.New
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -174,6 +174,7 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			src = r.RemoteAddr
 		}
+		r = r.WithContext(context.WithValue(r.Context(), hostKey{}, hostInfo{host: r.Host, tls: r.TLS != nil}))
 		auth := r.Header.Get("Authorization")
 		if auth == "" {
 			ctx := actor.With(r.Context(), nil)
@@ -208,6 +209,19 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 }
 
 type sourceKey struct{}
+
+// hostKey carries the host a request came to, for WebAuthn ceremonies.
+type hostKey struct{}
+
+type hostInfo struct {
+	host string
+	tls  bool
+}
+
+func hostOf(ctx context.Context) hostInfo {
+	h, _ := ctx.Value(hostKey{}).(hostInfo)
+	return h
+}
 
 func withSource(ctx context.Context, src string) context.Context {
 	return context.WithValue(ctx, sourceKey{}, src)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -32,6 +33,10 @@ func (h *handlers) eidRoutes(api huma.API) {
 	huma.Register(api, op("org-apply", "POST", "/me/organisations", "Register an organisation I represent (citizens with a level-2 account)", "e-ID", 201), h.orgApply)
 	huma.Register(api, op("org-get", "GET", "/eid/organisations/{id}", "An organisation's e-ID (its representative or an officer)", "e-ID", 0), h.orgGet)
 	huma.Register(api, op("org-decide", "POST", "/eid/organisations/{id}/decision", "Approve or reject an organisation", "e-ID", 0), h.orgDecide)
+	huma.Register(api, op("passkey-options", "POST", "/me/passkeys/options", "Begin adding a passkey: options for navigator.credentials.create (citizens)", "e-ID", 0), h.passkeyOptions)
+	huma.Register(api, op("passkey-add", "POST", "/me/passkeys", "Finish adding a passkey with the authenticator's answer (citizens)", "e-ID", 201), h.passkeyAdd)
+	huma.Register(api, op("passkey-list", "GET", "/me/passkeys", "My passkeys (citizens)", "e-ID", 0), h.passkeyList)
+	huma.Register(api, op("passkey-remove", "DELETE", "/me/passkeys/{id}", "Remove a passkey (citizens)", "e-ID", 204), h.passkeyRemove)
 	huma.Register(api, op("my-consents", "GET", "/me/consents", "What I agreed to share with each service (citizens)", "e-ID", 0), h.myConsents)
 	huma.Register(api, op("revoke-consent", "DELETE", "/me/consents/{client}", "Withdraw a consent (citizens)", "e-ID", 204), h.revokeConsent)
 	huma.Register(api, op("list-clients", "GET", "/oidc/clients", "OpenID relying parties (administrators)", "e-ID", 0), h.listClients)
@@ -351,4 +356,76 @@ func (h *handlers) orgGet(ctx context.Context, in *idInput) (*orgOutput, error) 
 func (h *handlers) orgDecide(ctx context.Context, in *decideInput) (*orgOutput, error) {
 	o, err := h.EID.DecideOrganisation(ctx, in.ID, in.Body.Approve, in.Body.Reason)
 	return &orgOutput{Body: o}, h.problem(ctx, err)
+}
+
+func (h *handlers) rp(ctx context.Context) eid.RP {
+	hi := hostOf(ctx)
+	return h.SSO.RP(hi.host, hi.tls)
+}
+
+type passkeyOptionsOutput struct {
+	Body struct {
+		Options  map[string]any `json:"options" doc:"Give options.publicKey to navigator.credentials.create"`
+		Ceremony string         `json:"ceremony" doc:"Send back with the answer"`
+	}
+}
+
+func (h *handlers) passkeyOptions(ctx context.Context, _ *struct{}) (*passkeyOptionsOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	raw, ceremony, err := h.EID.BeginPasskeyRegistration(ctx, h.rp(ctx), pid)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	out := &passkeyOptionsOutput{}
+	out.Body.Ceremony = ceremony
+	return out, h.problem(ctx, json.Unmarshal(raw, &out.Body.Options))
+}
+
+type passkeyAddInput struct {
+	Body struct {
+		Ceremony   string         `json:"ceremony" maxLength:"64"`
+		Name       string         `json:"name" maxLength:"100" doc:"What to call it, e.g. my phone"`
+		Credential map[string]any `json:"credential" doc:"The PublicKeyCredential from navigator.credentials.create, binary fields base64url"`
+	}
+}
+
+type passkeyOutput struct {
+	Body eid.Passkey
+}
+
+func (h *handlers) passkeyAdd(ctx context.Context, in *passkeyAddInput) (*passkeyOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	raw, _ := json.Marshal(in.Body.Credential)
+	p, err := h.EID.FinishPasskeyRegistration(ctx, h.rp(ctx), pid, in.Body.Ceremony, in.Body.Name, raw)
+	return &passkeyOutput{Body: p}, h.problem(ctx, err)
+}
+
+type passkeysOutput struct {
+	Body []eid.Passkey
+}
+
+func (h *handlers) passkeyList(ctx context.Context, _ *struct{}) (*passkeysOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	p, err := h.EID.Passkeys(ctx, pid)
+	if p == nil {
+		p = []eid.Passkey{}
+	}
+	return &passkeysOutput{Body: p}, h.problem(ctx, err)
+}
+
+func (h *handlers) passkeyRemove(ctx context.Context, in *idInput) (*struct{}, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return nil, h.problem(ctx, h.EID.RemovePasskey(ctx, pid, in.ID))
 }

@@ -191,6 +191,8 @@ type Login struct {
 	// SecondFactor: the account has an authenticator app, and the login is
 	// complete only after VerifyTOTP.
 	SecondFactor bool `json:"second_factor"`
+	// Passkey: logged in with a passkey (possession and user verification).
+	Passkey bool `json:"passkey"`
 }
 
 // dummyHash equalises the time of a login for an unknown number.

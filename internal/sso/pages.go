@@ -57,6 +57,9 @@ var messages = map[string]map[string]string{
 		"err.expired":          "Phiên đăng nhập đã hết hạn. Vui lòng quay lại dịch vụ và thử lại.",
 		"err.denied":           "Bạn đã từ chối chia sẻ thông tin.",
 		"err.server":           "Đã có lỗi. Vui lòng thử lại.",
+		"err.passkey":          "Khoá truy cập không được chấp nhận.",
+		"login.passkey":        "Đăng nhập bằng khoá truy cập (passkey)",
+		"login.or":             "hoặc",
 		"err.otp":              "Mã xác thực không đúng hoặc đã được dùng.",
 		"otp.heading":          "Xác thực hai lớp",
 		"otp.intro":            "Nhập mã 6 chữ số trong ứng dụng xác thực của bạn.",
@@ -93,6 +96,9 @@ var messages = map[string]map[string]string{
 		"err.expired":          "The login request has expired. Please go back to the service and try again.",
 		"err.denied":           "You declined to share your information.",
 		"err.server":           "Something went wrong. Please try again.",
+		"err.passkey":          "The passkey was not accepted.",
+		"login.passkey":        "Log in with a passkey",
+		"login.or":             "or",
 		"err.otp":              "The code is wrong or was already used.",
 		"otp.heading":          "Two-step verification",
 		"otp.intro":            "Enter the 6-digit code your authenticator app shows.",
@@ -120,6 +126,7 @@ func translate(lang, key string) string {
 
 type pageData struct {
 	Lang, ID, Client, PID, Error, Path string
+	Nonce                              string // of the page's script, for the CSP
 	Level                              int
 	Claims                             []string
 }
@@ -154,10 +161,11 @@ func cookie(r *http.Request, name string) string {
 
 func (s *Service) render(w http.ResponseWriter, status int, name string, d pageData) {
 	d.Path = s.loginPath
+	d.Nonce = randomToken()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-"+d.Nonce+"'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := s.pages.t.ExecuteTemplate(w, name, d); err != nil {
@@ -171,6 +179,9 @@ func (s *Service) pageHandler() http.Handler {
 	mux.HandleFunc("POST "+s.loginPath, s.loginSubmit)
 	mux.HandleFunc("POST "+s.loginPath+"/consent", s.consentSubmit)
 	mux.HandleFunc("POST "+s.loginPath+"/otp", s.otpSubmit)
+	mux.HandleFunc("GET "+s.loginPath+"/consent", s.consentPage)
+	mux.HandleFunc("POST "+s.loginPath+"/passkey/options", s.passkeyOptions)
+	mux.HandleFunc("POST "+s.loginPath+"/passkey", s.passkeyLogin)
 	mux.HandleFunc("POST "+s.loginPath+"/cancel", s.cancel)
 	return mux
 }

@@ -222,3 +222,22 @@ CREATE TABLE eid_organisation (
 CREATE INDEX eid_organisation_queue ON eid_organisation (state, commune, due_at);
 CREATE INDEX eid_organisation_rep ON eid_organisation (representative_pid);
 CREATE INDEX eid_organisation_regno ON eid_organisation (registration_number);
+
+-- Passkeys (WebAuthn credentials) of e-ID accounts.
+CREATE TABLE eid_passkey (
+	id TEXT PRIMARY KEY,               -- the credential ID, base64url
+	pid TEXT NOT NULL,
+	name TEXT NOT NULL,                -- what the holder called it ("phone")
+	credential TEXT NOT NULL,          -- the go-webauthn credential (public key, flags, counter), JSON
+	created_at TIMESTAMPTZ NOT NULL,
+	last_used_at TIMESTAMPTZ
+);
+CREATE INDEX eid_passkey_pid ON eid_passkey (pid);
+
+-- WebAuthn ceremonies in progress: the challenge between begin and finish.
+CREATE TABLE webauthn_ceremony (
+	id TEXT PRIMARY KEY,
+	pid TEXT NOT NULL,                 -- '' for a login (the passkey says who)
+	data TEXT NOT NULL,                -- go-webauthn session data, JSON
+	expires_at TIMESTAMPTZ NOT NULL
+);
