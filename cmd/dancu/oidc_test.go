@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -159,7 +163,8 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 		Secret string
 	}
 	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "portal", "name": "Cổng dịch vụ công", "type": "web",
-		"redirect_uris": []string{redirect}, "scopes": []string{"profile", "pid", "phone", "offline_access"}}).json(t, &portal)
+		"redirect_uris": []string{redirect}, "post_logout_redirect_uris": []string{"http://127.0.0.1:9/bye"},
+		"scopes": []string{"profile", "pid", "phone", "offline_access"}}).json(t, &portal)
 	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "bank", "name": "Ngân hàng", "type": "web", "min_level": 2,
 		"redirect_uris": []string{redirect}, "scopes": []string{"profile"}}).json(t, &strict)
 	expectProblem(t, admin.do("POST", "/api/v1/oidc/clients", map[string]any{"id": "x", "name": "", "type": "web"}), 422, "body.id")
@@ -415,7 +420,7 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 	}
 	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "dancu e-ID", Origin: local}
 	authn := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(attOpts.UserID)})
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := passkeyCredential(t)
 	var att map[string]any
 	json.Unmarshal([]byte(virtualwebauthn.CreateAttestationResponse(rp, authn, cred, *attOpts)), &att)
 	// A replayed ceremony, or an answer for another origin, is refused.
@@ -489,6 +494,40 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 		t.Errorf("passkey login: amr %v, sub %s", amr.AMR, idt5.Subject)
 	}
 
+	// Withdrawing the consent ends the client's tokens, and the next login
+	// asks again.
+	me.token = tok5.AccessToken
+	expectProblem(t, me.do("POST", "/api/v1/me/totp/disable", map[string]string{"passcode": "111111"}), 422, "body.passcode")
+	me.must(204, "POST", "/api/v1/me/totp/disable", map[string]string{"passcode": "240719"})
+	me.must(204, "DELETE", "/api/v1/me/consents/portal", nil)
+	if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok5)); err == nil {
+		t.Error("userinfo works after the consent was withdrawn")
+	}
+	verifier = oauth2.GenerateVerifier()
+	b.end = nil
+	res, _ = b.get(cfg.AuthCodeURL("s6", oauth2.S256ChallengeOption(verifier)))
+	id6 := res.Request.URL.Query().Get("id")
+	_, page = b.post(srv.URL+"/login", url.Values{"id": {id6}, "pid": {pid}, "password": {password}})
+	if !strings.Contains(page, `name="decision"`) || b.end != nil {
+		t.Fatalf("no consent page after the consent was withdrawn: %s", page)
+	}
+	b.post(srv.URL+"/login/consent", url.Values{"id": {id6}, "decision": {"allow"}})
+	tok6, err := cfg.Exchange(ctx, b.end.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RP-initiated logout: back to the registered address, tokens ended.
+	b.end = nil
+	lo := newBrowser(t, "http://127.0.0.1:9/bye")
+	lo.get(srv.URL + "/end_session?" + url.Values{"id_token_hint": {tok6.Extra("id_token").(string)}, "client_id": {"portal"},
+		"post_logout_redirect_uri": {"http://127.0.0.1:9/bye"}, "state": {"bye-1"}}.Encode())
+	if lo.end == nil || lo.end.Query().Get("state") != "bye-1" {
+		t.Fatalf("end_session did not return to the client: %v", lo.end)
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok6.RefreshToken}).Token(); err == nil {
+		t.Error("refresh works after logout")
+	}
+
 	// Client credentials for an agency service.
 	var svc struct {
 		Client struct{ ID string }
@@ -527,4 +566,24 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// passkeyCredential makes a virtual authenticator's EC2 credential whose
+// coordinates are full 32-byte values: the library encodes them without
+// leading zeros, which a verifier rightly refuses about one time in 64.
+func passkeyCredential(t *testing.T) virtualwebauthn.Credential {
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
+	}
 }
