@@ -55,8 +55,14 @@ for kind in lookup name name-ascii; do
   say "-- $kind"
   "$OUT/loadgen" -url http://127.0.0.1:18099 -token "$TOKEN" -people "$OUT/people-$N.jsonl" -kind "$kind" -c 64 -d "$DUR" | tee -a "$RES"
 done
+say "-- token endpoint: client credentials, signed JWT access tokens (64 clients)"
+SEC=$("$D" client create "bench-$RANDOM" --db "sqlite:$OUT/import-$N.db" --name "Benchmark agency" --type service 2>/dev/null | tee "$OUT/client.txt" | sed -n 's/client secret (shown once): //p')
+CID=$(sed -n 's/created client \([^ ]*\) .*/\1/p' "$OUT/client.txt")
+"$OUT/loadgen" -url http://127.0.0.1:18099 -kind token -client "$CID" -secret "$SEC" -c 64 -d "$DUR" | tee -a "$RES"
 kill $SERVE; wait $SERVE 2>/dev/null || true
 
 say "== go test -bench (hot functions)"
-go test -run XXX -bench . -benchmem -benchtime 1s ./internal/personalid ./internal/vnname ./internal/adminunit 2>&1 | grep -E '^Benchmark' | tee -a "$RES"
+go test -run XXX -bench . -benchmem -benchtime 1s ./internal/personalid ./internal/vnname ./internal/adminunit ./internal/workday 2>&1 | grep -E '^Benchmark' | tee -a "$RES"
+say "== password logins (argon2id m=19 MiB t=2 p=1): whole e-ID logins, account read and audit record included"
+go test -run XXX -bench 'Login' -benchtime 3s -cpu 1,2 ./internal/eid 2>&1 | grep -E '^Benchmark' | tee -a "$RES"
 say "results in $RES"

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"strings"
+
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
@@ -50,7 +52,7 @@ func self(ctx context.Context, pid string) bool {
 // e-ID accounts.
 func (s *Service) Account(ctx context.Context, pid string) (Account, error) {
 	if !self(ctx, pid) {
-		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+		if err := s.requireOfficerFor(ctx, pid); err != nil {
 			return Account{}, err
 		}
 	}
@@ -61,20 +63,51 @@ func (s *Service) Account(ctx context.Context, pid string) (Account, error) {
 	return acc, err
 }
 
-// Application returns an application to its applicant or to an officer who
-// reviews e-ID accounts.
+// Application returns an application to its applicant, or to an officer
+// who reviews e-ID accounts and covers the applicant's commune.
 func (s *Service) Application(ctx context.Context, id string) (Application, error) {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return Application{}, errs.E(errs.Unauthenticated, "log in first")
+	}
+	if a.Kind != actor.Citizen {
+		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+			return Application{}, err
+		}
+	}
 	app, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM eid_application WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = errs.E(errs.NotFound, "no e-ID application %s", id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && a.Kind == actor.Citizen && !self(ctx, app.PID)) {
+		return Application{}, errs.E(errs.NotFound, "no e-ID application %s", id)
 	}
-	if err != nil || self(ctx, app.PID) {
-		return s.withOverdue(app), err
-	}
-	if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+	if err != nil {
 		return Application{}, err
 	}
+	if a.Kind != actor.Citizen {
+		if _, err := s.policy.RequireIn(ctx, access.ReviewEID, access.Place{Scheme: adminunit.Scheme2025, Commune: app.Commune}); err != nil {
+			return Application{}, err
+		}
+	}
 	return s.withOverdue(app), nil
+}
+
+// requireOfficerFor checks that the actor is an officer who reviews e-ID
+// accounts and whose jurisdiction covers the person's permanent residence.
+func (s *Service) requireOfficerFor(ctx context.Context, pid string) error {
+	if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+		return err
+	}
+	if a, _ := actor.From(ctx); a.Kind == actor.System || a.Jurisdiction.Level == actor.National {
+		return nil
+	}
+	_, commune, err := s.lookup(ctx, pid, "e-ID account administration")
+	if errs.Is(err, errs.NotFound) {
+		return errs.E(errs.NotFound, "no e-ID account %s", pid)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.policy.RequireIn(ctx, access.ReviewEID, access.Place{Scheme: adminunit.Scheme2025, Commune: commune})
+	return err
 }
 
 func (s *Service) withOverdue(a Application) Application {
@@ -141,12 +174,17 @@ func (s *Service) Unlock(ctx context.Context, pid, reason string) (Account, erro
 	return s.move(ctx, pid, Active, reason)
 }
 
+// holderLock is the reason recorded when holders lock their own account;
+// officers' reasons are recorded with a prefix, so they never equal it.
+const holderLock = "locked by the holder"
+
 func (s *Service) move(ctx context.Context, pid string, to AccountState, reason string) (Account, error) {
 	byHolder := self(ctx, pid)
 	if !byHolder {
-		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+		if err := s.requireOfficerFor(ctx, pid); err != nil {
 			return Account{}, err
 		}
+		reason = "by an officer: " + strings.TrimSpace(reason)
 	}
 	var out Account
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -157,14 +195,15 @@ func (s *Service) move(ctx context.Context, pid string, to AccountState, reason 
 		if err != nil {
 			return err
 		}
-		if !CanMove(acc.State, to) {
+		// Unlock only undoes a lock: approved → active is activation.
+		if !CanMove(acc.State, to) || (to == Active && acc.State != Locked) {
 			return errs.E(errs.Conflict, "an account that is %s cannot become %s", acc.State, to)
 		}
-		if byHolder && to == Active && acc.StateReason != "locked by the holder" {
+		if byHolder && to == Active && acc.StateReason != holderLock {
 			return errs.E(errs.Forbidden, "this account was locked by an officer: ask the police to unlock it")
 		}
 		if byHolder {
-			reason = "locked by the holder"
+			reason = holderLock
 		}
 		if to == Active {
 			reason = ""
@@ -182,13 +221,17 @@ func (s *Service) move(ctx context.Context, pid string, to AccountState, reason 
 	return out, err
 }
 
-// onStatusChange revokes the account of a person recorded as dead, in the
-// registry's transaction.
+// onStatusChange revokes the account of a person recorded as dead and
+// closes their pending applications, in the registry's transaction.
 func (s *Service) onStatusChange(ctx context.Context, tx *sql.Tx, pid string, to registry.Status) error {
 	if to != registry.Dead {
 		return nil
 	}
 	now := s.clock()
+	if _, err := tx.ExecContext(ctx, `UPDATE eid_application SET state = 'rejected', decided_at = $1, decided_by = 'system',
+		reason = 'death recorded in the national population database' WHERE pid = $2 AND state = 'submitted'`, now, pid); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE eid_account SET state = 'revoked', state_reason = 'death recorded in the national population database',
 		session_epoch = session_epoch + 1, version = version + 1, updated_at = $1 WHERE pid = $2 AND state <> 'revoked'`, now, pid)
 	if err != nil {

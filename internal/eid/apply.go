@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/registry"
+	"github.com/dancu-vn/dancu/internal/sqldb"
 )
 
 // SelfApplication is a citizen's online application for a level-1 account.
@@ -318,6 +319,11 @@ func (s *Service) submit(ctx context.Context, app *Application, idemKey string, 
 			submitted_at, due_at, taken_by, decided_by, reason, idempotency_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'','',$13)`,
 			app.ID, app.PID, app.Level, app.Channel, app.State, app.Phone, app.Email, app.CardStatus, app.Commune,
 			app.SubmittedAt, app.DueAt, app.TakenBy, key); err != nil {
+			if sqldb.IsUniqueViolation(err) {
+				// The unique index on waiting applications: another
+				// submission for this person won the race.
+				return errs.E(errs.Conflict, "a level-%d application for %s is already waiting for a decision", app.Level, app.PID)
+			}
 			return err
 		}
 		for _, b := range bio {
@@ -346,6 +352,27 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 	reason = strings.TrimSpace(reason)
 	if !approve && reason == "" {
 		return Application{}, errs.Field("reason", "is required to reject an application")
+	}
+	if approve {
+		// The registry may have changed since the application. Read it
+		// before the transaction: the read is recorded, which writes.
+		app, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM eid_application WHERE id = $1`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return Application{}, errs.E(errs.NotFound, "no e-ID application %s", id)
+		}
+		if err != nil {
+			return Application{}, err
+		}
+		if _, err := s.policy.RequireIn(ctx, access.ReviewEID, access.Place{Scheme: adminunit.Scheme2025, Commune: app.Commune}); err != nil {
+			return Application{}, err
+		}
+		c, _, err := s.lookup(ctx, app.PID, "e-ID approval check")
+		if err != nil {
+			return Application{}, err
+		}
+		if c.Status != registry.Alive {
+			return Application{}, errs.E(errs.Conflict, "the national population database no longer records %s as alive: reject the application", app.PID)
+		}
 	}
 	var out Application
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {

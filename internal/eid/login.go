@@ -93,7 +93,7 @@ func checkPasscode(p string) error {
 	if len(p) != 6 || strings.Trim(p, "0123456789") != "" {
 		return errs.Field("passcode", "must be 6 digits")
 	}
-	if strings.Count(p, p[:1]) == 6 || strings.Contains("01234567890", p) || strings.Contains("09876543210", p) {
+	if strings.Count(p, p[:1]) == 6 || strings.Contains("0123456789012345", p) || strings.Contains("9876543210987654", p) {
 		return errs.Field("passcode", "must not be one repeated digit or a run such as 123456")
 	}
 	return nil
@@ -144,15 +144,21 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 		if err != nil {
 			return err
 		}
-		if attempts >= otpAttempts {
+		// Count the try before comparing, in one conditional update that
+		// locks the code's row: tries made together are counted one after
+		// the other, so no more than otpAttempts are ever compared.
+		res, err := tx.ExecContext(ctx, `UPDATE eid_otp SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL`, id, otpAttempts)
+		if n, _ := rowsAffected(res, err); n != 1 {
+			if err != nil {
+				return err
+			}
 			return errs.Field("code", "too many wrong codes: ask for a new one")
 		}
 		if subtle.ConstantTimeCompare([]byte(otpHash(id, in.Code)), []byte(hash)) != 1 {
 			wrong = true
-			_, err := tx.ExecContext(ctx, `UPDATE eid_otp SET attempts = attempts + 1 WHERE id = $1`, id)
-			return err
+			return nil
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE eid_otp SET used_at = $1 WHERE id = $2 AND used_at IS NULL`, now, id)
+		res, err = tx.ExecContext(ctx, `UPDATE eid_otp SET used_at = $1 WHERE id = $2 AND used_at IS NULL`, now, id)
 		if err != nil {
 			return err
 		}
@@ -292,19 +298,29 @@ func (s *Service) fail(ctx, who context.Context, source, pid string, now time.Ti
 			why = fmt.Sprintf("%s (%d in a row)", why, failed)
 		}
 		if source != "" {
-			var failures int
-			err := tx.QueryRowContext(ctx, `INSERT INTO auth_throttle (source, failures, window_start) VALUES ($1, 1, $2)
-				ON CONFLICT (source) DO UPDATE SET
-					failures = CASE WHEN auth_throttle.window_start < $3 THEN 1 ELSE auth_throttle.failures + 1 END,
-					window_start = CASE WHEN auth_throttle.window_start < $3 THEN $2 ELSE auth_throttle.window_start END
-				RETURNING failures`, source, now, now.Add(-sourceWindow)).Scan(&failures)
-			if err != nil {
+			// Lock the address's row first, so that failures arriving
+			// together are counted one after the other.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_throttle (source, failures, window_start) VALUES ($1, 0, $2)
+				ON CONFLICT (source) DO UPDATE SET window_start = excluded.window_start`, source, now); err != nil {
 				return err
 			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_failure (source, at) VALUES ($1, $2)`, source, now); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM auth_failure WHERE source = $1 AND at <= $2`, source, now.Add(-sourceWindow)); err != nil {
+				return err
+			}
+			var failures int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_failure WHERE source = $1`, source).Scan(&failures); err != nil {
+				return err
+			}
+			var until any
 			if failures >= sourceFailures {
-				if _, err := tx.ExecContext(ctx, `UPDATE auth_throttle SET locked_until = $1 WHERE source = $2`, now.Add(sourceWindow), source); err != nil {
-					return err
-				}
+				until = now.Add(sourceWindow)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE auth_throttle SET failures = $1, locked_until = COALESCE($2, locked_until) WHERE source = $3`,
+				failures, until, source); err != nil {
+				return err
 			}
 		}
 		return audit.WriteTx(who, tx, audit.NewEvent(who, now, "eid_login_failed", "", why))

@@ -52,6 +52,8 @@ CREATE INDEX eid_application_queue ON eid_application (state, commune, due_at);
 CREATE INDEX eid_application_due ON eid_application (state, due_at);
 CREATE INDEX eid_application_pid ON eid_application (pid, submitted_at);
 CREATE UNIQUE INDEX eid_application_idem ON eid_application (idempotency_key);
+-- At most one application of each level waits for a decision per person.
+CREATE UNIQUE INDEX eid_application_pending ON eid_application (pid, level) WHERE state = 'submitted';
 
 -- Portrait and fingerprint templates, as opaque blobs sealed with the data
 -- key (AES-256-GCM); format names what the blob holds (image/jpeg, ISO/IEC
@@ -78,11 +80,18 @@ CREATE TABLE eid_otp (
 );
 CREATE INDEX eid_otp_pid ON eid_otp (pid, purpose);
 
--- Failed logins by source address, across accounts.
+-- Failed logins by source address, across accounts: each failure, kept
+-- for the sliding window, and per address the count in the window at the
+-- last failure and until when the address is refused.
+CREATE TABLE auth_failure (
+	source TEXT NOT NULL,
+	at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX auth_failure_source ON auth_failure (source, at);
 CREATE TABLE auth_throttle (
 	source TEXT PRIMARY KEY,
 	failures INTEGER NOT NULL,
-	window_start TIMESTAMPTZ NOT NULL,
+	window_start TIMESTAMPTZ NOT NULL, -- the last failure
 	locked_until TIMESTAMPTZ
 );
 
