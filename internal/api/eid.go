@@ -114,12 +114,20 @@ func (h *handlers) eidDecide(ctx context.Context, in *decideInput) (*application
 type activationStartInput struct {
 	Body struct {
 		PID   string `json:"pid"`
-		Phone string `json:"phone"`
+		Phone string `json:"phone,omitempty" doc:"The account's phone: the code goes by SMS"`
+		Email string `json:"email,omitempty" maxLength:"254" doc:"Or the account's e-mail address: the code goes by e-mail"`
 	}
 }
 
 func (h *handlers) eidActivationStart(ctx context.Context, in *activationStartInput) (*struct{}, error) {
-	return nil, h.problem(ctx, h.EID.StartActivation(ctx, in.Body.PID, in.Body.Phone))
+	contact := in.Body.Phone
+	if contact == "" {
+		contact = in.Body.Email
+		if contact == "" {
+			return nil, h.problem(ctx, errs.Field("phone", "give the account's phone number or e-mail address"))
+		}
+	}
+	return nil, h.problem(ctx, h.EID.StartActivation(ctx, in.Body.PID, contact))
 }
 
 type accountOutput struct {

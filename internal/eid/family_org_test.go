@@ -137,3 +137,26 @@ func TestOrganisation(t *testing.T) {
 		wantKind(t, err, errs.Forbidden)
 	})
 }
+
+// TestActivationByEmail: the code can go to the account's e-mail address
+// instead of its phone; another address gets nothing.
+func TestActivationByEmail(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		p := e.adult(t, baDinh)
+		e.approved(t, p)
+		wantKind(t, e.svc.StartActivation(from("192.0.2.3"), p.PID, "someone@example.vn"), errs.Invalid)
+		wantField(t, e.svc.StartActivation(from("192.0.2.3"), p.PID, "not@an address"), "email")
+		if err := e.svc.StartActivation(from("192.0.2.3"), p.PID, p.Email); err != nil {
+			t.Fatal(err)
+		}
+		msgs := e.messages(t, p.Email)
+		if len(msgs) != 1 || msgs[0].Channel != "email" || msgs[0].Subject == "" {
+			t.Fatalf("messages to %s: %+v", p.Email, msgs)
+		}
+		code := e.lastCode(t, p.Email)
+		if _, err := e.svc.Activate(from("192.0.2.3"), eid.Activation{PID: p.PID, Code: code, Password: goodPassword, Passcode: goodPasscode}); err != nil {
+			t.Fatalf("activation with the e-mailed code: %v", err)
+		}
+	})
+}

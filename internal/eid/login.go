@@ -46,24 +46,31 @@ func otpHash(id, code string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// StartActivation sends a one-time code to the phone of an approved
-// account. The number and the phone must match the account; the answer
-// does not say which of them did not.
-func (s *Service) StartActivation(ctx context.Context, pidText, phoneText string) error {
+// StartActivation sends a one-time code for an approved account, by SMS
+// when contact is the account's phone number, by e-mail when it is the
+// account's e-mail address. The number and the contact must match the
+// account; the answer does not say which of them did not.
+func (s *Service) StartActivation(ctx context.Context, pidText, contact string) error {
 	var f errs.Fields
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
 		f.Add("pid", "%s", err.Error())
 	}
-	phone := normalisePhone(&f, "phone", phoneText)
+	channel, to := "sms", ""
+	if strings.Contains(contact, "@") {
+		channel, to = "email", checkEmail(&f, "email", contact, true)
+	} else {
+		to = normalisePhone(&f, "phone", contact)
+	}
 	if err := f.Err(); err != nil {
 		return err
 	}
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		acc, err := loadAccount(ctx, tx, string(pid))
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && (acc.Phone != phone || acc.State != Approved)) {
-			return errs.E(errs.Invalid, "no account waiting for activation has this ID number and phone number")
+		matches := err == nil && acc.State == Approved && ((channel == "sms" && acc.Phone == to) || (channel == "email" && strings.EqualFold(acc.Email, to)))
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !matches) {
+			return errs.E(errs.Invalid, "no account waiting for activation has this ID number and %s", map[string]string{"sms": "phone number", "email": "e-mail address"}[channel])
 		}
 		if err != nil {
 			return err
@@ -83,8 +90,12 @@ func (s *Service) StartActivation(ctx context.Context, pidText, phoneText string
 			id, string(pid), otpHash(id, code), now.Add(OTPTTL)); err != nil {
 			return err
 		}
-		return s.sender.Send(ctx, tx, Message{Channel: "sms", Recipient: phone,
-			Body: fmt.Sprintf("VNeID: your activation code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL.Minutes()))})
+		m := Message{Channel: channel, Recipient: to,
+			Body: fmt.Sprintf("VNeID: your activation code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL.Minutes()))}
+		if channel == "email" {
+			m.Subject = "VNeID activation code"
+		}
+		return s.sender.Send(ctx, tx, m)
 	})
 }
 
