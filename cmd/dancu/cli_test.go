@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,6 +142,22 @@ func TestServeDemo(t *testing.T) {
 	res, html = b.post(srv.URL+"/login", url.Values{"id": {id}, "pid": {"001188054321"}, "password": {server.DemoPassword}})
 	if res.StatusCode != 403 || !strings.Contains(html, "mức độ 2") {
 		t.Fatalf("level-1 demo account at the level-2 bank: %d %s", res.StatusCode, html)
+	}
+}
+
+// TestFirstStartMakesDataKey: on a fresh machine nothing needs configuring:
+// the first command that needs the data key makes one beside the database.
+func TestFirstStartMakesDataKey(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "d.db")
+	if _, _, err := runCLI(t, nil, "client", "create", "first", "--db", db, "--name", "First", "--type", "service"); err != nil {
+		t.Fatalf("client create without a configured key: %v", err)
+	}
+	if _, _, err := runCLI(t, nil, "client", "rotate-key", "--db", db); err != nil {
+		t.Fatalf("a second command with the key it made: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data.key")); err != nil {
+		t.Fatal(err)
 	}
 }
 

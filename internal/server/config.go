@@ -110,21 +110,11 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && c.DataKeyFile == "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
+		created, werr := writeNewKey(path)
+		if werr != nil {
+			return nil, fmt.Errorf("data key: %w", werr)
 		}
-		key := eid.NewKey()
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			_, err = f.WriteString(key + "\n")
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("data key: %w", err)
-		}
-		if err == nil {
+		if created {
 			log.Warn("created a new data key: keep it safe and back it up (set DANCU_DATA_KEY or DANCU_DATA_KEY_FILE in production)", "file", path)
 		}
 		b, err = os.ReadFile(path)
@@ -133,4 +123,24 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 		return nil, fmt.Errorf("data key file: %w", err)
 	}
 	return eid.ParseKey(string(b))
+}
+
+// writeNewKey writes a fresh data key to path unless a file is there
+// already (another process won the race); it reports whether it wrote.
+func writeNewKey(path string) (bool, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = f.WriteString(eid.NewKey() + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err == nil, err
 }

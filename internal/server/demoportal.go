@@ -30,8 +30,37 @@ a.alt{background:#38598b}pre{background:#f4f5f7;padding:1rem;border-radius:6px;o
 <p><a class="button" href="/demo/portal/start?client=demo-portal">Đăng nhập bằng định danh điện tử (level 1 or 2)</a>
 <a class="button alt" href="/demo/portal/start?client=demo-bank">Bank: needs level 2</a></p>
 {{if .Error}}<p class="error">The provider answered: {{.Error}}</p>{{end}}
-{{if .Userinfo}}<h2>Userinfo (what the citizen agreed to share)</h2><pre>{{.Userinfo}}</pre>
-<h2>ID token claims</h2><pre>{{.IDToken}}</pre>{{end}}
+{{if .Userinfo}}<h2>Userinfo (what the citizen agreed to share)</h2><pre id="userinfo">{{.Userinfo}}</pre>
+<h2>ID token claims</h2><pre id="idtoken">{{.IDToken}}</pre>
+<h2>Passkey</h2>
+<p>Add a passkey for this account, then log in again with it alone (the citizen's access token calls
+<code>/api/v1/me/passkeys</code>; the browser's authenticator makes the key).</p>
+<p><a class="button alt" href="#" id="add-passkey" data-token="{{.AccessToken}}">Add a passkey</a> <span id="passkey-status"></span></p>
+<script>
+(function () {
+  const b = document.getElementById('add-passkey'), out = document.getElementById('passkey-status');
+  const dec = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=')), c => c.charCodeAt(0));
+  const enc = buf => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  b.addEventListener('click', async ev => {
+    ev.preventDefault();
+    try {
+      const auth = {'Authorization': 'Bearer ' + b.dataset.token};
+      const r = await fetch('/api/v1/me/passkeys/options', {method: 'POST', headers: auth});
+      const {options, ceremony} = await r.json();
+      const pk = options.publicKey;
+      pk.challenge = dec(pk.challenge);
+      pk.user.id = dec(pk.user.id);
+      (pk.excludeCredentials || []).forEach(c => c.id = dec(c.id));
+      const cred = await navigator.credentials.create({publicKey: pk});
+      const credential = {id: cred.id, rawId: enc(cred.rawId), type: cred.type, response: {
+        clientDataJSON: enc(cred.response.clientDataJSON), attestationObject: enc(cred.response.attestationObject)}};
+      const f = await fetch('/api/v1/me/passkeys', {method: 'POST', headers: {...auth, 'Content-Type': 'application/json'},
+        body: JSON.stringify({ceremony, name: 'this browser', credential})});
+      out.textContent = f.ok ? 'passkey added' : 'refused: ' + await f.text();
+    } catch (e) { out.textContent = String(e); }
+  });
+})();
+</script>{{end}}
 </body></html>`))
 
 func (demoPortal) config(r *http.Request, client string) oauth2.Config {
@@ -61,7 +90,7 @@ func (p demoPortal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cfg := p.config(r, client)
 		http.Redirect(w, r, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("ui_locales", "vi")), http.StatusFound)
 	case "/demo/portal/callback":
-		var d struct{ Error, Userinfo, IDToken string }
+		var d struct{ Error, Userinfo, IDToken, AccessToken string }
 		c, err := r.Cookie("demo_rp")
 		parts := []string{}
 		if err == nil {
@@ -73,7 +102,7 @@ func (p demoPortal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case len(parts) != 3 || r.URL.Query().Get("state") != parts[0]:
 			d.Error = "the state does not match this browser's login"
 		default:
-			d.Userinfo, d.IDToken, err = p.finish(r, parts[2], parts[1])
+			d.Userinfo, d.IDToken, d.AccessToken, err = p.finish(r, parts[2], parts[1])
 			if err != nil {
 				d.Error = err.Error()
 			}
@@ -85,19 +114,19 @@ func (p demoPortal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // finish redeems the code and reads userinfo.
-func (p demoPortal) finish(r *http.Request, client, verifier string) (string, string, error) {
+func (p demoPortal) finish(r *http.Request, client, verifier string) (string, string, string, error) {
 	cfg := p.config(r, client)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	ctx := contextWithClient(r, hc)
 	tok, err := cfg.Exchange(ctx, r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.Host+"/userinfo", nil)
 	tok.SetAuthHeader(req)
 	res, err := hc.Do(req)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
@@ -109,7 +138,7 @@ func (p demoPortal) finish(r *http.Request, client, verifier string) (string, st
 			}
 		}
 	}
-	return indent(body), idToken, nil
+	return indent(body), idToken, tok.AccessToken, nil
 }
 
 func indent(b []byte) string {
