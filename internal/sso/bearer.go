@@ -25,16 +25,16 @@ func (s *Service) AuthenticateCitizen(ctx context.Context, token string) (*actor
 	if err != nil || len(sig.Signatures) != 1 {
 		return nil, bad
 	}
-	_, keys, err := s.keys.current(ctx, s.clock())
+	_, keys, err := s.keys.Current(ctx, s.clock())
 	if err != nil {
 		return nil, err
 	}
 	kid := sig.Signatures[0].Header.KeyID
 	for _, k := range keys {
-		if k.id != kid {
+		if k.ID() != kid {
 			continue
 		}
-		payload, err := sig.Verify(&k.key.PublicKey)
+		payload, err := sig.Verify(k.Public())
 		if err != nil {
 			return nil, bad
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 )
@@ -40,7 +41,7 @@ type Service struct {
 	db        *sqldb.DB
 	eid       *eid.Service
 	registry  *registry.Service
-	keys      *keyring
+	keys      *keyring.Ring
 	now       func() time.Time
 	log       *slog.Logger
 	loginPath string
@@ -63,7 +64,7 @@ func New(db *sqldb.DB, e *eid.Service, reg *registry.Service, cfg Config, log *s
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{db: db, eid: e, registry: reg, keys: &keyring{db: db, sealer: sealer}, now: now, log: log, loginPath: LoginPath, issuer: cfg.Issuer}
+	s := &Service{db: db, eid: e, registry: reg, keys: keyring.New(db, sealer, "oidc_signing_key", KeyRotation, keyOverlap), now: now, log: log, loginPath: LoginPath, issuer: cfg.Issuer}
 	opCfg := &op.Config{
 		CryptoKey:               sha256.Sum256(append([]byte("dancu oidc codes|"), cfg.DataKey...)),
 		CodeMethodS256:          true,

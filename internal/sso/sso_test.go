@@ -27,6 +27,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
@@ -156,9 +157,9 @@ func TestSigningKeyRotation(t *testing.T) {
 			t.Fatalf("key set after the overlap %v, want [%s]", got, k2.ID())
 		}
 		// The private key is sealed at rest: another data key cannot open it.
-		other := &keyring{db: db}
-		other.sealer, _ = eid.NewSealer([]byte(strings.Repeat("x", 32)))
-		if _, _, err := other.current(ctx, clk.now()); err == nil || !strings.Contains(err.Error(), "data key") {
+		wrongKey, _ := eid.NewSealer([]byte(strings.Repeat("x", 32)))
+		other := keyring.New(db, wrongKey, "oidc_signing_key", KeyRotation, keyOverlap)
+		if _, _, err := other.Current(ctx, clk.now()); err == nil || !strings.Contains(err.Error(), "data key") {
 			t.Fatalf("keys opened with the wrong data key: %v", err)
 		}
 	})
