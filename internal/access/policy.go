@@ -24,13 +24,14 @@ const (
 	ManageOfficers Permission = "officer:manage"
 	ReadAccessLog  Permission = "access-log:read"
 	ExportCitizens Permission = "citizen:export"
-	ReviewEID      Permission = "eid:review" // take, approve and reject e-ID applications; lock and unlock accounts
+	ReviewEID      Permission = "eid:review"     // take, approve and reject e-ID applications; lock and unlock accounts
+	HandleDossier  Permission = "dossier:handle" // receive, ask for information, decide on dossiers of public services
 )
 
 // rolePermissions is the one table of what each role may do.
 var rolePermissions = map[actor.Role][]Permission{
-	actor.Admin:     {ReadCitizen, SearchCitizen, WriteCitizen, ManageOfficers, ReadAccessLog, ExportCitizens, ReviewEID},
-	actor.Registrar: {ReadCitizen, SearchCitizen, WriteCitizen, ReviewEID},
+	actor.Admin:     {ReadCitizen, SearchCitizen, WriteCitizen, ManageOfficers, ReadAccessLog, ExportCitizens, ReviewEID, HandleDossier},
+	actor.Registrar: {ReadCitizen, SearchCitizen, WriteCitizen, ReviewEID, HandleDossier},
 	actor.Viewer:    {ReadCitizen, SearchCitizen},
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 )
 
-var allPermissions = []access.Permission{access.ReadCitizen, access.SearchCitizen, access.WriteCitizen, access.ManageOfficers, access.ReadAccessLog, access.ExportCitizens, access.ReviewEID}
+var allPermissions = []access.Permission{access.ReadCitizen, access.SearchCitizen, access.WriteCitizen, access.ManageOfficers, access.ReadAccessLog, access.ExportCitizens, access.ReviewEID, access.HandleDossier}
 
 func officerCtx(role actor.Role, j actor.Jurisdiction) context.Context {
 	return actor.With(context.Background(), &actor.Actor{ID: "officer-1", Kind: actor.Officer, Name: "lan", Role: role, Jurisdiction: j})
@@ -23,7 +23,7 @@ func TestPermissions(t *testing.T) {
 	// table so that a change to the table shows up here.
 	want := map[actor.Role][]access.Permission{
 		actor.Admin:     allPermissions,
-		actor.Registrar: {access.ReadCitizen, access.SearchCitizen, access.WriteCitizen, access.ReviewEID},
+		actor.Registrar: {access.ReadCitizen, access.SearchCitizen, access.WriteCitizen, access.ReviewEID, access.HandleDossier},
 		actor.Viewer:    {access.ReadCitizen, access.SearchCitizen},
 	}
 	if got := access.Roles(); !slices.Equal(got, []actor.Role{actor.Admin, actor.Registrar, actor.Viewer}) {
