@@ -17,6 +17,7 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/registry"
@@ -34,6 +35,7 @@ type Deps struct {
 	Registry *registry.Service
 	EID      *eid.Service
 	SSO      *sso.Service
+	Dossier  *dossier.Service
 	Log      *slog.Logger
 	Version  string
 }
@@ -93,6 +95,8 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0), h.codes)
 	// Electronic identity.
 	h.eidRoutes(api)
+	// Online public services.
+	h.dossierRoutes(api)
 	// Access log.
 	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
 }

@@ -17,8 +17,8 @@ const (
 	Central  Level = "central"
 )
 
-// Entry is one service of the catalog.
-type Entry struct {
+// CatalogEntry is one service of the catalog.
+type CatalogEntry struct {
 	Code       string   `json:"code"`
 	NameVI     string   `json:"name_vi"`
 	NameEN     string   `json:"name_en"`
@@ -35,7 +35,7 @@ type Entry struct {
 // online by Chỉ thị 24/CT-TTg), the residence procedures first, executable.
 // Deadlines of the services dancu does not run are those of their own
 // laws, given where DOMAIN.md states them and 0 (unknown here) otherwise.
-var Catalog = []Entry{
+var Catalog = []CatalogEntry{
 	{Code: "residence.permanent", Essential: 3, NameVI: "Đăng ký thường trú", NameEN: "Permanent residence registration", Agency: "Công an cấp xã", Level: Commune, Days: 7,
 		Data: []string{"address", "household", "lawful_residence", "consent"}, Online: true},
 	{Code: "residence.temporary", Essential: 4, NameVI: "Đăng ký tạm trú", NameEN: "Temporary residence registration", Agency: "Công an cấp xã", Level: Commune, Days: 3,
@@ -78,11 +78,11 @@ var Catalog = []Entry{
 }
 
 // lookup finds a catalog entry by code.
-func lookup(code string) (Entry, bool) {
+func lookup(code string) (CatalogEntry, bool) {
 	for _, e := range Catalog {
 		if e.Code == code {
 			return e, true
 		}
 	}
-	return Entry{}, false
+	return CatalogEntry{}, false
 }

@@ -149,7 +149,7 @@ func newCode(now time.Time) string {
 
 // deadline is the end of the statutory deadline for a file complete at t:
 // whole working days, a half day rounded up to the end of the next one.
-func (s *Service) deadline(e Entry, t time.Time) time.Time {
+func (s *Service) deadline(e CatalogEntry, t time.Time) time.Time {
 	return s.cal.Deadline(t, int(math.Ceil(e.Days))).UTC()
 }
 
@@ -290,7 +290,7 @@ func (s *Service) byKey(ctx context.Context, pid, key string) (Dossier, error) {
 
 // autoDecide receives, approves and returns a dossier the system can
 // answer from the registry alone (a residence confirmation), in tx.
-func (s *Service) autoDecide(ctx context.Context, tx *sql.Tx, d *Dossier, e Entry, proc procedure, now time.Time) error {
+func (s *Service) autoDecide(ctx context.Context, tx *sql.Tx, d *Dossier, e CatalogEntry, proc procedure, now time.Time) error {
 	sys := actor.With(ctx, actor.SystemActor("dossier"))
 	due := s.deadline(e, now)
 	d.ReceivedAt, d.DueAt = &now, &due

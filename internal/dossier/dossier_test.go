@@ -349,13 +349,13 @@ func TestDeadlines(t *testing.T) {
 	}
 }
 
-func entry(code string) (dossier.Entry, bool) {
+func entry(code string) (dossier.CatalogEntry, bool) {
 	for _, e := range dossier.Catalog {
 		if e.Code == code {
 			return e, true
 		}
 	}
-	return dossier.Entry{}, false
+	return dossier.CatalogEntry{}, false
 }
 
 func TestCatalog(t *testing.T) {

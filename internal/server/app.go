@@ -12,6 +12,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/codelist"
+	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -31,6 +32,7 @@ type App struct {
 	Registry *registry.Service
 	EID      *eid.Service
 	SSO      *sso.Service
+	Dossier  *dossier.Service
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
@@ -83,9 +85,9 @@ func (a *App) Close() {
 	a.DB.Close()
 }
 
-// OpenIdentity builds the working-day calendar, the e-ID service and the
-// OpenID provider, which need the data key; the server calls it, commands
-// that only touch the registry do not.
+// OpenIdentity builds the working-day calendar, the e-ID service, the
+// OpenID provider and the public-service dossiers, which need the data key;
+// the server calls it, commands that only touch the registry do not.
 func (a *App) OpenIdentity(cfg Config) error {
 	a.Calendar = workday.Vietnam()
 	if cfg.HolidaysFile != "" {
@@ -109,6 +111,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 		return err
 	}
 	a.EID = eid.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
+	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
 }

@@ -32,7 +32,7 @@ func (a *App) Handler(version string) http.Handler {
 	reg.MustRegister(requests)
 
 	mux := http.NewServeMux()
-	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Log: a.Log, Version: version}))
+	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Dossier: a.Dossier, Log: a.Log, Version: version}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
@@ -60,6 +60,19 @@ func (a *App) Handler(version string) http.Handler {
 	for _, p := range []string{"/.well-known/", "/authorize", "/authorize/", "/oauth/", "/userinfo", "/keys", "/revoke", "/end_session", sso.LoginPath, sso.LoginPath + "/"} {
 		mux.Handle(p, idp)
 	}
+	// Keys of signed documents (residence confirmations), for offline
+	// verification.
+	mux.HandleFunc("GET /.well-known/dancu-document-keys", func(w http.ResponseWriter, r *http.Request) {
+		set, err := a.Dossier.DocumentKeys(r.Context())
+		if err != nil {
+			a.Log.Error("document keys", "err", err)
+			http.Error(w, "keys unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		json.NewEncoder(w).Encode(set)
+	})
 	if a.demoPortal {
 		mux.Handle("/demo/portal", demoPortal{})
 		mux.Handle("/demo/portal/", demoPortal{})
