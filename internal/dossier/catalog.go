@@ -45,7 +45,7 @@ var Catalog = []CatalogEntry{
 	{Code: "residence.absence", Essential: 5, NameVI: "Khai báo tạm vắng", NameEN: "Temporary absence declaration", Agency: "Công an cấp xã", Level: Commune, Days: 1,
 		Data: []string{"destination", "from", "until", "reason"}, Online: true, Executable: true},
 	{Code: "residence.accommodation", Essential: 6, NameVI: "Thông báo lưu trú", NameEN: "Accommodation notice", Agency: "Công an cấp xã", Level: Commune, Days: 0,
-		Data: []string{"guests", "address", "arrival", "until", "reason"}, Online: true},
+		Data: []string{"guests", "address", "arrival", "until", "reason"}, Online: true, Executable: true},
 	{Code: "residence.permanent.deregistration", NameVI: "Xoá đăng ký thường trú", NameEN: "Permanent residence deregistration", Agency: "Công an cấp xã", Level: Commune, Days: 5,
 		Data: []string{"case", "evidence"}, Online: true},
 	{Code: "residence.temporary.deregistration", NameVI: "Xoá đăng ký tạm trú", NameEN: "Temporary residence deregistration", Agency: "Công an cấp xã", Level: Commune, Days: 2,

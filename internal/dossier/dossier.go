@@ -124,6 +124,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		"residence.absence":                  temporaryAbsence{},
 		"residence.temporary.deregistration": temporaryDeregistration{},
 		"residence.confirmation":             confirmation{},
+		"residence.accommodation":            accommodation{},
 	}
 	return s
 }
@@ -248,7 +249,9 @@ func (s *Service) Submit(ctx context.Context, service string, data json.RawMessa
 	if idemKey != "" {
 		key = idemKey
 	}
-	auto := service == "residence.confirmation"
+	// Answered at once, by the system: a confirmation from data the
+	// registry holds, and an accommodation notice, which has no approval.
+	auto := service == "residence.confirmation" || service == "residence.accommodation"
 	if auto {
 		// Make or load the signing key now: a new key is written in its
 		// own transaction, which must not wait for this one.
@@ -269,7 +272,6 @@ func (s *Service) Submit(ctx context.Context, service string, data json.RawMessa
 			return err
 		}
 		if auto {
-			// Data the registry holds: answered at once, by the system.
 			return s.autoDecide(ctx, tx, &d, e, proc, now)
 		}
 		return nil
@@ -294,7 +296,7 @@ func (s *Service) autoDecide(ctx context.Context, tx *sql.Tx, d *Dossier, e Cata
 	sys := actor.With(ctx, actor.SystemActor("dossier"))
 	due := s.deadline(e, now)
 	d.ReceivedAt, d.DueAt = &now, &due
-	if err := s.step(sys, tx, d, Received, "received automatically: the registry holds the data", now); err != nil {
+	if err := s.step(sys, tx, d, Received, "received automatically", now); err != nil {
 		return err
 	}
 	result, err := proc.apply(sys, s, tx, d, now)

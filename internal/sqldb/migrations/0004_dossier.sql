@@ -70,3 +70,23 @@ CREATE TABLE doc_signing_key (
 	created_at TIMESTAMPTZ NOT NULL,
 	retire_at TIMESTAMPTZ
 );
+
+-- Accommodation notices (thông báo lưu trú): one row per guest. No
+-- approval; lateness against the 23:00 / 08:00 rule is recorded.
+CREATE TABLE accommodation_notice (
+	dossier_id TEXT NOT NULL REFERENCES dossier (id),
+	guest INTEGER NOT NULL,            -- position in the notice
+	pid TEXT NOT NULL,                 -- personal ID number of a Vietnamese guest, else ''
+	passport TEXT NOT NULL,            -- passport number of a foreign guest, else ''
+	name TEXT NOT NULL,
+	commune TEXT NOT NULL,
+	address TEXT NOT NULL,
+	arrival TIMESTAMPTZ NOT NULL,
+	until_date TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	due TIMESTAMPTZ NOT NULL,          -- when the notice had to be given
+	late BOOLEAN NOT NULL,
+	PRIMARY KEY (dossier_id, guest)
+);
+CREATE INDEX accommodation_notice_commune ON accommodation_notice (commune, arrival);
+CREATE INDEX accommodation_notice_pid ON accommodation_notice (pid);
