@@ -17,7 +17,7 @@ func TestNoticeDue(t *testing.T) {
 		{at(2, 22, 59), at(2, 23, 0)},
 		{at(2, 23, 0), at(3, 8, 0)},
 		{at(2, 23, 45), at(3, 8, 0)},
-		{at(3, 0, 30), at(3, 23, 0)}, // after midnight: a new arrival day
+		{at(3, 0, 30), at(3, 23, 0)},                                  // after midnight: a new arrival day
 		{time.Date(2026, 11, 2, 16, 30, 0, 0, time.UTC), at(3, 8, 0)}, // 23:30 in Viet Nam
 	} {
 		if got := dossier.NoticeDue(tc.arrival); !got.Equal(tc.due) {
