@@ -24,6 +24,7 @@ func (h *handlers) dossierRoutes(api huma.API) {
 	huma.Register(api, op("request-info", "POST", "/dossiers/{id}/request-info", "Ask the applicant to complete the file (CT05)", "dossiers", 0), h.dossierNote(h.requestInfo))
 	huma.Register(api, op("supplement-dossier", "POST", "/dossiers/{id}/supplement", "Complete the file after a request (citizens)", "dossiers", 0), h.supplement)
 	huma.Register(api, op("decide-dossier", "POST", "/dossiers/{id}/decision", "Approve (the registry changes) or refuse with reasons (CT06)", "dossiers", 0), h.decideDossier)
+	huma.Register(api, op("consent-dossier", "POST", "/dossiers/{id}/consent", "Give the consent a dossier waits for, e.g. as household head (citizens)", "dossiers", 0), h.consentDossier)
 	huma.Register(api, op("withdraw-dossier", "POST", "/dossiers/{id}/withdraw", "Withdraw a dossier not yet decided (citizens)", "dossiers", 0), h.dossierNote(h.withdraw))
 	huma.Register(api, op("dossier-result", "GET", "/dossiers/{id}/result", "Download the result: a signed document, its verification link and QR code", "dossiers", 0), h.dossierResult)
 	huma.Register(api, op("verify-document", "POST", "/documents/verify", "Verify a signed residence confirmation (no login)", "dossiers", 0), h.verifyDocument)
@@ -256,4 +257,9 @@ func renameField(err error, from, to string) error {
 		}
 	}
 	return err
+}
+
+func (h *handlers) consentDossier(ctx context.Context, in *idInput) (*dossierOutput, error) {
+	d, err := h.Dossier.Consent(ctx, in.ID)
+	return &dossierOutput{Body: view(d)}, h.problem(ctx, err)
 }

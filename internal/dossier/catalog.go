@@ -37,7 +37,7 @@ type CatalogEntry struct {
 // laws, given where DOMAIN.md states them and 0 (unknown here) otherwise.
 var Catalog = []CatalogEntry{
 	{Code: "residence.permanent", Essential: 3, NameVI: "Đăng ký thường trú", NameEN: "Permanent residence registration", Agency: "Công an cấp xã", Level: Commune, Days: 7,
-		Data: []string{"address", "household", "lawful_residence", "consent"}, Online: true},
+		Data: []string{"address", "household", "lawful_residence", "consent"}, Online: true, Executable: true},
 	{Code: "residence.temporary", Essential: 4, NameVI: "Đăng ký tạm trú", NameEN: "Temporary residence registration", Agency: "Công an cấp xã", Level: Commune, Days: 3,
 		Data: []string{"address", "until", "lawful_residence"}, Online: true, Executable: true},
 	{Code: "residence.temporary.renewal", NameVI: "Gia hạn tạm trú", NameEN: "Temporary residence renewal", Agency: "Công an cấp xã", Level: Commune, Days: 3,

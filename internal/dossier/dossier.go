@@ -125,6 +125,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		"residence.temporary.deregistration": temporaryDeregistration{},
 		"residence.confirmation":             confirmation{},
 		"residence.accommodation":            accommodation{},
+		"residence.permanent":                permanentResidence{},
 	}
 	return s
 }

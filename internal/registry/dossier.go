@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -77,4 +79,48 @@ func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, pidText, purpose str
 	ev := audit.NewEvent(ctx, s.clock(), "read", string(pid), "")
 	ev.Purpose = purpose
 	return r, audit.WriteTx(ctx, tx, ev)
+}
+
+// MoveForDossier moves a person between households (joining one, or
+// founding one at a new address) inside the caller's transaction, as the
+// outcome of a permanent-residence dossier whose competent authority the
+// caller has checked; see ChangeForDossier.
+func (s *Service) MoveForDossier(ctx context.Context, tx *sql.Tx, pidText, action string, m Move) (Record, error) {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return Record{}, err
+	}
+	pid, err := personalid.Parse(pidText)
+	if err != nil {
+		return Record{}, errs.Field("pid", "%s", err.Error())
+	}
+	if strings.TrimSpace(m.DossierRef) == "" || strings.TrimSpace(m.Reason) == "" {
+		return Record{}, errs.E(errs.Internal, "a dossier change needs its dossier reference and reason")
+	}
+	return s.moveIn(ctx, tx, pid, 0, m, action, false)
+}
+
+// HouseholdInfo is what a procedure needs to know of a household.
+type HouseholdInfo struct {
+	ID      string
+	Head    string // personal ID number of the head
+	Commune string // current commune of its address
+	Address Address
+}
+
+// HouseholdFor reads a household for a procedure (no personal data beyond
+// the head's number).
+func (s *Service) HouseholdFor(ctx context.Context, id string) (HouseholdInfo, error) {
+	var h HouseholdInfo
+	var addr string
+	if !storable(id) || id == "" {
+		return h, errs.Field("household_id", "no household %q", id)
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT id, head_pid, commune, address FROM household WHERE id = $1`, id).Scan(&h.ID, &h.Head, &h.Commune, &addr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, errs.Field("household_id", "no household %s", id)
+	}
+	if err != nil {
+		return h, err
+	}
+	return h, json.Unmarshal([]byte(addr), &h.Address)
 }

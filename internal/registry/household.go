@@ -144,60 +144,9 @@ func (s *Service) MoveHousehold(ctx context.Context, pidText string, ifMatch int
 	}
 	var out Record
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		cur, err := loadRecord(ctx, tx, pid)
-		if err != nil {
-			return err
-		}
-		if ifMatch != 0 && ifMatch != cur.Version {
-			return errs.E(errs.Precondition, "record %s is at version %d, not %d: read it again", pid, cur.Version, ifMatch)
-		}
-		if cur.Status != Alive {
-			return errs.E(errs.Conflict, "record %s is %s", pid, cur.Status)
-		}
-		now := s.clock()
-		next := cur
-		if m.NewAddress != nil {
-			id := uuid.Must(uuid.NewV7()).String()
-			addr, _ := json.Marshal(m.NewAddress)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO household (id, version, head_pid, commune, address, created_at, updated_at)
-				VALUES ($1, 1, $2, $3, $4, $5, $5)`, id, pid, s.project(&Record{Details: Details{PermanentResidence: m.NewAddress}}).resCommune,
-				string(addr), now); err != nil {
-				return err
-			}
-			a := *m.NewAddress
-			next.PermanentResidence = &a
-			next.Household = &Membership{HouseholdID: id, Relationship: "head"}
-		} else {
-			if cur.Household != nil && cur.Household.HouseholdID == m.HouseholdID {
-				return errs.Field("household_id", "%s is already in household %s", pid, m.HouseholdID)
-			}
-			next.PermanentResidence = nil // the new household's address replaces it
-			if err := s.joinHousehold(ctx, tx, &next, &JoinHousehold{HouseholdID: m.HouseholdID, Relationship: m.Relationship}); err != nil {
-				if e := (*errs.Error)(nil); errors.As(err, &e) && e.Kind == errs.Invalid {
-					for i := range e.Fields {
-						e.Fields[i].Field = strings.TrimPrefix(strings.Replace(e.Fields[i].Field, "household.household_id", "household_id", 1), "household.")
-					}
-				}
-				return err
-			}
-		}
-		if _, err := s.policy.RequireChange(ctx, placeOf(&cur.Details), placeOf(&next.Details)); err != nil {
-			return err
-		}
-		if cur.Household != nil && cur.Household.Relationship == "head" {
-			if err := s.handOver(ctx, tx, cur.Household.HouseholdID, pid, m, now); err != nil {
-				return err
-			}
-		}
-		next.Version, next.UpdatedAt = cur.Version+1, now
-		if err := s.updateRecord(ctx, tx, &next); err != nil {
-			return err
-		}
-		if err := revise(ctx, tx, &next, "move_household", m.Basis, diff(&cur, &next)); err != nil {
-			return err
-		}
-		out = next
-		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "move_household", string(pid), next.Household.HouseholdID))
+		var err error
+		out, err = s.moveIn(ctx, tx, pid, ifMatch, m, "move_household", true)
+		return err
 	})
 	if err != nil {
 		return Citizen{}, err
@@ -310,4 +259,65 @@ func (s *Service) members(ctx context.Context, id string) ([]Member, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// moveIn moves a person between households inside tx (see MoveHousehold);
+// checkJurisdiction is false only for a procedure whose competent authority
+// the caller has checked (MoveForDossier).
+func (s *Service) moveIn(ctx context.Context, tx *sql.Tx, pid personalid.Number, ifMatch int64, m Move, action string, checkJurisdiction bool) (Record, error) {
+	cur, err := loadRecord(ctx, tx, pid)
+	if err != nil {
+		return Record{}, err
+	}
+	if ifMatch != 0 && ifMatch != cur.Version {
+		return Record{}, errs.E(errs.Precondition, "record %s is at version %d, not %d: read it again", pid, cur.Version, ifMatch)
+	}
+	if cur.Status != Alive {
+		return Record{}, errs.E(errs.Conflict, "record %s is %s", pid, cur.Status)
+	}
+	now := s.clock()
+	next := cur
+	if m.NewAddress != nil {
+		id := uuid.Must(uuid.NewV7()).String()
+		addr, _ := json.Marshal(m.NewAddress)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO household (id, version, head_pid, commune, address, created_at, updated_at)
+			VALUES ($1, 1, $2, $3, $4, $5, $5)`, id, pid, s.project(&Record{Details: Details{PermanentResidence: m.NewAddress}}).resCommune,
+			string(addr), now); err != nil {
+			return Record{}, err
+		}
+		a := *m.NewAddress
+		next.PermanentResidence = &a
+		next.Household = &Membership{HouseholdID: id, Relationship: "head"}
+	} else {
+		if cur.Household != nil && cur.Household.HouseholdID == m.HouseholdID {
+			return Record{}, errs.Field("household_id", "%s is already in household %s", pid, m.HouseholdID)
+		}
+		next.PermanentResidence = nil // the new household's address replaces it
+		if err := s.joinHousehold(ctx, tx, &next, &JoinHousehold{HouseholdID: m.HouseholdID, Relationship: m.Relationship}); err != nil {
+			if e := (*errs.Error)(nil); errors.As(err, &e) && e.Kind == errs.Invalid {
+				for i := range e.Fields {
+					e.Fields[i].Field = strings.TrimPrefix(strings.Replace(e.Fields[i].Field, "household.household_id", "household_id", 1), "household.")
+				}
+			}
+			return Record{}, err
+		}
+	}
+	if checkJurisdiction {
+		if _, err := s.policy.RequireChange(ctx, placeOf(&cur.Details), placeOf(&next.Details)); err != nil {
+			return Record{}, err
+		}
+	}
+	if cur.Household != nil && cur.Household.Relationship == "head" {
+		if err := s.handOver(ctx, tx, cur.Household.HouseholdID, pid, m, now); err != nil {
+			return Record{}, err
+		}
+	}
+	next.Version, next.UpdatedAt = cur.Version+1, now
+	if err := s.updateRecord(ctx, tx, &next); err != nil {
+		return Record{}, err
+	}
+	if err := revise(ctx, tx, &next, action, m.Basis, diff(&cur, &next)); err != nil {
+		return Record{}, err
+	}
+	return next, audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, string(pid), next.Household.HouseholdID))
 }

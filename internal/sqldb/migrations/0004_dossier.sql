@@ -90,3 +90,12 @@ CREATE TABLE accommodation_notice (
 );
 CREATE INDEX accommodation_notice_commune ON accommodation_notice (commune, arrival);
 CREATE INDEX accommodation_notice_pid ON accommodation_notice (pid);
+
+-- Consents a procedure needs from others (the household head's, for a
+-- permanent residence in their household), given through their own login.
+CREATE TABLE dossier_consent (
+	dossier_id TEXT NOT NULL REFERENCES dossier (id),
+	pid TEXT NOT NULL,
+	given_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (dossier_id, pid)
+);
