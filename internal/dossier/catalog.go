@@ -51,7 +51,7 @@ var Catalog = []CatalogEntry{
 	{Code: "residence.temporary.deregistration", NameVI: "Xoá đăng ký tạm trú", NameEN: "Temporary residence deregistration", Agency: "Công an cấp xã", Level: Commune, Days: 2,
 		Data: []string{"case", "evidence"}, Online: true, Executable: true},
 	{Code: "residence.update", NameVI: "Điều chỉnh thông tin về cư trú (thay đổi chủ hộ)", NameEN: "Change of household head and other residence information", Agency: "Công an cấp xã", Level: Commune, Days: 3,
-		Data: []string{"new_head"}, Online: true},
+		Data: []string{"new_head_pid", "former_head_relationship"}, Online: true, Executable: true},
 	{Code: "residence.confirmation", NameVI: "Xác nhận thông tin về cư trú (CT07)", NameEN: "Residence confirmation (CT07)", Agency: "Công an cấp xã", Level: Commune, Days: 0.5,
 		Data: []string{}, Online: true, Executable: true},
 	{Code: "id.old-number", Essential: 1, NameVI: "Xác nhận số Chứng minh nhân dân", NameEN: "Confirmation of the old ID card number", Agency: "Công an cấp xã", Level: Commune, Online: true},

@@ -126,6 +126,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		"residence.confirmation":             confirmation{},
 		"residence.accommodation":            accommodation{},
 		"residence.permanent":                permanentResidence{},
+		"residence.update":                   headChange{},
 	}
 	return s
 }

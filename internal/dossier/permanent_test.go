@@ -80,3 +80,53 @@ func TestPermanentResidence(t *testing.T) {
 		}
 	})
 }
+
+// TestHeadChange: the head hands the household to a member; both records
+// change, citing the dossier; a non-member cannot be named.
+func TestHeadChange(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		head := e.person(t, baDinh)
+		hh, err := e.reg.MoveHousehold(sys(), head, 0, registry.Move{NewAddress: &registry.Address{Commune: baDinh, Detail: "số 1 Đội Cấn"},
+			Basis: registry.Basis{Reason: "test household"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		son := e.person(t, baDinh)
+		if _, err := e.reg.MoveHousehold(sys(), son, 0, registry.Move{HouseholdID: hh.Household.HouseholdID, Relationship: "child",
+			Basis: registry.Basis{Reason: "test"}}); err != nil {
+			t.Fatal(err)
+		}
+		stranger := e.person(t, baDinh)
+		_, err = e.svc.Submit(citizen(son), "residence.update", form(map[string]string{"new_head_pid": head, "former_head_relationship": "child"}), "")
+		wantField(t, err, "service") // only the head applies
+		d, err := e.svc.Submit(citizen(head), "residence.update", form(map[string]string{"new_head_pid": stranger, "former_head_relationship": "parent"}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Receive(officer(baDinh), d.ID, "")
+		_, err = e.svc.Decide(officer(baDinh), d.ID, true, "")
+		wantField(t, err, "data.new_head_pid")
+		e.svc.Decide(officer(baDinh), d.ID, false, "not a member of the household")
+		d, err = e.svc.Submit(citizen(head), "residence.update", form(map[string]string{"new_head_pid": son, "former_head_relationship": "parent"}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Receive(officer(baDinh), d.ID, "")
+		if _, err := e.svc.Decide(officer(baDinh), d.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		if c := e.record(t, son); c.Household.Relationship != "head" {
+			t.Errorf("new head %+v", c.Household)
+		}
+		if c := e.record(t, head); c.Household.Relationship != "parent" || c.Household.HouseholdID != hh.Household.HouseholdID {
+			t.Errorf("former head %+v", c.Household)
+		}
+		if ref, action := e.latestRevision(t, head); ref != d.Code || action != "leave_household_headship" {
+			t.Errorf("former head's revision %s %s", ref, action)
+		}
+		if ref, action := e.latestRevision(t, son); ref != d.Code || action != "become_household_head" {
+			t.Errorf("new head's revision %s %s", ref, action)
+		}
+	})
+}

@@ -124,3 +124,44 @@ func (s *Service) HouseholdFor(ctx context.Context, id string) (HouseholdInfo, e
 	}
 	return h, json.Unmarshal([]byte(addr), &h.Address)
 }
+
+// ChangeHeadForDossier makes another member head of the household that
+// pidText heads, inside the caller's transaction, as the outcome of a
+// residence-update dossier; the former head stays a member with the
+// relationship formerRel to the new head. Both records get a revision
+// citing the dossier.
+func (s *Service) ChangeHeadForDossier(ctx context.Context, tx *sql.Tx, pidText, newHead, formerRel string, b Basis) error {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return err
+	}
+	pid, err := personalid.Parse(pidText)
+	if err != nil {
+		return errs.Field("pid", "%s", err.Error())
+	}
+	if !s.codes.HouseholdRel.Has(formerRel) || formerRel == "head" {
+		return errs.Field("former_head_relationship", "give the former head's relationship to the new head: %s", s.codes.HouseholdRel.Hint())
+	}
+	cur, err := loadRecord(ctx, tx, pid)
+	if err != nil {
+		return err
+	}
+	if cur.Household == nil || cur.Household.Relationship != "head" {
+		return errs.Field("pid", "%s does not head a household", pid)
+	}
+	now := s.clock()
+	if err := s.handOver(ctx, tx, cur.Household.HouseholdID, pid, Move{NewHeadPID: newHead, Basis: b}, now); err != nil {
+		return err
+	}
+	next := cur
+	m := *cur.Household
+	m.Relationship = formerRel
+	next.Household = &m
+	next.Version, next.UpdatedAt = cur.Version+1, now
+	if err := s.updateRecord(ctx, tx, &next); err != nil {
+		return err
+	}
+	if err := revise(ctx, tx, &next, "leave_household_headship", b, diff(&cur, &next)); err != nil {
+		return err
+	}
+	return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "change_household_head", string(pid), cur.Household.HouseholdID+" → "+newHead))
+}
