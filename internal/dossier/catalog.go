@@ -47,7 +47,7 @@ var Catalog = []CatalogEntry{
 	{Code: "residence.accommodation", Essential: 6, NameVI: "Thông báo lưu trú", NameEN: "Accommodation notice", Agency: "Công an cấp xã", Level: Commune, Days: 0,
 		Data: []string{"guests", "address", "arrival", "until", "reason"}, Online: true, Executable: true},
 	{Code: "residence.permanent.deregistration", NameVI: "Xoá đăng ký thường trú", NameEN: "Permanent residence deregistration", Agency: "Công an cấp xã", Level: Commune, Days: 5,
-		Data: []string{"case", "evidence"}, Online: true},
+		Data: []string{"case", "new_head_pid"}, Online: true, Executable: true},
 	{Code: "residence.temporary.deregistration", NameVI: "Xoá đăng ký tạm trú", NameEN: "Temporary residence deregistration", Agency: "Công an cấp xã", Level: Commune, Days: 2,
 		Data: []string{"case", "evidence"}, Online: true, Executable: true},
 	{Code: "residence.update", NameVI: "Điều chỉnh thông tin về cư trú (thay đổi chủ hộ)", NameEN: "Change of household head and other residence information", Agency: "Công an cấp xã", Level: Commune, Days: 3,

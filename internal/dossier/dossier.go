@@ -127,6 +127,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		"residence.accommodation":            accommodation{},
 		"residence.permanent":                permanentResidence{},
 		"residence.update":                   headChange{},
+		"residence.permanent.deregistration": permanentDeregistration{},
 	}
 	return s
 }

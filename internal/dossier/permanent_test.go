@@ -130,3 +130,46 @@ func TestHeadChange(t *testing.T) {
 		}
 	})
 }
+
+// TestPermanentDeregistration: a head who leaves names the new head; the
+// record has no permanent residence or household afterwards.
+func TestPermanentDeregistration(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		head := e.person(t, baDinh)
+		hh, err := e.reg.MoveHousehold(sys(), head, 0, registry.Move{NewAddress: &registry.Address{Commune: baDinh, Detail: "số 7 Kim Mã"},
+			Basis: registry.Basis{Reason: "test household"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wife := e.person(t, baDinh)
+		e.reg.MoveHousehold(sys(), wife, 0, registry.Move{HouseholdID: hh.Household.HouseholdID, Relationship: "spouse", Basis: registry.Basis{Reason: "test"}})
+		_, err = e.svc.Submit(citizen(head), "residence.permanent.deregistration", form(map[string]string{"case": "x"}), "")
+		wantField(t, err, "data.case")
+		d, err := e.svc.Submit(citizen(head), "residence.permanent.deregistration", form(map[string]string{"case": "b"}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Receive(officer(baDinh), d.ID, "")
+		_, err = e.svc.Decide(officer(baDinh), d.ID, true, "")
+		wantField(t, err, "data.new_head_pid") // others stay: name a new head
+		e.svc.Decide(officer(baDinh), d.ID, false, "name the new head of the household")
+		d, err = e.svc.Submit(citizen(head), "residence.permanent.deregistration", form(map[string]string{"case": "b", "new_head_pid": wife}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Receive(officer(baDinh), d.ID, "")
+		if _, err := e.svc.Decide(officer(baDinh), d.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		if c := e.record(t, head); c.PermanentResidence != nil || c.Household != nil {
+			t.Errorf("after deregistration: %+v %+v", c.PermanentResidence, c.Household)
+		}
+		if c := e.record(t, wife); c.Household == nil || c.Household.Relationship != "head" {
+			t.Errorf("the new head: %+v", c.Household)
+		}
+		if ref, action := e.latestRevision(t, head); ref != d.Code || action != "deregister_permanent_residence" {
+			t.Errorf("revision %s %s", ref, action)
+		}
+	})
+}

@@ -165,3 +165,41 @@ func (s *Service) ChangeHeadForDossier(ctx context.Context, tx *sql.Tx, pidText,
 	}
 	return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "change_household_head", string(pid), cur.Household.HouseholdID+" → "+newHead))
 }
+
+// LeaveForDossier deregisters a person's permanent residence inside the
+// caller's transaction, as the outcome of a deregistration dossier: the
+// person leaves the household (handing it to newHead if they head it and
+// others stay) and has no permanent residence recorded any more.
+func (s *Service) LeaveForDossier(ctx context.Context, tx *sql.Tx, pidText, newHead string, b Basis) error {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return err
+	}
+	pid, err := personalid.Parse(pidText)
+	if err != nil {
+		return errs.Field("pid", "%s", err.Error())
+	}
+	cur, err := loadRecord(ctx, tx, pid)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	if cur.Household != nil && cur.Household.Relationship == "head" {
+		if err := s.handOver(ctx, tx, cur.Household.HouseholdID, pid, Move{NewHeadPID: newHead, Basis: b}, now); err != nil {
+			return err
+		}
+	}
+	next := cur
+	next.PermanentResidence, next.Household = nil, nil
+	changes := diff(&cur, &next)
+	if len(changes) == 0 {
+		return errs.E(errs.Conflict, "%s has no permanent residence recorded", pid)
+	}
+	next.Version, next.UpdatedAt = cur.Version+1, now
+	if err := s.updateRecord(ctx, tx, &next); err != nil {
+		return err
+	}
+	if err := revise(ctx, tx, &next, "deregister_permanent_residence", b, changes); err != nil {
+		return err
+	}
+	return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "deregister_permanent_residence", string(pid), b.DossierRef))
+}
