@@ -118,6 +118,8 @@ func dossierEndToEnd(t *testing.T, dbURL string) {
 	if d.State != "submitted" || d.Commune != "26740" || dup.ID != d.ID {
 		t.Fatalf("submitted %+v, duplicate %s", d, dup.ID)
 	}
+	// A second submission while the first is open is a duplicate.
+	expectProblem(t, me.do("POST", "/api/v1/dossiers", map[string]any{"service": "residence.temporary", "data": good}), 422, "body.service")
 	// The officer of the citizen's own commune is not the competent one.
 	expectProblem(t, lan.do("POST", "/api/v1/dossiers/"+d.ID+"/receive", nil), 403, "")
 	var queue []struct{ ID string }

@@ -263,11 +263,20 @@ func (s *Service) Submit(ctx context.Context, service string, data json.RawMessa
 		}
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var open string
+		err := tx.QueryRowContext(ctx, `SELECT code FROM dossier WHERE applicant_pid = $1 AND service = $2 AND state IN ('submitted', 'received', 'info_requested')`,
+			a.ID, service).Scan(&open)
+		if err == nil {
+			return errs.Field("service", "your dossier %s of this service is still open: follow it, complete it or withdraw it", open)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dossier (id, code, service, applicant_pid, commune, state, data, submitted_at, month,
 			decided_by, reasons, result, version, idempotency_key) VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,'','','',1,$9)`,
 			d.ID, d.Code, service, a.ID, commune, string(body), now, now.In(vn).Format("2006-01"), key); err != nil {
 			if sqldb.IsUniqueViolation(err) {
-				return errs.E(errs.Conflict, "this submission was made already: retry with the same idempotency key to see it")
+				return errs.Field("service", "a dossier of this service was submitted at the same moment: follow that one")
 			}
 			return err
 		}

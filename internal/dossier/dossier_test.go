@@ -39,10 +39,16 @@ func TestTemporaryResidence(t *testing.T) {
 		if d.State != dossier.Submitted || d.Commune != saiGon || !strings.HasPrefix(d.Code, "HS-20261102-") {
 			t.Fatalf("submitted %+v", d)
 		}
-		// A retry with the same key gives the same dossier.
+		// A retry with the same key gives the same dossier; a second
+		// submission while the first is open is a duplicate.
 		again, err := e.svc.Submit(citizen(pid), "residence.temporary", temporaryForm(saiGon, day(365)), "k1")
 		if err != nil || again.ID != d.ID {
 			t.Fatalf("retry = %s, %v", again.ID, err)
+		}
+		_, err = e.svc.Submit(citizen(pid), "residence.temporary", temporaryForm(saiGon, day(300)), "k2")
+		wantField(t, err, "service")
+		if n := e.count(t, `SELECT COUNT(*) FROM dossier`); n != 1 {
+			t.Fatalf("%d dossiers after a duplicate", n)
 		}
 		// Only the competent commune's police handle it.
 		_, err = e.svc.Receive(officer(baDinh), d.ID, "")
@@ -410,5 +416,48 @@ func TestQueueAndStats(t *testing.T) {
 		}
 		_, err = e.svc.Stats(officer(saiGon), "November")
 		wantField(t, err, "month")
+	})
+}
+
+// TestOfficerRefusals: for every procedure with an approval step, a
+// refusal by the competent officer leaves the registry as it was.
+func TestOfficerRefusals(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		staying := func(r *registry.LegacyRecord) {
+			r.TemporaryResidence = &registry.Address{Commune: saiGon, Detail: "số 45 Lê Lợi"}
+			r.TemporaryResidenceUntil = day(10)
+		}
+		for _, tc := range []struct {
+			service, commune string
+			data             json.RawMessage
+		}{
+			{"residence.temporary", saiGon, temporaryForm(saiGon, day(90))},
+			{"residence.temporary.renewal", saiGon, form(map[string]string{"until": day(200)})},
+			{"residence.absence", baDinh, form(map[string]string{"from": day(1), "reason": "study"})},
+			{"residence.temporary.deregistration", saiGon, form(map[string]string{"case": "f"})},
+			{"residence.permanent", saiGon, form(map[string]any{"new_household_address": map[string]string{"commune": saiGon, "detail": "số 8"}, "lawful_residence": "x"})},
+			{"residence.permanent.deregistration", baDinh, form(map[string]string{"case": "b"})},
+		} {
+			t.Run(tc.service, func(t *testing.T) {
+				pid := e.person(t, baDinh, staying)
+				before := e.record(t, pid)
+				d, err := e.svc.Submit(citizen(pid), tc.service, tc.data, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Commune != tc.commune {
+					t.Fatalf("routed to %s, want %s", d.Commune, tc.commune)
+				}
+				e.svc.Receive(officer(tc.commune), d.ID, "")
+				d, err = e.svc.Decide(officer(tc.commune), d.ID, false, "the file does not support the request")
+				if err != nil || d.State != dossier.Refused {
+					t.Fatalf("refusal %+v, %v", d, err)
+				}
+				if after := e.record(t, pid); after.Version != before.Version {
+					t.Errorf("the refusal changed the record (version %d → %d)", before.Version, after.Version)
+				}
+			})
+		}
 	})
 }

@@ -21,6 +21,8 @@ CREATE TABLE dossier (
 );
 CREATE UNIQUE INDEX dossier_idem ON dossier (applicant_pid, idempotency_key);
 CREATE INDEX dossier_queue ON dossier (commune, state, due_at);
+-- One open dossier per applicant and service: a second is a duplicate.
+CREATE UNIQUE INDEX dossier_open ON dossier (applicant_pid, service) WHERE state IN ('submitted', 'received', 'info_requested');
 CREATE INDEX dossier_applicant ON dossier (applicant_pid, submitted_at);
 CREATE INDEX dossier_stats ON dossier (month, service, commune);
 
