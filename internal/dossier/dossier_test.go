@@ -269,6 +269,9 @@ func TestRenewalAbsenceDeregistration(t *testing.T) {
 		if c := e.record(t, away); c.TemporaryAbsence == nil || c.TemporaryAbsence.Reason != "work abroad" || c.TemporaryAbsence.Destination.Country != "JPN" {
 			t.Errorf("after absence %+v", c.TemporaryAbsence)
 		}
+		if ref, action := e.latestRevision(t, away); ref != d.Code || action != "declare_temporary_absence" {
+			t.Errorf("absence revision %s %s", ref, action)
+		}
 
 		// Deregistration of a temporary residence.
 		leaving := e.person(t, baDinh, staying(day(100)))
