@@ -182,3 +182,46 @@ func TestClientCommand(t *testing.T) {
 		t.Errorf("client rotate-key = %q, %v", out, err)
 	}
 }
+
+// TestAuditCommands: seal, verify intact, then tamper with the database
+// directly and see verify name the entry and fail.
+func TestAuditCommands(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) {
+			db := sqldbtest.URL(t, engine)
+			env := map[string]string{"DANCU_DATA_KEY": testDataKey}
+			for _, id := range []string{"one", "two", "three"} {
+				if _, _, err := runCLI(t, env, "client", "create", "svc-"+id, "--db", db, "--name", id, "--type", "service"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, _, err := runCLI(t, env, "audit", "seal", "--db", db)
+			if err != nil || !strings.Contains(out, "sealed 3 events") {
+				t.Fatalf("audit seal = %q, %v", out, err)
+			}
+			out, _, err = runCLI(t, env, "audit", "verify", "--db", db)
+			if err != nil || !strings.Contains(out, "3 links, 1 signed checkpoints, 0 events not sealed yet: intact") {
+				t.Fatalf("audit verify = %q, %v", out, err)
+			}
+			conn, err := sqldb.Open(context.Background(), db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			drop := `DROP TRIGGER access_event_no_update`
+			if conn.Dialect == sqldb.Postgres {
+				drop = `ALTER TABLE access_event DISABLE TRIGGER access_event_append_only`
+			}
+			if _, err := conn.Exec(drop); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(`UPDATE access_event SET detail = 'svc-nobody' WHERE id = (SELECT event_id FROM audit_chain WHERE seq = 2)`); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err = runCLI(t, env, "audit", "verify", "--db", db)
+			if err == nil || !strings.Contains(out, "seq 2: modified") {
+				t.Fatalf("audit verify after tampering = %q, %v", out, err)
+			}
+		})
+	}
+}

@@ -155,6 +155,19 @@ func dossierEndToEnd(t *testing.T, dbURL string) {
 	if !found {
 		t.Errorf("no revision by hong citing %s: %+v", d.Code, history)
 	}
+	// The citizen sees who accessed the record: the unit, never the officer.
+	var accessLog []struct{ Who, Kind, Action, Purpose string }
+	me.must(200, "GET", "/api/v1/me/access-log", nil).json(t, &accessLog)
+	sawUnit := false
+	for _, a := range accessLog {
+		sawUnit = sawUnit || (a.Kind == "officer" && a.Who == "Công an Phường Sài Gòn" && a.Action == "read")
+		if strings.Contains(a.Who, "hong") {
+			t.Errorf("the access log names the officer: %+v", a)
+		}
+	}
+	if !sawUnit {
+		t.Errorf("who accessed my data: %+v", accessLog)
+	}
 	// The citizen has the result and the notices.
 	var result struct{ Text string }
 	me.must(200, "GET", "/api/v1/dossiers/"+d.ID+"/result", nil).json(t, &result)

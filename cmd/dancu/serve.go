@@ -76,6 +76,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				}
 				fmt.Fprintf(stdout, "profiling (pprof) on http://%s/debug/pprof/\n", debugAddr)
 			}
+			sealCtx, stopSealing := context.WithCancel(ctx)
+			defer stopSealing()
+			go app.RunSealer(sealCtx, 5*time.Second)
 			log.Info("serving", "addr", ln.Addr().String(), "db", app.DB.URL())
 			return server.Serve(ctx, ln, app.Handler(buildVersion()), cfg.ShutdownTimeout, log)
 		},

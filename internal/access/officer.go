@@ -256,3 +256,13 @@ func (s *Service) EnsureAdmin(ctx context.Context, password string) (string, boo
 	}
 	return password, true, nil
 }
+
+// UnitOf names an officer's unit for citizens' access logs: the police of
+// the officer's jurisdiction, never the officer.
+func (s *Service) UnitOf(ctx context.Context, officerID string) string {
+	var level, code string
+	if err := s.db.QueryRowContext(ctx, `SELECT jurisdiction_level, jurisdiction_code FROM officer WHERE id = $1`, officerID).Scan(&level, &code); err != nil {
+		return "Công an"
+	}
+	return s.policy.UnitName(actor.Jurisdiction{Level: actor.Level(level), Code: code})
+}

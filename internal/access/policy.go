@@ -161,3 +161,25 @@ func (p *Policy) CheckJurisdiction(j actor.Jurisdiction) error {
 	}
 	return nil
 }
+
+// UnitName is the name of the police unit of a jurisdiction, e.g. "Công an
+// Phường Ba Đình".
+func (p *Policy) UnitName(j actor.Jurisdiction) string {
+	switch j.Level {
+	case actor.Province:
+		if u, ok := p.units.Province(adminunit.Scheme2025, j.Code); ok {
+			return "Công an " + u.FullName()
+		}
+	case actor.District:
+		if u, ok := p.units.District(j.Code); ok {
+			return "Công an " + u.FullName()
+		}
+	case actor.Commune:
+		if u, ok := p.units.Commune(adminunit.Scheme2025, j.Code); ok {
+			return "Công an " + u.FullName()
+		}
+	case actor.National:
+		return "Bộ Công an (C06)"
+	}
+	return "Công an"
+}

@@ -99,6 +99,7 @@ func (h *handlers) routes(api huma.API) {
 	h.dossierRoutes(api)
 	// Access log.
 	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
+	huma.Register(api, op("my-access-log", "GET", "/me/access-log", "Who accessed my data: unit or agency, purpose, time (citizens)", "audit", 0), h.myAccessLog)
 }
 
 func op(id, method, path, summary, tag string, status int) huma.Operation {

@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/codelist"
@@ -203,4 +205,57 @@ func (h *handlers) accessEvents(ctx context.Context, in *accessEventsInput) (*ac
 		evs = []audit.Event{}
 	}
 	return &accessEventsOutput{Body: evs}, nil
+}
+
+// Access is one entry of a citizen's "who accessed my data".
+type Access struct {
+	At      string `json:"at"`
+	Who     string `json:"who" doc:"The unit, agency or service that read or changed the data"`
+	Kind    string `json:"kind" enum:"officer,agency,citizen,system,anonymous"`
+	Action  string `json:"action" doc:"read, search, update, register_temporary_residence, …"`
+	Purpose string `json:"purpose,omitempty"`
+	Detail  string `json:"detail,omitempty" doc:"What was touched, e.g. the fields changed"`
+}
+
+type myAccessInput struct {
+	Before string `query:"before" maxLength:"64" doc:"Continue after this event ID (newest first)"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"500"`
+}
+
+type myAccessOutput struct {
+	Body []Access
+}
+
+// myAccessLog answers a citizen's "who accessed my data": every read and
+// change of their record, by whom (the officer's unit, not the officer),
+// why and when.
+func (h *handlers) myAccessLog(ctx context.Context, in *myAccessInput) (*myAccessOutput, error) {
+	pid, err := citizenOf(ctx)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	evs, err := audit.List(ctx, h.DB, audit.Filter{Subject: pid, Before: in.Before, Limit: in.Limit})
+	if err != nil {
+		return nil, h.problemQuery(ctx, err)
+	}
+	units := map[string]string{}
+	out := make([]Access, 0, len(evs))
+	for _, e := range evs {
+		who := e.Name
+		switch e.Kind {
+		case string(actor.Officer):
+			if _, ok := units[e.ActorID]; !ok {
+				units[e.ActorID] = h.Access.UnitOf(ctx, e.ActorID)
+			}
+			who = units[e.ActorID]
+		case string(actor.Citizen):
+			if e.ActorID == pid {
+				who = "you"
+			} else {
+				who = "another citizen"
+			}
+		}
+		out = append(out, Access{At: e.At.Format(time.RFC3339), Who: who, Kind: e.Kind, Action: e.Action, Purpose: e.Purpose, Detail: e.Detail})
+	}
+	return &myAccessOutput{Body: out}, nil
 }

@@ -33,6 +33,7 @@ type App struct {
 	EID      *eid.Service
 	SSO      *sso.Service
 	Dossier  *dossier.Service
+	Chain    *audit.Chain
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
@@ -112,6 +113,27 @@ func (a *App) OpenIdentity(cfg Config) error {
 	}
 	a.EID = eid.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
+	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
+}
+
+// RunSealer seals the access log into its hash chain every interval until
+// ctx ends (a signed checkpoint with every batch).
+func (a *App) RunSealer(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := a.Chain.Seal(ctx, 0)
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("seal the access log", "err", err)
+		} else if n > 0 {
+			a.Log.Debug("access log sealed", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
