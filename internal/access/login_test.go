@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("Authenticate: %v", err)
 		}
 		want := actor.Actor{ID: o.ID, Kind: actor.Officer, Name: "lan", Role: actor.Registrar, Jurisdiction: j, TokenID: tok.ID}
-		if *a != want {
+		if !reflect.DeepEqual(*a, want) {
 			t.Errorf("Authenticate = %+v, want %+v", *a, want)
 		}
 		if got := e.events(t, "login", "login_failed", "login_refused"); got["login"] != 1 || got["login_failed"] != 0 || got["login_refused"] != 0 {

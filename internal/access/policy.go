@@ -26,6 +26,7 @@ const (
 	ExportCitizens Permission = "citizen:export"
 	ReviewEID      Permission = "eid:review"     // take, approve and reject e-ID applications; lock and unlock accounts
 	HandleDossier  Permission = "dossier:handle" // receive, ask for information, decide on dossiers of public services
+	VerifyCitizen  Permission = "citizen:verify" // yes/no verification (agencies)
 )
 
 // rolePermissions is the one table of what each role may do.
@@ -49,6 +50,12 @@ func Require(ctx context.Context, perm Permission) (*actor.Actor, error) {
 		return nil, errs.E(errs.Unauthenticated, "log in first")
 	}
 	if a.Kind == actor.System {
+		return a, nil
+	}
+	if a.Kind == actor.Agency {
+		if !slices.Contains(a.Grants, string(perm)) {
+			return nil, errs.E(errs.Forbidden, "the mandate of %s does not include %s", a.Name, perm)
+		}
 		return a, nil
 	}
 	if a.Kind != actor.Officer || !slices.Contains(rolePermissions[a.Role], perm) {

@@ -54,6 +54,7 @@ type Actor struct {
 	Jurisdiction Jurisdiction // officers only
 	TokenID      string       // the credential used, if any
 	Source       string       // client address, for the audit record
+	Grants       []string     // agencies only: the permissions of their mandate
 }
 
 type ctxKey struct{}

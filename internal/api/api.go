@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sso"
@@ -36,6 +37,7 @@ type Deps struct {
 	EID      *eid.Service
 	SSO      *sso.Service
 	Dossier  *dossier.Service
+	Exchange *exchange.Service
 	Log      *slog.Logger
 	Version  string
 }
@@ -97,6 +99,8 @@ func (h *handlers) routes(api huma.API) {
 	h.eidRoutes(api)
 	// Online public services.
 	h.dossierRoutes(api)
+	// The data-exchange hub.
+	h.exchangeRoutes(api)
 	// Access log.
 	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
 	huma.Register(api, op("my-access-log", "GET", "/me/access-log", "Who accessed my data: unit or agency, purpose, time (citizens)", "audit", 0), h.myAccessLog)
@@ -194,7 +198,12 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 		secret = strings.TrimSpace(secret)
 		var a *actor.Actor
 		if strings.Count(secret, ".") == 2 && h.SSO != nil {
-			a, err = h.SSO.AuthenticateCitizen(r.Context(), secret) // a citizen's OpenID access token
+			// An OpenID access token: a citizen's, or an agency's (client credentials).
+			var client string
+			a, client, err = h.SSO.Authenticate(r.Context(), secret)
+			if err == nil && a == nil {
+				a, err = h.Exchange.Actor(r.Context(), client)
+			}
 		} else {
 			a, err = h.Access.Authenticate(r.Context(), secret)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/registry"
 )
 
@@ -250,3 +251,7 @@ func QR(text string) ([]byte, error) {
 	}
 	return c.PNG(), nil
 }
+
+// Signer is the key ring of documents and attestations (also the exchange
+// hub's signed answers), published at /.well-known/dancu-document-keys.
+func (s *Service) Signer() *keyring.Ring { return s.signer }

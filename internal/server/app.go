@@ -14,6 +14,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sso"
@@ -34,6 +35,7 @@ type App struct {
 	SSO      *sso.Service
 	Dossier  *dossier.Service
 	Chain    *audit.Chain
+	Exchange *exchange.Service
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
@@ -114,6 +116,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.EID = eid.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
+	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
 }

@@ -17,17 +17,37 @@ import (
 // signature must verify with a published key, the token must be unexpired,
 // not revoked, and the login not ended by "log out everywhere".
 func (s *Service) AuthenticateCitizen(ctx context.Context, token string) (*actor.Actor, error) {
+	a, _, err := s.Authenticate(ctx, token)
+	if err == nil && a == nil {
+		err = errs.E(errs.Unauthenticated, "the token is not valid: log in again")
+	}
+	return a, err
+}
+
+// Authenticate checks an access token this provider issued: a citizen's
+// token gives the citizen; a client-credentials token gives the client's
+// ID (for the exchange hub to map to an agency), if the client is an
+// active service client and the token was not revoked.
+func (s *Service) Authenticate(ctx context.Context, token string) (*actor.Actor, string, error) {
+	a, client, err := s.authenticate(ctx, token)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, client, nil
+}
+
+func (s *Service) authenticate(ctx context.Context, token string) (*actor.Actor, string, error) {
 	bad := errs.E(errs.Unauthenticated, "the token is not valid: log in again")
 	if strings.Count(token, ".") != 2 {
-		return nil, bad
+		return nil, "", bad
 	}
 	sig, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil || len(sig.Signatures) != 1 {
-		return nil, bad
+		return nil, "", bad
 	}
 	_, keys, err := s.keys.Current(ctx, s.clock())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	kid := sig.Signatures[0].Header.KeyID
 	for _, k := range keys {
@@ -36,21 +56,33 @@ func (s *Service) AuthenticateCitizen(ctx context.Context, token string) (*actor
 		}
 		payload, err := sig.Verify(k.Public())
 		if err != nil {
-			return nil, bad
+			return nil, "", bad
 		}
 		var claims struct {
-			JTI string `json:"jti"`
-			Sub string `json:"sub"`
-			Exp int64  `json:"exp"`
+			JTI      string `json:"jti"`
+			Sub      string `json:"sub"`
+			ClientID string `json:"client_id"`
+			Exp      int64  `json:"exp"`
 		}
 		if json.Unmarshal(payload, &claims) != nil || claims.JTI == "" || time.Unix(claims.Exp, 0).Before(s.clock()) {
-			return nil, bad
+			return nil, "", bad
 		}
-		t, err := s.accessToken(ctx, claims.JTI, claims.Sub)
-		if err != nil {
-			return nil, bad
+		if t, err := s.accessToken(ctx, claims.JTI, claims.Sub); err == nil {
+			return &actor.Actor{ID: t.pid, Kind: actor.Citizen, Name: t.pid, TokenID: claims.JTI}, "", nil
 		}
-		return &actor.Actor{ID: t.pid, Kind: actor.Citizen, Name: t.pid, TokenID: claims.JTI}, nil
+		// A client-credentials token: its subject is the client.
+		c, err := s.client(ctx, claims.Sub)
+		if err != nil || c.AppType != "service" {
+			return nil, "", bad
+		}
+		var revoked int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_revoked_token WHERE id = $1`, claims.JTI).Scan(&revoked); err != nil {
+			return nil, "", err
+		}
+		if revoked > 0 {
+			return nil, "", bad
+		}
+		return nil, c.ID, nil
 	}
-	return nil, bad
+	return nil, "", bad
 }

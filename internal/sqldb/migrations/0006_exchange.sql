@@ -1,0 +1,22 @@
+-- The data-exchange hub: member agencies and what each may do.
+CREATE TABLE agency (
+	id TEXT PRIMARY KEY,               -- its OpenID client ID (client credentials)
+	name TEXT NOT NULL,
+	kind TEXT NOT NULL,                -- ministry, locality, state_enterprise, bank, telecom, hospital, other
+	services TEXT NOT NULL,            -- JSON array: verify, query, batch, events, enrich
+	fields TEXT NOT NULL,              -- JSON array: fields a scoped query may read
+	purposes TEXT NOT NULL,            -- JSON array: declared purposes
+	needs_consent BOOLEAN NOT NULL,    -- businesses read only with the citizen's consent
+	rate_per_second INTEGER NOT NULL,  -- verification quota
+	disabled BOOLEAN NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL
+);
+
+-- Verifications that did not match, per person: many in a short time
+-- against one number look like enumeration and are throttled.
+CREATE TABLE verify_mismatch (
+	pid TEXT NOT NULL,
+	agency TEXT NOT NULL,
+	at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX verify_mismatch_pid ON verify_mismatch (pid, at);
