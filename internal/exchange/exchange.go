@@ -60,6 +60,8 @@ type Service struct {
 	signer   *keyring.Ring
 	now      func() time.Time
 	limiter  limiter
+	mu       sync.RWMutex
+	agencies map[string]cachedAgency
 }
 
 // Mismatch throttling: MismatchLimit non-matching verifications of one
@@ -75,7 +77,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, signer *keyring.Ring, now f
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, registry: reg, signer: signer, now: now, limiter: limiter{buckets: map[string]*bucket{}}}
+	return &Service{db: db, registry: reg, signer: signer, now: now, limiter: limiter{buckets: map[string]*bucket{}}, agencies: map[string]cachedAgency{}}
 }
 
 var agencyID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
@@ -154,7 +156,38 @@ func (s *Service) CreateAgency(ctx context.Context, in Agency) (Agency, error) {
 	return in, err
 }
 
+// agencyTTL is how long an agency read from the store is reused: every
+// verification looks its agency up, and a member may make thousands a
+// second. A disabled member stops within this time.
+const agencyTTL = 5 * time.Second
+
+type cachedAgency struct {
+	a    Agency
+	read time.Time
+}
+
 func (s *Service) agency(ctx context.Context, id string) (Agency, error) {
+	now := time.Now()
+	s.mu.RLock()
+	c, ok := s.agencies[id]
+	s.mu.RUnlock()
+	if ok && now.Sub(c.read) < agencyTTL {
+		return c.a, nil
+	}
+	a, err := s.readAgency(ctx, id)
+	if err != nil {
+		return a, err
+	}
+	s.mu.Lock()
+	if len(s.agencies) > 10000 {
+		s.agencies = map[string]cachedAgency{}
+	}
+	s.agencies[id] = cachedAgency{a: a, read: now}
+	s.mu.Unlock()
+	return a, nil
+}
+
+func (s *Service) readAgency(ctx context.Context, id string) (Agency, error) {
 	var a Agency
 	var services, fields, purposes string
 	err := s.db.QueryRowContext(ctx, `SELECT id, name, kind, services, fields, purposes, needs_consent, rate_per_second, disabled, created_at FROM agency WHERE id = $1`, id).

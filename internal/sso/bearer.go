@@ -67,8 +67,10 @@ func (s *Service) authenticate(ctx context.Context, token string) (*actor.Actor,
 		if json.Unmarshal(payload, &claims) != nil || claims.JTI == "" || time.Unix(claims.Exp, 0).Before(s.clock()) {
 			return nil, "", bad
 		}
-		if t, err := s.accessToken(ctx, claims.JTI, claims.Sub); err == nil {
-			return &actor.Actor{ID: t.pid, Kind: actor.Citizen, Name: t.pid, TokenID: claims.JTI}, "", nil
+		if claims.Sub != claims.ClientID { // a client's own token has the client as subject
+			if t, err := s.accessToken(ctx, claims.JTI, claims.Sub); err == nil {
+				return &actor.Actor{ID: t.pid, Kind: actor.Citizen, Name: t.pid, TokenID: claims.JTI}, "", nil
+			}
 		}
 		// A client-credentials token: its subject is the client.
 		c, err := s.client(ctx, claims.Sub)

@@ -34,20 +34,22 @@ func main() {
 	pathsFile := flag.String("paths", "", "file with one request path per line")
 	people := flag.String("people", "", "instead of -paths: a JSON Lines file of people to build requests from")
 	kind := flag.String("kind", "lookup", "with -people: lookup (by personal ID), name (full name as written) or name-ascii (without diacritics); "+
-		"or token: client-credentials requests to /oauth/token with -client and -secret")
+		"or token: client-credentials requests to /oauth/token with -client and -secret; "+
+		"or verify: POST /api/v1/verify for the people of -people with -token (an agency's) and -purpose")
+	purpose := flag.String("purpose", "", "with -kind verify: the agency's declared purpose")
 	clientID := flag.String("client", "", "with -kind token: the client ID")
 	secret := flag.String("secret", "", "with -kind token: the client secret")
 	conc := flag.Int("c", 64, "concurrent clients")
 	dur := flag.Duration("d", 30*time.Second, "duration (at most 10m)")
 	warm := flag.Duration("warmup", 3*time.Second, "warm-up not counted")
 	flag.Parse()
-	if err := run(*base, *token, *pathsFile, *people, *kind, *clientID, *secret, *conc, *dur, *warm); err != nil {
+	if err := run(*base, *token, *pathsFile, *people, *kind, *clientID, *secret, *purpose, *conc, *dur, *warm); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, token, pathsFile, people, kind, clientID, secret string, conc int, dur, warm time.Duration) error {
+func run(base, token, pathsFile, people, kind, clientID, secret, purpose string, conc int, dur, warm time.Duration) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -59,8 +61,14 @@ func run(base, token, pathsFile, people, kind, clientID, secret string, conc int
 	if dur <= 0 || dur > 10*time.Minute || conc < 1 || conc > 4096 {
 		return fmt.Errorf("-d must be in (0, 10m] and -c in [1, 4096]")
 	}
-	var paths []string
-	if kind == "token" {
+	var paths, bodies []string
+	if kind == "verify" {
+		bodies, err = verifyBodies(people, purpose, 200000)
+		if err != nil {
+			return err
+		}
+		paths = []string{"/api/v1/verify"}
+	} else if kind == "token" {
 		if clientID == "" || secret == "" {
 			return fmt.Errorf("-kind token needs -client and -secret")
 		}
@@ -88,8 +96,13 @@ func run(base, token, pathsFile, people, kind, clientID, secret string, conc int
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1<<16)
 			for ctx.Err() == nil {
-				p := paths[int(next.Add(1))%len(paths)]
+				i := int(next.Add(1))
+				p := paths[i%len(paths)]
 				req, _ := http.NewRequestWithContext(ctx, "GET", base+p, nil)
+				if kind == "verify" {
+					req, _ = http.NewRequestWithContext(ctx, "POST", base+p, strings.NewReader(bodies[i%len(bodies)]))
+					req.Header.Set("Content-Type", "application/json")
+				}
 				if kind == "token" {
 					req, _ = http.NewRequestWithContext(ctx, "POST", base+p, strings.NewReader("grant_type=client_credentials&scope=openid"))
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -186,6 +199,37 @@ func pathsFromPeople(name, kind string, max int) ([]string, error) {
 		default:
 			return nil, fmt.Errorf("-kind: %q is not lookup, name or name-ascii", kind)
 		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-people: no people in %s", name)
+	}
+	return out, sc.Err()
+}
+
+// verifyBodies builds verification requests (name without diacritics and
+// date of birth) for the first max people of a JSON Lines file.
+func verifyBodies(name, purpose string, max int) ([]string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("-people: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var out []string
+	for sc.Scan() && len(out) < max {
+		var p struct {
+			PID       string `json:"pid"`
+			BirthDate string `json:"birth_date"`
+			Name      struct{ Family, Middle, Given string }
+		}
+		if json.Unmarshal(sc.Bytes(), &p) != nil || p.PID == "" {
+			continue
+		}
+		full := strings.Join(strings.Fields(p.Name.Family+" "+p.Name.Middle+" "+p.Name.Given), " ")
+		b, _ := json.Marshal(map[string]any{"pid": p.PID, "purpose": purpose,
+			"claims": map[string]string{"name": vnname.Fold(full), "birth_date": p.BirthDate}})
+		out = append(out, string(b))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("-people: no people in %s", name)
