@@ -93,7 +93,7 @@ func verifyEndToEnd(t *testing.T, dbURL string) {
 	}
 	// The purpose must be declared; the answer never carries personal data.
 	expectProblem(t, telco.do("POST", "/api/v1/verify", map[string]any{"pid": "079190012345", "purpose": "marketing",
-		"claims": map[string]string{"name": "Lê Thị Hồng"}}), 422, "body.purpose")
+		"claims": map[string]string{"name": "Lê Thị Hồng"}}), 403, "")
 	// Who is not a member, or not an agency, cannot verify.
 	stranger := agencyToken(t, srv.URL, "stranger", strangerSecret)
 	expectProblem(t, stranger.do("POST", "/api/v1/verify", map[string]any{"pid": "079190012345", "purpose": "x", "claims": map[string]string{"sex": "female"}}), 401, "")
@@ -136,5 +136,113 @@ func verifyEndToEnd(t *testing.T, dbURL string) {
 	}
 	if n != 6 {
 		t.Errorf("%d verification records, want 6: %+v", n, evs)
+	}
+}
+
+// TestExchangeMatrix: agencies × services × fields; every access outside a
+// mandate, a purpose or a consent is 403 problem+json, every allowed one is
+// in the access log.
+func TestExchangeMatrix(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { exchangeMatrix(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func exchangeMatrix(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "dvc-app", "name": "Dịch vụ công", "type": "native",
+		"redirect_uris": []string{"http://127.0.0.1/cb"}})
+	const pid = "001090077777"
+	password := citizenWithAccount(t, admin, pid, "Phạm Văn Tâm", "1990-04-05", "male", "0977777777")
+	me := citizenLogin(t, srv.URL, "dvc-app", pid, password)
+
+	type agency struct {
+		id, kind, purpose string
+		services, fields  []string
+		consent           bool
+		c                 *client
+	}
+	agencies := []*agency{
+		{id: "bhxh", kind: "ministry", purpose: "social insurance", services: []string{"verify", "query"}, fields: []string{"name", "birth_date", "permanent_residence"}},
+		{id: "bank", kind: "bank", purpose: "eKYC", services: []string{"query"}, fields: []string{"name", "birth_date", "phone"}, consent: true},
+		{id: "telco", kind: "telecom", purpose: "SIM owner check", services: []string{"verify"}},
+	}
+	for _, a := range agencies {
+		var c struct{ Secret string }
+		admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": a.id, "name": a.id, "type": "service"}).json(t, &c)
+		admin.must(201, "POST", "/api/v1/agencies", map[string]any{"id": a.id, "name": a.id, "kind": a.kind, "services": a.services,
+			"fields": a.fields, "purposes": []string{a.purpose}, "rate_per_second": 1000})
+		a.c = agencyToken(t, srv.URL, a.id, c.Secret)
+	}
+	contains := func(list []string, s string) bool {
+		for _, v := range list {
+			if v == s {
+				return true
+			}
+		}
+		return false
+	}
+	allowed := 0
+	run := func(phase string, consented []string) {
+		for _, a := range agencies {
+			for _, service := range []string{"verify", "query"} {
+				for _, field := range []string{"name", "phone", "permanent_residence", "religion"} {
+					for _, purpose := range []string{a.purpose, "curiosity"} {
+						var r response
+						if service == "verify" {
+							r = a.c.do("POST", "/api/v1/verify", map[string]any{"pid": pid, "purpose": purpose, "claims": map[string]string{"name": "Phạm Văn Tâm"}})
+						} else {
+							r = a.c.do("POST", "/api/v1/query", map[string]any{"pid": pid, "purpose": purpose, "fields": []string{field}})
+						}
+						ok := contains(a.services, service) && purpose == a.purpose
+						if service == "query" {
+							ok = ok && contains(a.fields, field) && (!a.consent || contains(consented, field))
+						}
+						name := phase + " " + a.id + " " + service + " " + field + " for " + purpose
+						switch {
+						case ok && r.Status != 200:
+							t.Errorf("%s: %d, want 200: %s", name, r.Status, r.Body)
+						case ok:
+							allowed++
+						case r.Status != 403 || r.Header.Get("Content-Type") != "application/problem+json":
+							t.Errorf("%s: %d %s, want 403 problem+json", name, r.Status, r.Header.Get("Content-Type"))
+						}
+					}
+				}
+			}
+		}
+	}
+	run("no consent", nil)
+	// The citizen allows the bank to read name and phone for eKYC.
+	expectProblem(t, me.do("POST", "/api/v1/me/agency-consents", map[string]any{"agency": "bank", "fields": []string{"religion"}, "purpose": "eKYC", "days": 30}), 422, "body.fields[0]")
+	me.must(201, "POST", "/api/v1/me/agency-consents", map[string]any{"agency": "bank", "fields": []string{"name", "phone"}, "purpose": "eKYC", "days": 30})
+	run("with consent", []string{"name", "phone"})
+	var got struct {
+		Fields map[string]any
+	}
+	bank := agencies[1].c
+	bank.must(200, "POST", "/api/v1/query", map[string]any{"pid": pid, "purpose": "eKYC", "fields": []string{"name", "phone"}}).json(t, &got)
+	allowed++
+	// The record holds a name and no phone: only what is there comes back.
+	if len(got.Fields) != 1 || got.Fields["name"] == nil {
+		t.Errorf("the bank read %v", got.Fields)
+	}
+	me.must(204, "DELETE", "/api/v1/me/agency-consents/bank", nil)
+	run("consent withdrawn", nil)
+
+	var evs []struct {
+		Action string
+		Kind   string `json:"actor_kind"`
+	}
+	admin.must(200, "GET", "/api/v1/access-events?subject="+pid+"&limit=500", nil).json(t, &evs)
+	n := 0
+	for _, e := range evs {
+		if e.Kind == "agency" && (e.Action == "verify" || e.Action == "query") {
+			n++
+		}
+	}
+	if n != allowed || allowed == 0 {
+		t.Errorf("%d agency accesses in the log, %d allowed calls", n, allowed)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	ReviewEID      Permission = "eid:review"     // take, approve and reject e-ID applications; lock and unlock accounts
 	HandleDossier  Permission = "dossier:handle" // receive, ask for information, decide on dossiers of public services
 	VerifyCitizen  Permission = "citizen:verify" // yes/no verification (agencies)
+	QueryCitizen   Permission = "citizen:query"  // scoped reads of the fields of a mandate (agencies)
 )
 
 // rolePermissions is the one table of what each role may do.

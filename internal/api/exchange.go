@@ -11,6 +11,58 @@ import (
 func (h *handlers) exchangeRoutes(api huma.API) {
 	huma.Register(api, op("create-agency", "POST", "/agencies", "Register a member agency of the exchange hub (administrators)", "exchange", 201), h.createAgency)
 	huma.Register(api, op("verify", "POST", "/verify", "Yes/no verification of a person, signed (agencies with the verify service)", "exchange", 0), h.verify)
+	huma.Register(api, op("query", "POST", "/query", "Read the fields of a person the agency's mandate and the citizen's consent allow (agencies with the query service)", "exchange", 0), h.query)
+	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201), h.grantAgencyConsent)
+	huma.Register(api, op("agency-consents", "GET", "/me/agency-consents", "What I allow members to read (citizens)", "exchange", 0), h.agencyConsents)
+	huma.Register(api, op("revoke-agency-consent", "DELETE", "/me/agency-consents/{agency}", "Withdraw a consent (citizens)", "exchange", 204), h.revokeAgencyConsent)
+}
+
+type queryInput struct {
+	Body exchange.Query
+}
+
+type queryOutput struct {
+	Body exchange.QueryResult
+}
+
+func (h *handlers) query(ctx context.Context, in *queryInput) (*queryOutput, error) {
+	r, err := h.Exchange.Query(ctx, in.Body)
+	return &queryOutput{Body: r}, h.problem(ctx, err)
+}
+
+type grantConsentInput struct {
+	Body struct {
+		Agency  string   `json:"agency" maxLength:"64"`
+		Fields  []string `json:"fields" maxItems:"30"`
+		Purpose string   `json:"purpose" maxLength:"200"`
+		Days    int      `json:"days" minimum:"1" maximum:"365"`
+	}
+}
+
+type agencyConsentOutput struct {
+	Body exchange.AgencyConsent
+}
+
+func (h *handlers) grantAgencyConsent(ctx context.Context, in *grantConsentInput) (*agencyConsentOutput, error) {
+	c, err := h.Exchange.GrantConsent(ctx, in.Body.Agency, in.Body.Fields, in.Body.Purpose, in.Body.Days)
+	return &agencyConsentOutput{Body: c}, h.problem(ctx, err)
+}
+
+type agencyConsentsOutput struct {
+	Body []exchange.AgencyConsent
+}
+
+func (h *handlers) agencyConsents(ctx context.Context, _ *struct{}) (*agencyConsentsOutput, error) {
+	c, err := h.Exchange.Consents(ctx)
+	return &agencyConsentsOutput{Body: c}, h.problem(ctx, err)
+}
+
+type agencyPathInput struct {
+	Agency string `path:"agency" maxLength:"64"`
+}
+
+func (h *handlers) revokeAgencyConsent(ctx context.Context, in *agencyPathInput) (*struct{}, error) {
+	return nil, h.problem(ctx, h.Exchange.RevokeConsent(ctx, in.Agency))
 }
 
 type agencyInput struct {

@@ -34,6 +34,7 @@ import (
 // Services an agency's mandate may include, and the permission each gives.
 var Services = map[string]access.Permission{
 	"verify": access.VerifyCitizen,
+	"query":  access.QueryCitizen,
 }
 
 // Kinds of member.
@@ -104,6 +105,11 @@ func (s *Service) CreateAgency(ctx context.Context, in Agency) (Agency, error) {
 	for i, sv := range in.Services {
 		if _, ok := Services[sv]; !ok {
 			f.Add(fmt.Sprintf("services[%d]", i), "%q is not a service of the hub", sv)
+		}
+	}
+	for i, fl := range in.Fields {
+		if !slices.Contains(registry.QueryableFields(), fl) {
+			f.Add(fmt.Sprintf("fields[%d]", i), "%q is not a field of the record", fl)
 		}
 	}
 	if len(in.Purposes) == 0 {
@@ -251,11 +257,11 @@ func (s *Service) Verify(ctx context.Context, in Request) (Answer, error) {
 	if in.Claims == (registry.Claims{}) {
 		f.Add("claims", "give at least one of name, birth_date, sex, phone")
 	}
-	if !slices.Contains(ag.Purposes, in.Purpose) {
-		f.Add("purpose", "must be one of the purposes declared for %s: %s", ag.ID, strings.Join(ag.Purposes, "; "))
-	}
 	if err := f.Err(); err != nil {
 		return Answer{}, err
+	}
+	if !slices.Contains(ag.Purposes, in.Purpose) {
+		return Answer{}, errs.E(errs.Forbidden, "%q is not a purpose declared for %s", in.Purpose, ag.ID)
 	}
 	now := s.now().UTC()
 	if !s.limiter.allow(ag.ID, ag.RatePerSec, now) {

@@ -20,3 +20,16 @@ CREATE TABLE verify_mismatch (
 	at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX verify_mismatch_pid ON verify_mismatch (pid, at);
+
+-- What a citizen allows a business member to read, for which purpose,
+-- until when.
+CREATE TABLE exchange_consent (
+	pid TEXT NOT NULL,
+	agency TEXT NOT NULL,
+	fields TEXT NOT NULL,              -- JSON array
+	purpose TEXT NOT NULL,
+	granted_at TIMESTAMPTZ NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL,
+	revoked_at TIMESTAMPTZ,
+	PRIMARY KEY (pid, agency)
+);
