@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -58,6 +63,22 @@ func dossierEndToEnd(t *testing.T, dbURL string) {
 		admin.must(201, "POST", "/api/v1/officers", o)
 	}
 	lan, hong := login(t, srv.URL, "lan", "Lan-pass-2026!"), login(t, srv.URL, "hong", "Hong-pass-2026!")
+	// A ministry subscribes to residence changes by webhook.
+	var hookMu sync.Mutex
+	var hooked []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct{ Type, Subject string }
+		json.NewDecoder(r.Body).Decode(&ev)
+		hookMu.Lock()
+		hooked = append(hooked, ev.Type+" "+ev.Subject)
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
+	var mps struct{ Secret string }
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "bocongan", "name": "Bộ Công an", "type": "service"}).json(t, &mps)
+	admin.must(201, "POST", "/api/v1/agencies", map[string]any{"id": "bocongan", "name": "Bộ Công an", "kind": "ministry",
+		"services": []string{"events"}, "purposes": []string{"residence statistics"}})
+	agencyToken(t, srv.URL, "bocongan", mps.Secret).must(201, "POST", "/api/v1/subscriptions", map[string]any{"url": hook.URL, "types": []string{"vn.dancu.residence.changed"}})
 	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "dvc-app", "name": "Dịch vụ công", "type": "native",
 		"redirect_uris": []string{"http://127.0.0.1/cb"}})
 	const pid = "001090054321"
@@ -167,6 +188,20 @@ func dossierEndToEnd(t *testing.T, dbURL string) {
 	}
 	if !sawUnit {
 		t.Errorf("who accessed my data: %+v", accessLog)
+	}
+	// The subscribed ministry is told, by signed webhook.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		hookMu.Lock()
+		got := strings.Join(hooked, ";")
+		hookMu.Unlock()
+		if strings.Contains(got, "vn.dancu.residence.changed "+pid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no residence-change event delivered: %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	// The citizen has the result and the notices.
 	var result struct{ Text string }

@@ -79,6 +79,7 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			sealCtx, stopSealing := context.WithCancel(ctx)
 			defer stopSealing()
 			go app.RunSealer(sealCtx, 5*time.Second)
+			go app.Events.Run(sealCtx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
 			log.Info("serving", "addr", ln.Addr().String(), "db", app.DB.URL())
 			return server.Serve(ctx, ln, app.Handler(buildVersion()), cfg.ShutdownTimeout, log)
 		},

@@ -18,16 +18,17 @@ type Permission string
 
 // The permissions.
 const (
-	ReadCitizen    Permission = "citizen:read"
-	SearchCitizen  Permission = "citizen:search"
-	WriteCitizen   Permission = "citizen:write"
-	ManageOfficers Permission = "officer:manage"
-	ReadAccessLog  Permission = "access-log:read"
-	ExportCitizens Permission = "citizen:export"
-	ReviewEID      Permission = "eid:review"     // take, approve and reject e-ID applications; lock and unlock accounts
-	HandleDossier  Permission = "dossier:handle" // receive, ask for information, decide on dossiers of public services
-	VerifyCitizen  Permission = "citizen:verify" // yes/no verification (agencies)
-	QueryCitizen   Permission = "citizen:query"  // scoped reads of the fields of a mandate (agencies)
+	ReadCitizen     Permission = "citizen:read"
+	SearchCitizen   Permission = "citizen:search"
+	WriteCitizen    Permission = "citizen:write"
+	ManageOfficers  Permission = "officer:manage"
+	ReadAccessLog   Permission = "access-log:read"
+	ExportCitizens  Permission = "citizen:export"
+	ReviewEID       Permission = "eid:review"       // take, approve and reject e-ID applications; lock and unlock accounts
+	HandleDossier   Permission = "dossier:handle"   // receive, ask for information, decide on dossiers of public services
+	VerifyCitizen   Permission = "citizen:verify"   // yes/no verification (agencies)
+	QueryCitizen    Permission = "citizen:query"    // scoped reads of the fields of a mandate (agencies)
+	SubscribeEvents Permission = "events:subscribe" // change events by webhook (agencies)
 )
 
 // rolePermissions is the one table of what each role may do.

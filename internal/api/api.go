@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -38,6 +39,7 @@ type Deps struct {
 	SSO      *sso.Service
 	Dossier  *dossier.Service
 	Exchange *exchange.Service
+	Events   *events.Service
 	Log      *slog.Logger
 	Version  string
 }

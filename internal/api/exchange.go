@@ -5,6 +5,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
 )
 
@@ -14,6 +15,9 @@ func (h *handlers) exchangeRoutes(api huma.API) {
 	huma.Register(api, op("query", "POST", "/query", "Read the fields of a person the agency's mandate and the citizen's consent allow (agencies with the query service)", "exchange", 0), h.query)
 	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201), h.grantAgencyConsent)
 	huma.Register(api, op("agency-consents", "GET", "/me/agency-consents", "What I allow members to read (citizens)", "exchange", 0), h.agencyConsents)
+	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201), h.subscribe)
+	huma.Register(api, op("dead-letters", "GET", "/subscriptions/{id}/dead-letters", "Events given up on after the retries", "exchange", 0), h.deadLetters)
+	huma.Register(api, op("replay", "POST", "/subscriptions/{id}/replay", "Deliver again every event from a given one on", "exchange", 0), h.replay)
 	huma.Register(api, op("revoke-agency-consent", "DELETE", "/me/agency-consents/{agency}", "Withdraw a consent (citizens)", "exchange", 204), h.revokeAgencyConsent)
 }
 
@@ -89,4 +93,54 @@ type verifyAnswer struct {
 func (h *handlers) verify(ctx context.Context, in *verifyRequest) (*verifyAnswer, error) {
 	a, err := h.Exchange.Verify(ctx, in.Body)
 	return &verifyAnswer{Body: a}, h.problem(ctx, err)
+}
+
+type subscribeInput struct {
+	Body struct {
+		URL   string   `json:"url" maxLength:"2000" doc:"The webhook: https (http only on loopback)"`
+		Types []string `json:"types" maxItems:"20" doc:"Event types, e.g. vn.dancu.residence.changed"`
+	}
+}
+
+type subscribeOutput struct {
+	Body struct {
+		Subscription events.Subscription `json:"subscription"`
+		Secret       string              `json:"secret" doc:"HMAC key of webhook-signature (Standard Webhooks), shown once"`
+	}
+}
+
+func (h *handlers) subscribe(ctx context.Context, in *subscribeInput) (*subscribeOutput, error) {
+	sub, secret, err := h.Events.Subscribe(ctx, in.Body.URL, in.Body.Types)
+	out := &subscribeOutput{}
+	out.Body.Subscription, out.Body.Secret = sub, secret
+	return out, h.problem(ctx, err)
+}
+
+type deadLettersOutput struct {
+	Body []events.DeadLetter
+}
+
+func (h *handlers) deadLetters(ctx context.Context, in *idInput) (*deadLettersOutput, error) {
+	d, err := h.Events.DeadLetters(ctx, in.ID)
+	return &deadLettersOutput{Body: d}, h.problem(ctx, err)
+}
+
+type replayInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		From string `json:"from" maxLength:"64" doc:"Event ID to start from (inclusive)"`
+	}
+}
+
+type replayOutput struct {
+	Body struct {
+		Queued int `json:"queued"`
+	}
+}
+
+func (h *handlers) replay(ctx context.Context, in *replayInput) (*replayOutput, error) {
+	n, err := h.Events.Replay(ctx, in.ID, in.Body.From)
+	out := &replayOutput{}
+	out.Body.Queued = n
+	return out, h.problem(ctx, err)
 }

@@ -35,6 +35,7 @@ import (
 var Services = map[string]access.Permission{
 	"verify": access.VerifyCitizen,
 	"query":  access.QueryCitizen,
+	"events": access.SubscribeEvents,
 }
 
 // Kinds of member.

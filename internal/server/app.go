@@ -14,6 +14,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -36,6 +37,7 @@ type App struct {
 	Dossier  *dossier.Service
 	Chain    *audit.Chain
 	Exchange *exchange.Service
+	Events   *events.Service
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
@@ -117,6 +119,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
+	a.Events = events.NewService(a.DB, sealer, time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
 }
