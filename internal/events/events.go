@@ -36,7 +36,7 @@ import (
 )
 
 // Types are the event types a subscription may ask for.
-var Types = []string{"vn.dancu.dossier.status", "vn.dancu.residence.changed"}
+var Types = []string{"vn.dancu.citizen.born", "vn.dancu.citizen.status", "vn.dancu.citizen.updated", "vn.dancu.residence.changed", "vn.dancu.dossier.status"}
 
 // Delivery limits.
 const (

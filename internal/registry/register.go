@@ -125,6 +125,9 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 		if err := revise(ctx, tx, &r, "register_birth", in.Basis, diff(nil, &r)); err != nil {
 			return err
 		}
+		if err := emit(ctx, tx, "vn.dancu.citizen.born", string(r.PID), map[string]any{"pid": r.PID, "birth_date": r.BirthDate}, r.CreatedAt); err != nil {
+			return err
+		}
 		if idemKey != "" {
 			if err := settleKey(ctx, tx, idemKey, string(pid)); err != nil {
 				return err

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -216,5 +218,18 @@ func claimKey(ctx context.Context, tx *sql.Tx, key, requestHash string, now time
 func settleKey(ctx context.Context, tx *sql.Tx, key, resource string) error {
 	a, _ := actor.From(ctx)
 	_, err := tx.ExecContext(ctx, `UPDATE idempotency_key SET resource = $1 WHERE actor_id = $2 AND key = $3`, resource, a.ID, key)
+	return err
+}
+
+// emit writes a change event to the transactional outbox, in the
+// transaction of the change; the exchange hub delivers it to subscribers.
+// data holds no more than the event needs: numbers, dates, field names.
+func emit(ctx context.Context, tx *sql.Tx, typ, pid string, data map[string]any, now time.Time) error {
+	body, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO event_outbox (id, type, subject, data, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		uuid.Must(uuid.NewV7()).String(), typ, pid, string(body), now)
 	return err
 }

@@ -90,6 +90,13 @@ func (s *Service) Update(ctx context.Context, pidText string, ifMatch int64, p P
 		if err := revise(ctx, tx, &next, "update", p.Basis, changes); err != nil {
 			return err
 		}
+		var fields []string
+		for _, c := range changes {
+			fields = append(fields, c.Field)
+		}
+		if err := emit(ctx, tx, "vn.dancu.citizen.updated", string(pid), map[string]any{"pid": pid, "fields": fields, "version": next.Version}, now); err != nil {
+			return err
+		}
 		out = next
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "update", string(pid), changedFields(changes)))
 	})
@@ -264,6 +271,9 @@ func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, 
 		}
 		action := map[Status]string{Dead: "record_death", Missing: "record_disappearance", Alive: "record_found"}[to]
 		if err := revise(ctx, tx, &next, action, in.Basis, diff(&cur, &next)); err != nil {
+			return err
+		}
+		if err := emit(ctx, tx, "vn.dancu.citizen.status", string(pid), map[string]any{"pid": pid, "status": to, "date": in.Date}, now); err != nil {
 			return err
 		}
 		for _, h := range s.hooks {
