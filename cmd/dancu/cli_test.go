@@ -225,3 +225,24 @@ func TestAuditCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestAgencyCommand(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	env := map[string]string{"DANCU_DATA_KEY": testDataKey}
+	if _, _, err := runCLI(t, env, "client", "create", "bhxh", "--db", db, "--name", "BHXH", "--type", "service"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, env, "agency", "create", "bhxh", "--db", db, "--name", "Bảo hiểm xã hội Việt Nam", "--kind", "ministry",
+		"--services", "verify,query", "--fields", "name,birth_date", "--purposes", "social insurance")
+	if err != nil || !strings.Contains(out, "agency bhxh (ministry): verify, query; purposes: social insurance") {
+		t.Fatalf("agency create = %q, %v", out, err)
+	}
+	_, _, err = runCLI(t, env, "agency", "create", "nobody", "--db", db, "--name", "X", "--kind", "bank", "--services", "verify", "--purposes", "x")
+	if err == nil || !strings.Contains(err.Error(), "id") {
+		t.Errorf("agency create for an unknown client = %v", err)
+	}
+	out, _, err = runCLI(t, env, "agency", "list", "--db", db)
+	if err != nil || !strings.Contains(out, "bhxh") || !strings.Contains(out, "name,birth_date") {
+		t.Errorf("agency list = %q, %v", out, err)
+	}
+}

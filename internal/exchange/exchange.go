@@ -340,3 +340,33 @@ func (l *limiter) allow(id string, rate int, now time.Time) bool {
 	b.tokens--
 	return true
 }
+
+// Agencies lists the members. Administrators only.
+func (s *Service) Agencies(ctx context.Context) ([]Agency, error) {
+	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM agency ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := []Agency{}
+	for _, id := range ids {
+		a, err := s.readAgency(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
