@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -122,6 +124,46 @@ func verifyEndToEnd(t *testing.T, dbURL string) {
 	if codes[0] != 200 || codes[3] != 429 {
 		t.Errorf("quota: %v", codes)
 	}
+	// A batch: a match, a mismatch and a malformed number, in input order.
+	batch := `{"pid":"079190012345","claims":{"name":"Lê Thị Hồng","birth_date":"1990-02-03"}}
+{"pid":"079190012345","claims":{"sex":"male"}}
+{"pid":"07919","claims":{"sex":"female"}}
+`
+	do := func(c *client, path, body string) response {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	}
+	expectProblem(t, do(telco, "/api/v1/verify-jobs?purpose=SIM+owner+check", "{not json}\n"), 422, "body")
+	expectProblem(t, do(telco, "/api/v1/verify-jobs?purpose=gossip", batch), 403, "")
+	r := do(telco, "/api/v1/verify-jobs?purpose=SIM+owner+check", batch)
+	var job struct {
+		ID, State   string
+		Total, Done int
+	}
+	if r.Status != 202 {
+		t.Fatalf("submit batch: %d %s", r.Status, r.Body)
+	}
+	r.json(t, &job)
+	for i := 0; i < 100 && job.State == "running"; i++ {
+		time.Sleep(20 * time.Millisecond)
+		telco.must(200, "GET", "/api/v1/verify-jobs/"+job.ID, nil).json(t, &job)
+	}
+	if job.State != "done" || job.Done != 3 {
+		t.Fatalf("job %+v", job)
+	}
+	expectProblem(t, slow.do("GET", "/api/v1/verify-jobs/"+job.ID, nil), 404, "")
+	lines := strings.Split(strings.TrimSpace(string(telco.must(200, "GET", "/api/v1/verify-jobs/"+job.ID+"/results", nil).Body)), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"match":true`) || !strings.Contains(lines[1], `"match":false`) || !strings.Contains(lines[2], `"error":"pid:`) {
+		t.Errorf("batch results %q", lines)
+	}
 	// Every verification is in the access log, as the agency's.
 	var evs []struct {
 		Action, Purpose string
@@ -134,8 +176,8 @@ func verifyEndToEnd(t *testing.T, dbURL string) {
 			n++
 		}
 	}
-	if n != 6 {
-		t.Errorf("%d verification records, want 6: %+v", n, evs)
+	if n != 8 {
+		t.Errorf("%d verification records, want 8 (6 single, 2 in the batch; the malformed record read nothing): %+v", n, evs)
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -15,6 +16,11 @@ func (h *handlers) exchangeRoutes(api huma.API) {
 	huma.Register(api, op("query", "POST", "/query", "Read the fields of a person the agency's mandate and the citizen's consent allow (agencies with the query service)", "exchange", 0), h.query)
 	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201), h.grantAgencyConsent)
 	huma.Register(api, op("agency-consents", "GET", "/me/agency-consents", "What I allow members to read (citizens)", "exchange", 0), h.agencyConsents)
+	batchOp := op("submit-verify-job", "POST", "/verify-jobs", "Batch verification: upload JSON Lines of {pid, claims}; checked in the background (agencies)", "exchange", 202)
+	batchOp.MaxBodyBytes = 100 << 20
+	huma.Register(api, batchOp, h.submitVerifyJob)
+	huma.Register(api, op("verify-job", "GET", "/verify-jobs/{id}", "A batch verification's progress", "exchange", 0), h.verifyJob)
+	huma.Register(api, op("verify-job-results", "GET", "/verify-jobs/{id}/results", "A finished batch's answers, JSON Lines in input order", "exchange", 0), h.verifyJobResults)
 	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201), h.subscribe)
 	huma.Register(api, op("dead-letters", "GET", "/subscriptions/{id}/dead-letters", "Events given up on after the retries", "exchange", 0), h.deadLetters)
 	huma.Register(api, op("replay", "POST", "/subscriptions/{id}/replay", "Deliver again every event from a given one on", "exchange", 0), h.replay)
@@ -143,4 +149,36 @@ func (h *handlers) replay(ctx context.Context, in *replayInput) (*replayOutput, 
 	out := &replayOutput{}
 	out.Body.Queued = n
 	return out, h.problem(ctx, err)
+}
+
+type submitJobInput struct {
+	Purpose string `query:"purpose" required:"true" maxLength:"200" doc:"One of the agency's declared purposes"`
+	RawBody []byte `contentType:"application/x-ndjson"`
+}
+
+type jobOutput struct {
+	Body exchange.Job
+}
+
+func (h *handlers) submitVerifyJob(ctx context.Context, in *submitJobInput) (*jobOutput, error) {
+	j, err := h.Exchange.SubmitBatch(ctx, in.Purpose, bytes.NewReader(in.RawBody))
+	return &jobOutput{Body: j}, h.problem(ctx, err)
+}
+
+func (h *handlers) verifyJob(ctx context.Context, in *idInput) (*jobOutput, error) {
+	j, err := h.Exchange.Job(ctx, in.ID)
+	return &jobOutput{Body: j}, h.problem(ctx, err)
+}
+
+type jobResultsOutput struct {
+	ContentType string `header:"Content-Type"`
+	Body        []byte
+}
+
+func (h *handlers) verifyJobResults(ctx context.Context, in *idInput) (*jobResultsOutput, error) {
+	var buf bytes.Buffer
+	if err := h.Exchange.BatchResults(ctx, in.ID, &buf); err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return &jobResultsOutput{ContentType: "application/x-ndjson", Body: buf.Bytes()}, nil
 }

@@ -33,3 +33,27 @@ CREATE TABLE exchange_consent (
 	revoked_at TIMESTAMPTZ,
 	PRIMARY KEY (pid, agency)
 );
+
+-- Batch verification jobs: an agency's file of records, checked in the
+-- background; results kept per chunk of records, in order.
+CREATE TABLE verify_job (
+	id TEXT PRIMARY KEY,
+	agency TEXT NOT NULL,
+	purpose TEXT NOT NULL,
+	state TEXT NOT NULL,               -- running, done, failed
+	total INTEGER NOT NULL,
+	done INTEGER NOT NULL,
+	matched INTEGER NOT NULL,
+	errors INTEGER NOT NULL,           -- records that could not be checked (malformed)
+	created_at TIMESTAMPTZ NOT NULL,
+	finished_at TIMESTAMPTZ,
+	error TEXT NOT NULL
+);
+CREATE INDEX verify_job_agency ON verify_job (agency, created_at);
+
+CREATE TABLE verify_job_chunk (
+	job_id TEXT NOT NULL REFERENCES verify_job (id),
+	seq INTEGER NOT NULL,
+	results TEXT NOT NULL,             -- JSON Lines, one per record
+	PRIMARY KEY (job_id, seq)
+);
