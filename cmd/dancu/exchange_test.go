@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+	"github.com/dancu-vn/dancu/internal/vnname"
 )
 
 // agencyToken gets a client-credentials access token.
@@ -286,5 +290,102 @@ func exchangeMatrix(t *testing.T, dbURL string) {
 	}
 	if n != allowed || allowed == 0 {
 		t.Errorf("%d agency accesses in the log, %d allowed calls", n, allowed)
+	}
+}
+
+// TestEnrichmentEndToEnd: a generated sector file with known linkage and
+// planted disagreements gives the expected report.
+func TestEnrichmentEndToEnd(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { enrichmentEndToEnd(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func enrichmentEndToEnd(t *testing.T, dbURL string) {
+	people := filepath.Join(t.TempDir(), "people.jsonl")
+	if _, _, err := runCLI(t, nil, "generate", "--count", "400", "--seed", "9", "--out", people); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, nil, "import", people, "--db", dbURL, "--quiet", "--rejects", filepath.Join(t.TempDir(), "r.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(people)
+	type person struct {
+		PID       string `json:"pid"`
+		BirthDate string `json:"birth_date"`
+		Sex       string `json:"sex"`
+		Name      struct{ Family, Middle, Given string }
+	}
+	var all []person
+	keys := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var p person
+		json.Unmarshal([]byte(l), &p)
+		all = append(all, p)
+	}
+	full := func(p person) string {
+		return strings.Join(strings.Fields(p.Name.Family+" "+p.Name.Middle+" "+p.Name.Given), " ")
+	}
+	for _, p := range all {
+		keys[vnname.Fold(full(p))+"|"+p.BirthDate]++
+	}
+	// 150 by number (10 with a wrong date of birth), 40 by name and date
+	// (people unique by both), 10 nobody.
+	var file strings.Builder
+	line := func(v any) { b, _ := json.Marshal(v); file.Write(b); file.WriteByte('\n') }
+	byPID, byDemo := 0, 0
+	for i, p := range all {
+		switch {
+		case byPID < 150:
+			dob := p.BirthDate
+			if byPID < 10 {
+				dob = "1900-01-01"
+			}
+			line(map[string]any{"external_id": fmt.Sprintf("BH%06d", i), "pid": p.PID, "name": full(p), "birth_date": dob, "dated": "2026-10-01",
+				"data": map[string]any{"insured_since": "2015-01-01"}})
+			byPID++
+		case byDemo < 40 && keys[vnname.Fold(full(p))+"|"+p.BirthDate] == 1:
+			line(map[string]any{"external_id": fmt.Sprintf("BH%06d", i), "name": strings.ToUpper(vnname.Fold(full(p))), "birth_date": p.BirthDate, "sex": p.Sex})
+			byDemo++
+		}
+	}
+	for i := 0; i < 10; i++ {
+		line(map[string]any{"external_id": fmt.Sprintf("XX%03d", i), "name": "Zzz Không Có", "birth_date": "1955-05-05"})
+	}
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	var c struct{ Secret string }
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "bhxh", "name": "BHXH", "type": "service"}).json(t, &c)
+	admin.must(201, "POST", "/api/v1/agencies", map[string]any{"id": "bhxh", "name": "Bảo hiểm xã hội", "kind": "ministry",
+		"services": []string{"enrich"}, "purposes": []string{"data quality"}})
+	bhxh := agencyToken(t, srv.URL, "bhxh", c.Secret)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/enrichment?kind=social_insurance", strings.NewReader(file.String()))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Authorization", "Bearer "+bhxh.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Records       int
+		ByPID         int            `json:"linked_by_pid"`
+		ByDemographic int            `json:"linked_by_demographics"`
+		Unmatched     int            `json:"unmatched"`
+		MatchRate     float64        `json:"match_rate"`
+		Disagreements map[string]int `json:"disagreements"`
+	}
+	json.NewDecoder(res.Body).Decode(&rep)
+	res.Body.Close()
+	if res.StatusCode != 200 || rep.Records != 200 || rep.ByPID != 150 || rep.ByDemographic != 40 || rep.Unmatched != 10 ||
+		rep.MatchRate != 0.95 || rep.Disagreements["birth_date"] != 10 || len(rep.Disagreements) != 1 {
+		t.Fatalf("report %d %+v", res.StatusCode, rep)
+	}
+	var dis []struct {
+		PID    string
+		Fields []string
+	}
+	admin.must(200, "GET", "/api/v1/data-quality/disagreements", nil).json(t, &dis)
+	if len(dis) != 10 || dis[0].Fields[0] != "birth_date" {
+		t.Errorf("disagreements %+v", dis)
 	}
 }

@@ -29,6 +29,7 @@ const (
 	VerifyCitizen   Permission = "citizen:verify"   // yes/no verification (agencies)
 	QueryCitizen    Permission = "citizen:query"    // scoped reads of the fields of a mandate (agencies)
 	SubscribeEvents Permission = "events:subscribe" // change events by webhook (agencies)
+	EnrichRegistry  Permission = "citizen:enrich"   // send sector records to be linked (agencies)
 )
 
 // rolePermissions is the one table of what each role may do.

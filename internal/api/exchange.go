@@ -21,6 +21,10 @@ func (h *handlers) exchangeRoutes(api huma.API) {
 	huma.Register(api, batchOp, h.submitVerifyJob)
 	huma.Register(api, op("verify-job", "GET", "/verify-jobs/{id}", "A batch verification's progress", "exchange", 0), h.verifyJob)
 	huma.Register(api, op("verify-job-results", "GET", "/verify-jobs/{id}/results", "A finished batch's answers, JSON Lines in input order", "exchange", 0), h.verifyJobResults)
+	enrichOp := op("enrich", "POST", "/enrichment", "Send sector records (JSON Lines) to be tied to citizens; returns the match report (agencies with the enrich service)", "exchange", 0)
+	enrichOp.MaxBodyBytes = 100 << 20
+	huma.Register(api, enrichOp, h.enrich)
+	huma.Register(api, op("disagreements", "GET", "/data-quality/disagreements", "Sector records that disagree with the registry (administrators)", "exchange", 0), h.disagreements)
 	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201), h.subscribe)
 	huma.Register(api, op("dead-letters", "GET", "/subscriptions/{id}/dead-letters", "Events given up on after the retries", "exchange", 0), h.deadLetters)
 	huma.Register(api, op("replay", "POST", "/subscriptions/{id}/replay", "Deliver again every event from a given one on", "exchange", 0), h.replay)
@@ -181,4 +185,27 @@ func (h *handlers) verifyJobResults(ctx context.Context, in *idInput) (*jobResul
 		return nil, h.problem(ctx, err)
 	}
 	return &jobResultsOutput{ContentType: "application/x-ndjson", Body: buf.Bytes()}, nil
+}
+
+type enrichInput struct {
+	Kind    string `query:"kind" required:"true" maxLength:"40" doc:"What the records are, e.g. social_insurance"`
+	RawBody []byte `contentType:"application/x-ndjson"`
+}
+
+type enrichOutput struct {
+	Body exchange.EnrichReport
+}
+
+func (h *handlers) enrich(ctx context.Context, in *enrichInput) (*enrichOutput, error) {
+	r, err := h.Exchange.Enrich(ctx, in.Kind, bytes.NewReader(in.RawBody))
+	return &enrichOutput{Body: r}, h.problemQuery(ctx, err)
+}
+
+type disagreementsOutput struct {
+	Body []exchange.Disagreement
+}
+
+func (h *handlers) disagreements(ctx context.Context, in *limitInput) (*disagreementsOutput, error) {
+	d, err := h.Exchange.Disagreements(ctx, in.Limit)
+	return &disagreementsOutput{Body: d}, h.problemQuery(ctx, err)
 }

@@ -36,6 +36,7 @@ var Services = map[string]access.Permission{
 	"verify": access.VerifyCitizen,
 	"query":  access.QueryCitizen,
 	"events": access.SubscribeEvents,
+	"enrich": access.EnrichRegistry,
 }
 
 // Kinds of member.

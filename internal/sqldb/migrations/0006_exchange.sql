@@ -57,3 +57,23 @@ CREATE TABLE verify_job_chunk (
 	results TEXT NOT NULL,             -- JSON Lines, one per record
 	PRIMARY KEY (job_id, seq)
 );
+
+-- Records of sector databases (social insurance, vaccination, driving
+-- licences...) sent by agencies, tied to citizens, with what disagrees
+-- with the registry: attributes for services, a data-quality feed for
+-- officers.
+CREATE TABLE sector_record (
+	id TEXT PRIMARY KEY,
+	agency TEXT NOT NULL,
+	kind TEXT NOT NULL,                -- e.g. social_insurance, vaccination, driving_licence
+	external_id TEXT NOT NULL,         -- the sector's own key
+	pid TEXT NOT NULL,                 -- the citizen it is tied to, or ''
+	method TEXT NOT NULL,              -- pid, demographic, none, ambiguous
+	disagree TEXT NOT NULL,            -- JSON array of fields that differ from the registry
+	data JSONB NOT NULL,               -- the sector's attributes
+	dated TEXT NOT NULL,               -- the date the sector gives its data
+	received_at TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX sector_record_key ON sector_record (agency, kind, external_id);
+CREATE INDEX sector_record_pid ON sector_record (pid);
+CREATE INDEX sector_record_disagree ON sector_record (agency, kind, method);
