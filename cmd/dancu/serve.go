@@ -80,6 +80,15 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			defer stopSealing()
 			go app.RunSealer(sealCtx, 5*time.Second)
 			go app.Events.Run(sealCtx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
+			if cfg.NATSURL != "" {
+				sink, err := app.Events.NewNATSSink(ctx, cfg.NATSURL, "DANCU_EVENTS", "dancu")
+				if err != nil {
+					return err
+				}
+				defer sink.Close()
+				go sink.Run(sealCtx, time.Second, func(err error) { log.Error("publish events to NATS", "err", err) })
+				fmt.Fprintf(stdout, "change events also go to NATS JetStream stream DANCU_EVENTS (subjects dancu.*) at %s\n", cfg.NATSURL)
+			}
 			log.Info("serving", "addr", ln.Addr().String(), "db", app.DB.URL())
 			return server.Serve(ctx, ln, app.Handler(buildVersion()), cfg.ShutdownTimeout, log)
 		},
@@ -88,9 +97,11 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
 	cfg.Issuer = getenv("DANCU_ISSUER")
+	cfg.NATSURL = getenv("DANCU_NATS_URL")
 	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go profiling (pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
+	cmd.Flags().StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "also publish change events to this NATS JetStream server, e.g. nats://127.0.0.1:4222 (env DANCU_NATS_URL)")
 	cmd.Flags().StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "OpenID issuer URL, e.g. https://id.example.vn (env DANCU_ISSUER; default: from the request's host)")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd

@@ -32,6 +32,7 @@ type Config struct {
 	DataKeyFile     string        // or the file holding it; default: data.key beside the SQLite file, created if missing
 	Issuer          string        // OpenID issuer URL; default: from each request's Host
 	HolidaysFile    string        // extra holidays and working days for deadlines (YYYY-MM-DD holiday|workday name)
+	NATSURL         string        // publish change events to NATS JetStream too (optional)
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
@@ -58,6 +59,7 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "data key file     %s\n", c.DataKeyFile)
 	fmt.Fprintf(w, "issuer            %s\n", c.Issuer)
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
+	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
 }
 
 // NewLogger returns the process logger described by the configuration.

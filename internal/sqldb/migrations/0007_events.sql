@@ -24,3 +24,9 @@ CREATE TABLE delivery (
 );
 CREATE INDEX delivery_pending ON delivery (subscription_id, delivered_at, dead, event_id);
 CREATE INDEX delivery_subject ON delivery (subscription_id, subject, event_id);
+
+-- How far each stream sink (NATS JetStream) has published the outbox.
+CREATE TABLE sink_cursor (
+	name TEXT PRIMARY KEY,
+	cursor TEXT NOT NULL
+);
