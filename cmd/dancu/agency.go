@@ -62,12 +62,32 @@ func agencyCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tKIND\tSERVICES\tFIELDS\tCONSENT\tRATE/S")
+			fmt.Fprintln(tw, "ID\tNAME\tKIND\tSERVICES\tFIELDS\tCONSENT\tRATE/S\tSTATE")
 			for _, a := range as {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%d\n", a.ID, a.Name, a.Kind, strings.Join(a.Services, ","), strings.Join(a.Fields, ","), a.NeedsConsent, a.RatePerSec)
+				state := "active"
+				if a.Disabled {
+					state = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%d\t%s\n", a.ID, a.Name, a.Kind, strings.Join(a.Services, ","), strings.Join(a.Fields, ","), a.NeedsConsent, a.RatePerSec, state)
 			}
 			return tw.Flush()
 		})}
-	cmd.AddCommand(create, list)
+	toggle := func(disabled bool) *cobra.Command {
+		use, short := "enable ID", "Let a member use the hub again"
+		if disabled {
+			use, short = "disable ID", "Stop a member's access to the hub (running servers notice within 5 s)"
+		}
+		return &cobra.Command{Use: use, Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(c *cobra.Command, args []string) error {
+				return with(func(ctx context.Context, app *server.App) error {
+					if err := app.Exchange.SetDisabled(ctx, args[0], disabled); err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "agency %s %s\n", args[0], map[bool]string{true: "disabled", false: "enabled"}[disabled])
+					return nil
+				})(c, args)
+			}}
+	}
+	cmd.AddCommand(create, list, toggle(true), toggle(false))
 	return cmd
 }

@@ -242,7 +242,17 @@ func TestAgencyCommand(t *testing.T) {
 		t.Errorf("agency create for an unknown client = %v", err)
 	}
 	out, _, err = runCLI(t, env, "agency", "list", "--db", db)
-	if err != nil || !strings.Contains(out, "bhxh") || !strings.Contains(out, "name,birth_date") {
+	if err != nil || !strings.Contains(out, "bhxh") || !strings.Contains(out, "name,birth_date") || !strings.Contains(out, "active") {
 		t.Errorf("agency list = %q, %v", out, err)
+	}
+	if out, _, err = runCLI(t, env, "agency", "disable", "bhxh", "--db", db); err != nil || !strings.Contains(out, "agency bhxh disabled") {
+		t.Fatalf("agency disable = %q, %v", out, err)
+	}
+	out, _, _ = runCLI(t, env, "agency", "list", "--db", db)
+	if !strings.Contains(out, "disabled") {
+		t.Errorf("agency list after disable = %q", out)
+	}
+	if _, _, err := runCLI(t, env, "agency", "enable", "nobody", "--db", db); err == nil {
+		t.Error("enabling an unknown agency succeeded")
 	}
 }

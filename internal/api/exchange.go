@@ -12,6 +12,7 @@ import (
 
 func (h *handlers) exchangeRoutes(api huma.API) {
 	huma.Register(api, op("create-agency", "POST", "/agencies", "Register a member agency of the exchange hub (administrators)", "exchange", 201), h.createAgency)
+	huma.Register(api, op("set-agency-disabled", "PUT", "/agencies/{agency}/disabled", "Stop or restart a member's access (administrators)", "exchange", 204), h.setAgencyDisabled)
 	huma.Register(api, op("verify", "POST", "/verify", "Yes/no verification of a person, signed (agencies with the verify service)", "exchange", 0), h.verify)
 	huma.Register(api, op("query", "POST", "/query", "Read the fields of a person the agency's mandate and the citizen's consent allow (agencies with the query service)", "exchange", 0), h.query)
 	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201), h.grantAgencyConsent)
@@ -208,4 +209,15 @@ type disagreementsOutput struct {
 func (h *handlers) disagreements(ctx context.Context, in *limitInput) (*disagreementsOutput, error) {
 	d, err := h.Exchange.Disagreements(ctx, in.Limit)
 	return &disagreementsOutput{Body: d}, h.problemQuery(ctx, err)
+}
+
+type agencyDisabledInput struct {
+	Agency string `path:"agency" maxLength:"64"`
+	Body   struct {
+		Disabled bool `json:"disabled"`
+	}
+}
+
+func (h *handlers) setAgencyDisabled(ctx context.Context, in *agencyDisabledInput) (*struct{}, error) {
+	return nil, h.problem(ctx, h.Exchange.SetDisabled(ctx, in.Agency, in.Body.Disabled))
 }

@@ -371,3 +371,25 @@ func (s *Service) Agencies(ctx context.Context) ([]Agency, error) {
 	}
 	return out, nil
 }
+
+// SetDisabled stops (or restarts) a member's access to the hub; running
+// servers notice within agencyTTL. Administrators only.
+func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE agency SET disabled = $1 WHERE id = $2`, disabled, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.NotFound, "no agency %s", id)
+		}
+		s.mu.Lock()
+		delete(s.agencies, id)
+		s.mu.Unlock()
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, map[bool]string{true: "agency_disable", false: "agency_enable"}[disabled], "", id))
+	})
+}
