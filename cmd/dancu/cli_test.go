@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -254,5 +255,60 @@ func TestAgencyCommand(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, env, "agency", "enable", "nobody", "--db", db); err == nil {
 		t.Error("enabling an unknown agency succeeded")
+	}
+}
+
+// TestPKICommand: init makes a CSCA and a DS whose chain verifies; a
+// second init is refused; rotate-ds makes a new signer under the same CSCA.
+func TestPKICommand(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "d.db")
+	env := map[string]string{"DANCU_DATA_KEY": testDataKey}
+	out, _, err := runCLI(t, env, "pki", "init", "--db", db)
+	if err != nil || !strings.Contains(out, "CSCA CSCA Viet Nam") || !strings.Contains(out, "Document Signer") {
+		t.Fatalf("pki init = %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, env, "pki", "init", "--db", db); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Errorf("a second pki init: %v", err)
+	}
+	out, _, err = runCLI(t, env, "pki", "rotate-ds", "--db", db)
+	if err != nil || !strings.Contains(out, "now signs new cards") {
+		t.Fatalf("pki rotate-ds = %q, %v", out, err)
+	}
+	conn, err := sqldb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var active, all int
+	conn.QueryRow(`SELECT COUNT(*) FROM pki_authority WHERE role = 'ds' AND active`).Scan(&active)
+	conn.QueryRow(`SELECT COUNT(*) FROM pki_authority WHERE role = 'ds'`).Scan(&all)
+	if active != 1 || all != 2 {
+		t.Errorf("%d active of %d document signers", active, all)
+	}
+	// With another data key, the keys do not open.
+	if _, _, err := runCLI(t, map[string]string{"DANCU_DATA_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "pki", "rotate-ds", "--db", db); err == nil {
+		t.Error("rotate-ds worked with another data key")
+	}
+}
+
+// TestCSCAPublished: the CSCA certificate and its CRL are at well-known
+// URLs, and the CRL is signed by the CSCA.
+func TestCSCAPublished(t *testing.T) {
+	db := sqldbtest.URL(t, "sqlite")
+	srv := startServer(t, db)
+	anon := &client{t: t, base: srv.URL}
+	if r := anon.do("GET", "/.well-known/dancu-csca.crt", nil); r.Status != 404 {
+		t.Fatalf("before pki init: %d", r.Status)
+	}
+	if _, _, err := runCLI(t, map[string]string{"DANCU_DATA_KEY": testDataKey}, "pki", "init", "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(anon.must(200, "GET", "/.well-known/dancu-csca.crt", nil).Body)
+	if err != nil || !cert.IsCA || cert.Subject.Country[0] != "VN" || cert.Issuer.Country[0] != "VN" {
+		t.Fatalf("CSCA certificate %v, %v", cert, err)
+	}
+	crl, err := x509.ParseRevocationList(anon.must(200, "GET", "/.well-known/dancu-csca.crl", nil).Body)
+	if err != nil || crl.CheckSignatureFrom(cert) != nil {
+		t.Fatalf("CRL %v, %v", crl, err)
 	}
 }

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 	root.AddCommand(serveCmd(getenv, stdout, stderr), migrateCmd(getenv, stdout, stderr), userCmd(getenv, stdout, stderr),
 		versionCmd(stdout), configCmd(getenv, stdout), importCmd(getenv, stdout, stderr), exportCmd(getenv, stdout, stderr), generateCmd(getenv, stdout, stderr),
 		clientCmd(getenv, stdout, stderr), auditCmd(getenv, stdout, stderr),
-		agencyCmd(getenv, stdout, stderr))
+		agencyCmd(getenv, stdout, stderr), pkiCmd(getenv, stdout, stderr))
 	err := root.ExecuteContext(ctx)
 	var e *errs.Error
 	if errors.As(err, &e) && e.Kind == errs.Invalid && len(e.Fields) > 0 {

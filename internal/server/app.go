@@ -16,6 +16,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
+	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sso"
@@ -38,6 +39,7 @@ type App struct {
 	Chain    *audit.Chain
 	Exchange *exchange.Service
 	Events   *events.Service
+	PKI      *pki.Store
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
@@ -120,6 +122,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
 	a.Events = events.NewService(a.DB, sealer, time.Now)
+	a.PKI = pki.NewStore(a.DB, sealer)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
 }

@@ -73,6 +73,26 @@ func (a *App) Handler(version string) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		json.NewEncoder(w).Encode(set)
 	})
+	// The Country Signing CA certificate and its CRL, for relying parties
+	// that check chip cards themselves.
+	mux.HandleFunc("GET /.well-known/dancu-csca.crt", func(w http.ResponseWriter, r *http.Request) {
+		certs, err := a.PKI.CSCACertificates(r.Context())
+		if err != nil || len(certs) == 0 {
+			http.Error(w, "no CSCA yet", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Write(certs[0].Raw)
+	})
+	mux.HandleFunc("GET /.well-known/dancu-csca.crl", func(w http.ResponseWriter, r *http.Request) {
+		der, err := a.PKI.CRL(r.Context())
+		if err != nil {
+			http.Error(w, "no CRL yet", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Write(der)
+	})
 	if a.demoPortal {
 		mux.Handle("/demo/portal", demoPortal{})
 		mux.Handle("/demo/portal/", demoPortal{})

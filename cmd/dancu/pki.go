@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dancu-vn/dancu/internal/server"
+)
+
+// pkiCmd manages the Country Signing CA and the Document Signers.
+func pkiCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
+	cfg := server.DefaultConfig()
+	cmd := &cobra.Command{Use: "pki", Short: "The Country Signing CA and Document Signers of chip cards"}
+	storeFlags(cmd, &cfg, getenv)
+	cmd.PersistentFlags().AddFlagSet(cmd.Flags())
+	open := func(c *cobra.Command) (*server.App, error) {
+		app, _, err := openApp(c.Context(), cfg, stderr)
+		if err != nil {
+			return nil, err
+		}
+		if err := app.OpenIdentity(cfg); err != nil {
+			app.Close()
+			return nil, err
+		}
+		return app, nil
+	}
+	initCmd := &cobra.Command{Use: "init", Short: "Make the CSCA and a first Document Signer (keys sealed with the data key)", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			app, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			csca, ds, err := app.PKI.Init(c.Context(), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "CSCA %s (serial %x, until %s)\nDocument Signer %s (serial %x, until %s)\n", csca.Cert.Subject.CommonName, csca.Cert.SerialNumber,
+				csca.Cert.NotAfter.Format(time.DateOnly), ds.Cert.Subject.CommonName, ds.Cert.SerialNumber, ds.Cert.NotAfter.Format(time.DateOnly))
+			return nil
+		}}
+	rotate := &cobra.Command{Use: "rotate-ds", Short: "Make a new Document Signer; the old one signs no more cards", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			app, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			ds, err := app.PKI.RotateDS(c.Context(), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Document Signer %s (serial %x, until %s) now signs new cards\n", ds.Cert.Subject.CommonName, ds.Cert.SerialNumber, ds.Cert.NotAfter.Format(time.DateOnly))
+			return nil
+		}}
+	cmd.AddCommand(initCmd, rotate)
+	return cmd
+}
