@@ -311,4 +311,40 @@ func TestCSCAPublished(t *testing.T) {
 	if err != nil || crl.CheckSignatureFrom(cert) != nil {
 		t.Fatalf("CRL %v, %v", crl, err)
 	}
+	// A card through the API, and its chip checked by a relying party.
+	admin := login(t, srv.URL, "admin", adminPassword)
+	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": "001090123456", "name": map[string]string{"family": "Nguyễn", "middle": "Văn", "given": "An"},
+		"birth_date": "1990-05-17", "sex": "male", "permanent_residence": map[string]string{"commune": "00004"}})
+	var app struct{ ID string }
+	admin.must(201, "POST", "/api/v1/cards/applications", map[string]string{"pid": "001090123456", "kind": "first"}).json(t, &app)
+	expectProblem(t, admin.do("POST", "/api/v1/cards/applications", map[string]string{"pid": "001090123456", "kind": "reissue"}), 422, "body.reason")
+	admin.must(200, "POST", "/api/v1/cards/applications/"+app.ID+"/decision", map[string]any{"approve": true})
+	var c struct {
+		ID, Status string
+		ExpiresOn  string `json:"expires_on"`
+	}
+	admin.must(201, "POST", "/api/v1/cards/applications/"+app.ID+"/produce", nil).json(t, &c)
+	conn, err := sqldb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var sod, dg1, dg13 []byte
+	if err := conn.QueryRow(`SELECT sod, dg1, dg13 FROM card WHERE id = $1`, c.ID).Scan(&sod, &dg1, &dg13); err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Valid      bool
+		CardStatus string `json:"card_status"`
+	}
+	admin.must(200, "POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"1": dg1, "13": dg13}}).json(t, &v)
+	if !v.Valid || v.CardStatus != "active" {
+		t.Errorf("passive authentication: %+v", v)
+	}
+	dg1[20] ^= 1
+	admin.must(200, "POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"1": dg1, "13": dg13}}).json(t, &v)
+	if v.Valid {
+		t.Error("a changed DG1 passed")
+	}
+	expectProblem(t, anon.do("POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"1": dg1}}), 401, "")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
+	"github.com/dancu-vn/dancu/internal/card"
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -40,6 +41,7 @@ type Deps struct {
 	Dossier  *dossier.Service
 	Exchange *exchange.Service
 	Events   *events.Service
+	Cards    *card.Service
 	Log      *slog.Logger
 	Version  string
 }
@@ -103,6 +105,8 @@ func (h *handlers) routes(api huma.API) {
 	h.dossierRoutes(api)
 	// The data-exchange hub.
 	h.exchangeRoutes(api)
+	// Chip ID cards.
+	h.cardRoutes(api)
 	// Access log.
 	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
 	huma.Register(api, op("my-access-log", "GET", "/me/access-log", "Who accessed my data: unit or agency, purpose, time (citizens)", "audit", 0), h.myAccessLog)

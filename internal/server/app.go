@@ -11,6 +11,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/card"
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
@@ -40,6 +41,7 @@ type App struct {
 	Exchange *exchange.Service
 	Events   *events.Service
 	PKI      *pki.Store
+	Cards    *card.Service
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
@@ -123,6 +125,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
 	a.Events = events.NewService(a.DB, sealer, time.Now)
 	a.PKI = pki.NewStore(a.DB, sealer)
+	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
 }

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dancu-vn/dancu/internal/card"
+	"github.com/dancu-vn/dancu/internal/errs"
+)
+
+func (h *handlers) cardRoutes(api huma.API) {
+	huma.Register(api, op("card-apply", "POST", "/cards/applications", "Take a card application at the counter (officers)", "cards", 201), h.cardApply)
+	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0), h.cardDecide)
+	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201), h.cardProduce)
+	huma.Register(api, op("card-lost", "POST", "/cards/{pid}/lost", "Report a person's active card lost", "cards", 204), h.cardLost)
+	huma.Register(api, op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0), h.cardVerify)
+}
+
+type cardApplyInput struct {
+	Body struct {
+		PID    string `json:"pid"`
+		Kind   string `json:"kind" enum:"first,renewal,reissue"`
+		Reason string `json:"reason,omitempty" enum:"lost,damaged,data_changed,"`
+	}
+}
+
+type cardAppOutput struct {
+	Body card.CardApplication
+}
+
+func (h *handlers) cardApply(ctx context.Context, in *cardApplyInput) (*cardAppOutput, error) {
+	a, err := h.Cards.Apply(ctx, in.Body.PID, in.Body.Kind, in.Body.Reason)
+	return &cardAppOutput{Body: a}, h.problem(ctx, err)
+}
+
+type cardDecideInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Approve bool   `json:"approve"`
+		Note    string `json:"note,omitempty" maxLength:"500"`
+	}
+}
+
+func (h *handlers) cardDecide(ctx context.Context, in *cardDecideInput) (*cardAppOutput, error) {
+	a, err := h.Cards.Decide(ctx, in.ID, in.Body.Approve, in.Body.Note)
+	return &cardAppOutput{Body: a}, h.problem(ctx, err)
+}
+
+type cardOutput struct {
+	Body card.Card
+}
+
+func (h *handlers) cardProduce(ctx context.Context, in *idInput) (*cardOutput, error) {
+	c, err := h.Cards.Produce(ctx, in.ID)
+	return &cardOutput{Body: c}, h.problem(ctx, err)
+}
+
+func (h *handlers) cardLost(ctx context.Context, in *pidInput) (*struct{}, error) {
+	return nil, h.problemPath(ctx, h.Cards.ReportLost(ctx, in.PID))
+}
+
+type cardVerifyInput struct {
+	Body struct {
+		SOD        []byte            `json:"sod" maxLength:"100000" doc:"EF.SOD as read, base64"`
+		DataGroups map[string][]byte `json:"data_groups" doc:"The data groups read, by number (\"1\", \"2\", \"13\"), base64"`
+	}
+}
+
+type cardVerifyOutput struct {
+	Body card.PassiveAuthResult
+}
+
+func (h *handlers) cardVerify(ctx context.Context, in *cardVerifyInput) (*cardVerifyOutput, error) {
+	groups := map[int][]byte{}
+	for k, v := range in.Body.DataGroups {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 1 || n > 16 {
+			return nil, h.problem(ctx, errs.Field("data_groups", "%q is not a data group number 1–16", k))
+		}
+		groups[n] = v
+	}
+	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups)
+	return &cardVerifyOutput{Body: v}, h.problem(ctx, err)
+}
