@@ -14,6 +14,9 @@ func (h *handlers) cardRoutes(api huma.API) {
 	huma.Register(api, op("card-apply", "POST", "/cards/applications", "Take a card application at the counter (officers)", "cards", 201), h.cardApply)
 	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0), h.cardDecide)
 	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201), h.cardProduce)
+	huma.Register(api, op("card-batch", "POST", "/cards/batches", "Produce a commune's approved applications as one batch", "cards", 201), h.cardBatch)
+	huma.Register(api, op("card-deliver", "POST", "/cards/{id}/delivered", "Record that a card was handed to its holder", "cards", 204), h.cardDeliver)
+	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0), h.cardCounts)
 	huma.Register(api, op("card-lost", "POST", "/cards/{pid}/lost", "Report a person's active card lost", "cards", 204), h.cardLost)
 	huma.Register(api, op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0), h.cardVerify)
 }
@@ -83,4 +86,33 @@ func (h *handlers) cardVerify(ctx context.Context, in *cardVerifyInput) (*cardVe
 	}
 	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups)
 	return &cardVerifyOutput{Body: v}, h.problem(ctx, err)
+}
+
+type batchInput struct {
+	Body struct {
+		Commune string `json:"commune" maxLength:"5"`
+		Limit   int    `json:"limit,omitempty" minimum:"0" maximum:"10000"`
+	}
+}
+
+type batchOutput struct {
+	Body card.Batch
+}
+
+func (h *handlers) cardBatch(ctx context.Context, in *batchInput) (*batchOutput, error) {
+	b, err := h.Cards.ProduceBatch(ctx, in.Body.Commune, in.Body.Limit)
+	return &batchOutput{Body: b}, h.problem(ctx, err)
+}
+
+func (h *handlers) cardDeliver(ctx context.Context, in *idInput) (*struct{}, error) {
+	return nil, h.problem(ctx, h.Cards.Deliver(ctx, in.ID))
+}
+
+type countsOutput struct {
+	Body []card.UnitCounts
+}
+
+func (h *handlers) cardCounts(ctx context.Context, _ *struct{}) (*countsOutput, error) {
+	c, err := h.Cards.Counts(ctx)
+	return &countsOutput{Body: c}, h.problem(ctx, err)
 }

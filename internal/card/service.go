@@ -357,3 +357,117 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte)
 	out.Valid = Passed(checks) && out.CardStatus == "active"
 	return out, nil
 }
+
+// Batch is a production batch.
+type Batch struct {
+	ID      string   `json:"id"`
+	Commune string   `json:"commune"`
+	Cards   []Card   `json:"cards"`
+	Failed  []string `json:"failed,omitempty" doc:"Applications that could not be produced, with why"`
+}
+
+// ProduceBatch produces every approved application of a commune (at most
+// limit) as one batch.
+func (s *Service) ProduceBatch(ctx context.Context, commune string, limit int) (Batch, error) {
+	officer, err := s.policy.RequireIn(ctx, access.WriteCitizen, access.Place{Scheme: adminunit.Scheme2025, Commune: commune})
+	if err != nil {
+		return Batch{}, err
+	}
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM card_application WHERE state = 'approved' AND commune = $1 ORDER BY submitted_at LIMIT $2`, commune, limit)
+	if err != nil {
+		return Batch{}, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return Batch{}, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	b := Batch{ID: uuid.Must(uuid.NewV7()).String(), Commune: commune, Cards: []Card{}}
+	for _, id := range ids {
+		c, err := s.Produce(ctx, id)
+		if err != nil {
+			b.Failed = append(b.Failed, id+": "+err.Error())
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, `UPDATE card SET batch_id = $1 WHERE id = $2`, b.ID, c.ID); err != nil {
+			return b, err
+		}
+		b.Cards = append(b.Cards, c)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO card_batch (id, commune, cards, created_at, created_by) VALUES ($1, $2, $3, $4, $5)`,
+		b.ID, commune, len(b.Cards), s.clock(), officer.ID)
+	return b, err
+}
+
+// Deliver records that a card was handed to its holder.
+func (s *Service) Deliver(ctx context.Context, cardID string) error {
+	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+		return err
+	}
+	now := s.clock()
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var pid, app, commune string
+		err := tx.QueryRowContext(ctx, `SELECT pid, application_id, commune FROM card WHERE id = $1 AND delivered_at IS NULL`, cardID).Scan(&pid, &app, &commune)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.Conflict, "card %s is unknown or delivered already", cardID)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.policy.RequireIn(ctx, access.WriteCitizen, access.Place{Scheme: adminunit.Scheme2025, Commune: commune}); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE card SET delivered_at = $1 WHERE id = $2`, now, cardID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE card_application SET state = 'delivered' WHERE id = $1`, app); err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "card_delivered", pid, cardID))
+	})
+}
+
+// UnitCounts is what a commune did with cards.
+type UnitCounts struct {
+	Commune   string `json:"commune"`
+	Received  int    `json:"applications_received"`
+	Printed   int    `json:"cards_printed"`
+	Delivered int    `json:"cards_delivered"`
+}
+
+// Counts gives applications received, cards printed and cards delivered
+// per commune of the officer's jurisdiction.
+func (s *Service) Counts(ctx context.Context) ([]UnitCounts, error) {
+	a, err := access.Require(ctx, access.ReadCitizen)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT commune, SUM(r), SUM(p), SUM(d) FROM (
+		SELECT commune, 1 AS r, 0 AS p, 0 AS d FROM card_application
+		UNION ALL SELECT commune, 0, 1, CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM card) AS t
+		GROUP BY commune ORDER BY commune`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []UnitCounts{}
+	for rows.Next() {
+		var u UnitCounts
+		if err := rows.Scan(&u.Commune, &u.Received, &u.Printed, &u.Delivered); err != nil {
+			return nil, err
+		}
+		if a.Kind != actor.System && !s.policy.Covers(a.Jurisdiction, access.Place{Scheme: adminunit.Scheme2025, Commune: u.Commune}) {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

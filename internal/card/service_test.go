@@ -28,20 +28,8 @@ import (
 func TestCardLife(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		units, err := adminunit.Load()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec := audit.NewRecorder(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		defer rec.Close()
-		policy := access.NewPolicy(units)
-		reg := registry.NewService(db, units, codelist.New(), policy, rec, time.Now)
-		sealer, _ := eid.NewSealer(bytes.Repeat([]byte{4}, 32))
-		store := pki.NewStore(db, sealer)
-		svc := card.NewService(db, reg, store, policy, time.Now)
-		sys := actor.With(ctx, actor.SystemActor("test"))
-		officer := actor.With(ctx, &actor.Actor{ID: "o1", Kind: actor.Officer, Name: "lan", Role: actor.Registrar,
-			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "00004"}})
+		e := newCardEnv(t, db)
+		svc, reg, store, sys, officer := e.svc, e.reg, e.store, e.sys, e.officer
 		const pid = "001090123456"
 		if _, err := reg.RegisterExisting(sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
 			Name: registry.Name{Family: "Nguyễn", Middle: "Văn", Given: "An"}, BirthDate: "1990-05-17", Sex: personalid.Male,
@@ -140,6 +128,78 @@ func TestCardLife(t *testing.T) {
 		}
 		if _, err := svc.Verify(context.Background(), sod3, groups3); !errs.Is(err, errs.Unauthenticated) {
 			t.Errorf("verify without an actor: %v", err)
+		}
+	})
+}
+
+type cardEnv struct {
+	svc          *card.Service
+	reg          *registry.Service
+	store        *pki.Store
+	sys, officer context.Context
+}
+
+func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
+	t.Helper()
+	units, err := adminunit.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := audit.NewRecorder(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(rec.Close)
+	policy := access.NewPolicy(units)
+	reg := registry.NewService(db, units, codelist.New(), policy, rec, time.Now)
+	sealer, _ := eid.NewSealer(bytes.Repeat([]byte{4}, 32))
+	store := pki.NewStore(db, sealer)
+	return cardEnv{svc: card.NewService(db, reg, store, policy, time.Now), reg: reg, store: store,
+		sys: actor.With(context.Background(), actor.SystemActor("test")),
+		officer: actor.With(context.Background(), &actor.Actor{ID: "o1", Kind: actor.Officer, Name: "lan", Role: actor.Registrar,
+			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "00004"}})}
+}
+
+// TestBatchDeliveryCounts: a unit's approved applications are produced as
+// one batch, delivered one by one, and counted per unit.
+func TestBatchDeliveryCounts(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newCardEnv(t, db)
+		if _, _, err := e.store.Init(context.Background(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		for _, pid := range []string{"001090000101", "001090000102", "001090000103"} {
+			if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
+				Name: registry.Name{Family: "Trần", Given: "Minh"}, BirthDate: "1990-01-01", Sex: personalid.Male,
+				PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 1"}}}); err != nil {
+				t.Fatal(err)
+			}
+			app, err := e.svc.Apply(e.officer, pid, "first", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pid != "001090000103" { // one stays waiting for a decision
+				e.svc.Decide(e.officer, app.ID, true, "")
+			}
+		}
+		other := actor.With(context.Background(), &actor.Actor{ID: "o2", Kind: actor.Officer, Name: "hong", Role: actor.Registrar,
+			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "26740"}})
+		if _, err := e.svc.ProduceBatch(other, "00004", 0); !errs.Is(err, errs.Forbidden) {
+			t.Fatalf("a batch by another commune: %v", err)
+		}
+		b, err := e.svc.ProduceBatch(e.officer, "00004", 0)
+		if err != nil || len(b.Cards) != 2 || len(b.Failed) != 0 {
+			t.Fatalf("batch %+v, %v", b, err)
+		}
+		if err := e.svc.Deliver(e.officer, b.Cards[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Deliver(e.officer, b.Cards[0].ID); !errs.Is(err, errs.Conflict) {
+			t.Errorf("delivered twice: %v", err)
+		}
+		counts, err := e.svc.Counts(e.officer)
+		if err != nil || len(counts) != 1 || counts[0] != (card.UnitCounts{Commune: "00004", Received: 3, Printed: 2, Delivered: 1}) {
+			t.Errorf("counts %+v, %v", counts, err)
+		}
+		if c, _ := e.svc.Counts(other); len(c) != 0 {
+			t.Errorf("another commune sees %+v", c)
 		}
 	})
 }

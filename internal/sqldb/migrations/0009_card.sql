@@ -34,3 +34,13 @@ CREATE TABLE card (
 );
 CREATE UNIQUE INDEX card_one_active ON card (pid) WHERE status = 'active';
 CREATE INDEX card_sod ON card (sod_sha256);
+
+-- Production batches: the approved applications of a unit, printed together.
+CREATE TABLE card_batch (
+	id TEXT PRIMARY KEY,
+	commune TEXT NOT NULL,
+	cards INTEGER NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL,
+	created_by TEXT NOT NULL
+);
+ALTER TABLE card ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
