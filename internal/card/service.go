@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -16,6 +18,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -28,16 +31,18 @@ type Service struct {
 	registry *registry.Service
 	pki      *pki.Store
 	policy   *access.Policy
+	signer   *keyring.Ring
 	now      func() time.Time
 }
 
 // NewService returns the card service; it revokes the active card of a
-// person recorded as dead.
-func NewService(db *sqldb.DB, reg *registry.Service, store *pki.Store, policy *access.Policy, now func() time.Time) *Service {
+// person recorded as dead. signer signs the answers of passive
+// authentication (the document key ring).
+func NewService(db *sqldb.DB, reg *registry.Service, store *pki.Store, policy *access.Policy, signer *keyring.Ring, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: db, registry: reg, pki: store, policy: policy, now: now}
+	s := &Service{db: db, registry: reg, pki: store, policy: policy, signer: signer, now: now}
 	reg.OnStatusChange(func(ctx context.Context, tx *sql.Tx, pid string, to registry.Status) error {
 		if to != registry.Dead {
 			return nil
@@ -320,6 +325,8 @@ type PassiveAuthResult struct {
 	Valid      bool    `json:"valid" doc:"Every check passed and the card is active"`
 	Checks     []Check `json:"checks"`
 	CardStatus string  `json:"card_status,omitempty" enum:"active,lost,revoked,expired,superseded,unknown"`
+	Checked    int64   `json:"iat"`
+	Signature  string  `json:"signature,omitempty" doc:"This answer (without signature) as a compact JWS, ES256; keys at /.well-known/dancu-document-keys"`
 }
 
 // Verify is passive authentication for a relying party (a bank, a
@@ -355,6 +362,26 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte)
 		}
 	}
 	out.Valid = Passed(checks) && out.CardStatus == "active"
+	out.Checked = now.Unix()
+	if s.signer != nil {
+		key, _, err := s.signer.Current(ctx, now)
+		if err != nil {
+			return PassiveAuthResult{}, err
+		}
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key.Key(), KeyID: key.ID()}},
+			(&jose.SignerOptions{}).WithType("card-check+jwt"))
+		if err != nil {
+			return PassiveAuthResult{}, err
+		}
+		payload, _ := json.Marshal(out)
+		obj, err := signer.Sign(payload)
+		if err != nil {
+			return PassiveAuthResult{}, err
+		}
+		if out.Signature, err = obj.CompactSerialize(); err != nil {
+			return PassiveAuthResult{}, err
+		}
+	}
 	return out, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
@@ -83,7 +85,7 @@ func TestCardLife(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := svc.Verify(officer, sod1, groups1)
-		if err != nil || !v.Valid || v.CardStatus != "active" {
+		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 {
 			t.Fatalf("verify a fresh card: %+v, %v", v, err)
 		}
 		changed := map[int][]byte{1: bytes.Clone(groups1[1]), 13: groups1[13]}
@@ -151,7 +153,8 @@ func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
 	reg := registry.NewService(db, units, codelist.New(), policy, rec, time.Now)
 	sealer, _ := eid.NewSealer(bytes.Repeat([]byte{4}, 32))
 	store := pki.NewStore(db, sealer)
-	return cardEnv{svc: card.NewService(db, reg, store, policy, time.Now), reg: reg, store: store,
+	docs := keyring.New(db, sealer, "doc_signing_key", 90*24*time.Hour, 400*24*time.Hour)
+	return cardEnv{svc: card.NewService(db, reg, store, policy, docs, time.Now), reg: reg, store: store,
 		sys: actor.With(context.Background(), actor.SystemActor("test")),
 		officer: actor.With(context.Background(), &actor.Actor{ID: "o1", Kind: actor.Officer, Name: "lan", Role: actor.Registrar,
 			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "00004"}})}
