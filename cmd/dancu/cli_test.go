@@ -316,8 +316,11 @@ func TestCSCAPublished(t *testing.T) {
 	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": "001090123456", "name": map[string]string{"family": "Nguyễn", "middle": "Văn", "given": "An"},
 		"birth_date": "1990-05-17", "sex": "male", "permanent_residence": map[string]string{"commune": "00004"}})
 	var app struct{ ID string }
-	admin.must(201, "POST", "/api/v1/cards/applications", map[string]string{"pid": "001090123456", "kind": "first"}).json(t, &app)
-	expectProblem(t, admin.do("POST", "/api/v1/cards/applications", map[string]string{"pid": "001090123456", "kind": "reissue"}), 422, "body.reason")
+	face := []byte("\xff\xd8\xff\xe0 face")
+	prints := []map[string]any{{"finger": "right_index", "template": []byte("FMR right")}, {"finger": "left_index", "template": []byte("FMR left")}}
+	expectProblem(t, admin.do("POST", "/api/v1/cards/applications", map[string]any{"pid": "001090123456", "kind": "first", "fingerprints": prints}), 422, "body.photo")
+	admin.must(201, "POST", "/api/v1/cards/applications", map[string]any{"pid": "001090123456", "kind": "first", "photo": face, "fingerprints": prints}).json(t, &app)
+	expectProblem(t, admin.do("POST", "/api/v1/cards/applications", map[string]any{"pid": "001090123456", "kind": "reissue", "photo": face, "fingerprints": prints}), 422, "body.reason")
 	admin.must(200, "POST", "/api/v1/cards/applications/"+app.ID+"/decision", map[string]any{"approve": true})
 	var c struct {
 		ID, Status string
@@ -329,18 +332,20 @@ func TestCSCAPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var sod, dg1, dg13 []byte
-	if err := conn.QueryRow(`SELECT sod, dg1, dg13 FROM card WHERE id = $1`, c.ID).Scan(&sod, &dg1, &dg13); err != nil {
+	var sod, dg1, dg2, dg13 []byte
+	if err := conn.QueryRow(`SELECT sod, dg1, dg2, dg13 FROM card WHERE id = $1`, c.ID).Scan(&sod, &dg1, &dg2, &dg13); err != nil {
 		t.Fatal(err)
 	}
 	var v struct {
 		Valid      bool
 		CardStatus string `json:"card_status"`
 	}
-	admin.must(200, "POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"1": dg1, "13": dg13}}).json(t, &v)
+	admin.must(200, "POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"1": dg1, "2": dg2, "13": dg13}}).json(t, &v)
 	if !v.Valid || v.CardStatus != "active" {
 		t.Errorf("passive authentication: %+v", v)
 	}
+	// Comparing with the registry is for member agencies, not officers.
+	expectProblem(t, admin.do("POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"13": dg13}, "compare_registry": true}), 403, "")
 	dg1[20] ^= 1
 	admin.must(200, "POST", "/api/v1/cards/verify", map[string]any{"sod": sod, "data_groups": map[string][]byte{"1": dg1, "13": dg13}}).json(t, &v)
 	if v.Valid {

@@ -22,11 +22,7 @@ func (h *handlers) cardRoutes(api huma.API) {
 }
 
 type cardApplyInput struct {
-	Body struct {
-		PID    string `json:"pid"`
-		Kind   string `json:"kind" enum:"first,renewal,reissue"`
-		Reason string `json:"reason,omitempty" enum:"lost,damaged,data_changed,"`
-	}
+	Body card.Intake
 }
 
 type cardAppOutput struct {
@@ -34,7 +30,7 @@ type cardAppOutput struct {
 }
 
 func (h *handlers) cardApply(ctx context.Context, in *cardApplyInput) (*cardAppOutput, error) {
-	a, err := h.Cards.Apply(ctx, in.Body.PID, in.Body.Kind, in.Body.Reason)
+	a, err := h.Cards.Apply(ctx, in.Body)
 	return &cardAppOutput{Body: a}, h.problem(ctx, err)
 }
 
@@ -66,8 +62,10 @@ func (h *handlers) cardLost(ctx context.Context, in *pidInput) (*struct{}, error
 
 type cardVerifyInput struct {
 	Body struct {
-		SOD        []byte            `json:"sod" maxLength:"100000" doc:"EF.SOD as read, base64"`
-		DataGroups map[string][]byte `json:"data_groups" doc:"The data groups read, by number (\"1\", \"2\", \"13\"), base64"`
+		SOD             []byte            `json:"sod" maxLength:"100000" doc:"EF.SOD as read, base64"`
+		DataGroups      map[string][]byte `json:"data_groups" doc:"The data groups read, by number (\"1\", \"2\", \"13\"), base64"`
+		CompareRegistry bool              `json:"compare_registry,omitempty" doc:"Also compare the chip's name, date of birth and sex (DG13, else DG1) with the registry now; for member agencies with the verify service"`
+		Purpose         string            `json:"purpose,omitempty" maxLength:"200" doc:"The declared purpose of the comparison"`
 	}
 }
 
@@ -84,7 +82,7 @@ func (h *handlers) cardVerify(ctx context.Context, in *cardVerifyInput) (*cardVe
 		}
 		groups[n] = v
 	}
-	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups)
+	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups, card.VerifyOptions{CompareRegistry: in.Body.CompareRegistry, Purpose: in.Body.Purpose})
 	return &cardVerifyOutput{Body: v}, h.problem(ctx, err)
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smallstep/pkcs7"
 
@@ -267,4 +268,90 @@ func Passed(checks []Check) bool {
 		}
 	}
 	return len(checks) > 0
+}
+
+// ParseDG1 reads the MRZ out of DG1 as its three TD1 lines.
+func ParseDG1(dg1 []byte) ([3]string, error) {
+	var lines [3]string
+	tag, v, rest, err := readTLV(dg1)
+	if err != nil || !bytes.Equal(tag, tagDG1) || len(rest) != 0 {
+		return lines, errors.New("DG1: not a data group 1 (tag 61)")
+	}
+	tag, mrz, _, err := readTLV(v)
+	if err != nil || !bytes.Equal(tag, []byte{0x5F, 0x1F}) {
+		return lines, errors.New("DG1: no MRZ (tag 5F1F)")
+	}
+	if len(mrz) != 90 {
+		return lines, fmt.Errorf("DG1: the MRZ has %d characters, TD1 has 90", len(mrz))
+	}
+	return [3]string{string(mrz[:30]), string(mrz[30:60]), string(mrz[60:])}, nil
+}
+
+// ParseDG13 reads the Vietnamese fields out of DG13, in the chip's order.
+func ParseDG13(dg13 []byte) ([]DG13Field, error) {
+	tag, body, rest, err := readTLV(dg13)
+	if err != nil || !bytes.Equal(tag, tagDG13) || len(rest) != 0 {
+		return nil, errors.New("DG13: not a data group 13 (tag 6D)")
+	}
+	var out []DG13Field
+	for len(body) > 0 {
+		var seq asn1.RawValue
+		if body, err = asn1.Unmarshal(body, &seq); err != nil || seq.Tag != asn1.TagSequence || seq.Class != asn1.ClassUniversal {
+			return nil, errors.New("DG13: an entry is not a SEQUENCE")
+		}
+		var n int
+		r, err := asn1.Unmarshal(seq.Bytes, &n)
+		if err != nil || n < 1 || n > 99 {
+			return nil, errors.New("DG13: an entry has no field number")
+		}
+		var s asn1.RawValue
+		if r, err = asn1.Unmarshal(r, &s); err != nil || len(r) != 0 || s.Class != asn1.ClassUniversal {
+			return nil, fmt.Errorf("DG13: field %d has no single string", n)
+		}
+		switch s.Tag {
+		case asn1.TagUTF8String, asn1.TagPrintableString:
+		default:
+			return nil, fmt.Errorf("DG13: field %d is not a UTF8String or PrintableString", n)
+		}
+		if !utf8.Valid(s.Bytes) {
+			return nil, fmt.Errorf("DG13: field %d is not UTF-8", n)
+		}
+		if len(out) > 0 && out[len(out)-1].N >= n {
+			return nil, fmt.Errorf("DG13: field %d is out of order", n)
+		}
+		out = append(out, DG13Field{N: n, Value: string(s.Bytes)})
+	}
+	return out, nil
+}
+
+// ParseDG2 returns the facial image held in DG2 (the first face).
+func ParseDG2(dg2 []byte) ([]byte, error) {
+	tag, v, rest, err := readTLV(dg2)
+	if err != nil || !bytes.Equal(tag, tagDG2) || len(rest) != 0 {
+		return nil, errors.New("DG2: not a data group 2 (tag 75)")
+	}
+	if tag, v, _, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x7F, 0x61}) {
+		return nil, errors.New("DG2: no biometric information group template (7F61)")
+	}
+	if tag, _, v, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x02}) { // number of instances
+		return nil, errors.New("DG2: no instance count")
+	}
+	if tag, v, _, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x7F, 0x60}) {
+		return nil, errors.New("DG2: no biometric information template (7F60)")
+	}
+	if tag, _, v, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0xA1}) {
+		return nil, errors.New("DG2: no biometric header template (A1)")
+	}
+	if tag, v, _, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x5F, 0x2E}) {
+		return nil, errors.New("DG2: no biometric data block (5F2E)")
+	}
+	const head = 14 + 20 + 12
+	if len(v) < head || string(v[:4]) != "FAC\x00" {
+		return nil, errors.New("DG2: not an ISO/IEC 19794-5 facial record")
+	}
+	length := int(v[8])<<24 | int(v[9])<<16 | int(v[10])<<8 | int(v[11])
+	if length != len(v) {
+		return nil, errors.New("DG2: the record length does not match")
+	}
+	return v[head:], nil
 }

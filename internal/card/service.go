@@ -1,6 +1,7 @@
 package card
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -18,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
@@ -28,6 +31,7 @@ import (
 // passive authentication for relying parties.
 type Service struct {
 	db       *sqldb.DB
+	sealer   Sealer
 	registry *registry.Service
 	pki      *pki.Store
 	policy   *access.Policy
@@ -35,22 +39,46 @@ type Service struct {
 	now      func() time.Time
 }
 
+// Sealer encrypts biometric templates at rest (the data key).
+type Sealer interface {
+	Seal(data, aad []byte) []byte
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
 // NewService returns the card service; it revokes the active card of a
-// person recorded as dead. signer signs the answers of passive
-// authentication (the document key ring).
-func NewService(db *sqldb.DB, reg *registry.Service, store *pki.Store, policy *access.Policy, signer *keyring.Ring, now func() time.Time) *Service {
+// person recorded as dead. sealer seals fingerprint templates; signer signs
+// the answers of passive authentication (the document key ring).
+func NewService(db *sqldb.DB, reg *registry.Service, store *pki.Store, policy *access.Policy, sealer Sealer, signer *keyring.Ring, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: db, registry: reg, pki: store, policy: policy, signer: signer, now: now}
+	s := &Service{db: db, sealer: sealer, registry: reg, pki: store, policy: policy, signer: signer, now: now}
 	reg.OnStatusChange(func(ctx context.Context, tx *sql.Tx, pid string, to registry.Status) error {
 		if to != registry.Dead {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE card SET status = 'revoked' WHERE pid = $1 AND status = 'active'`, pid)
-		return err
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM card WHERE pid = $1 AND status = 'active'`, pid).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE card SET status = 'revoked' WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return cardEvent(ctx, tx, pid, id, "revoked", s.clock())
 	})
 	return s
+}
+
+// EventCardStatus is the change event of a card: produced (active),
+// superseded, lost, revoked, delivered.
+const EventCardStatus = "vn.dancu.card.status"
+
+func cardEvent(ctx context.Context, tx *sql.Tx, pid, cardID, status string, now time.Time) error {
+	return events.Emit(ctx, tx, EventCardStatus, pid, map[string]any{"pid": pid, "card": cardID, "status": status, "at": now}, now)
 }
 
 // CardApplication is a card application.
@@ -78,14 +106,118 @@ type Card struct {
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Apply takes a card application at the counter: the officer has the photo
-// and fingerprints taken (kept by the biometric system). A reissue names
-// its reason; a person has at most one open application.
-func (s *Service) Apply(ctx context.Context, pid, kind, reason string) (CardApplication, error) {
+// ict is Vietnam's time zone: card dates are local dates.
+var ict = time.FixedZone("ICT", 7*3600)
+
+// Intake is what an officer takes at the counter for a card application.
+type Intake struct {
+	PID          string        `json:"pid"`
+	Kind         string        `json:"kind" enum:"first,renewal,reissue"`
+	Reason       string        `json:"reason,omitempty" enum:"lost,damaged,data_changed," doc:"For a reissue"`
+	Photo        []byte        `json:"photo,omitempty" doc:"The face image taken at the counter, JPEG or JPEG 2000, at most 64 KiB, base64; none is taken under 6 years of age"`
+	Fingerprints []Fingerprint `json:"fingerprints,omitempty" maxItems:"10" doc:"Fingerprint templates; from 6 years of age at least both index fingers"`
+}
+
+// Fingerprint is one finger's template as the scanner gives it.
+type Fingerprint struct {
+	Finger   string `json:"finger" enum:"right_thumb,right_index,right_middle,right_ring,right_little,left_thumb,left_index,left_middle,left_ring,left_little"`
+	Template []byte `json:"template" doc:"ISO/IEC 19794-2 minutiae record, at most 8 KiB, base64"`
+}
+
+// Fingers are the finger names, in ISO/IEC 19794-2 position order.
+var Fingers = []string{"right_thumb", "right_index", "right_middle", "right_ring", "right_little", "left_thumb", "left_index", "left_middle", "left_ring", "left_little"}
+
+// BiometricAge is the age from which face and fingerprints are taken
+// (Luật Căn cước 2023 Art. 23: none under 6).
+const BiometricAge = 6
+
+// MaxPhoto is the largest face image taken into DG2.
+const MaxPhoto = 64 << 10
+
+// checkBiometrics checks the face image and fingerprints of an application
+// for a person of the given age.
+func checkBiometrics(in Intake, age int, f *errs.Fields) {
+	switch {
+	case len(in.Photo) == 0 && age >= BiometricAge:
+		f.Add("photo", "is required from %d years of age", BiometricAge)
+	case len(in.Photo) > MaxPhoto:
+		f.Add("photo", "is %d bytes; at most %d", len(in.Photo), MaxPhoto)
+	case len(in.Photo) > 0 && !isJPEG(in.Photo):
+		f.Add("photo", "must be a JPEG or JPEG 2000 image")
+	}
+	seen := map[string]bool{}
+	for i, fp := range in.Fingerprints {
+		field := fmt.Sprintf("fingerprints[%d]", i)
+		switch {
+		case !slices.Contains(Fingers, fp.Finger):
+			f.Add(field+".finger", "must be one of %v", Fingers)
+		case seen[fp.Finger]:
+			f.Add(field+".finger", "%s is given twice", fp.Finger)
+		case len(fp.Template) == 0 || len(fp.Template) > 8<<10:
+			f.Add(field+".template", "must hold 1 to 8192 bytes")
+		}
+		seen[fp.Finger] = true
+	}
+	if age >= BiometricAge && (!seen["right_index"] || !seen["left_index"]) {
+		f.Add("fingerprints", "both index fingers are required from %d years of age", BiometricAge)
+	}
+}
+
+// isJPEG: a JPEG (SOI marker), a JPEG 2000 file (JP2 signature box) or a
+// JPEG 2000 codestream (SOC and SIZ markers).
+func isJPEG(b []byte) bool {
+	return bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) ||
+		bytes.HasPrefix(b, []byte{0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A}) ||
+		bytes.HasPrefix(b, []byte{0xFF, 0x4F, 0xFF, 0x51})
+}
+
+// ageOn is the age in whole years on day of a person born on birth (both
+// YYYY-MM-DD).
+func ageOn(birth, day string) int {
+	b, err1 := time.Parse(time.DateOnly, birth)
+	d, err2 := time.Parse(time.DateOnly, day)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	age := d.Year() - b.Year()
+	if birthday(b, age).After(d) {
+		age--
+	}
+	return age
+}
+
+// renewable says whether a person whose latest card has status and
+// expires (YYYY-MM-DD, "" for life) may apply for a renewal today: from
+// GraceYears before the card's expiry, or once it has expired.
+func renewable(pid, status, expires, today string) error {
+	switch {
+	case status == "":
+		return errs.Field("kind", "no card of %s is on record: apply for a first card", pid)
+	case status == "lost" || status == "revoked":
+		return errs.Field("kind", "the card of %s is %s: apply for a reissue", pid, status)
+	case expires == "":
+		return errs.Field("kind", "the card of %s is valid for life: a new card is a reissue", pid)
+	}
+	e, err := time.Parse(time.DateOnly, expires)
+	if err != nil {
+		return err
+	}
+	if from := e.AddDate(-GraceYears, 0, 0).Format(time.DateOnly); today < from {
+		return errs.Field("kind", "the card of %s is valid until %s: a renewal can be applied for from %s", pid, expires, from)
+	}
+	return nil
+}
+
+// Apply takes a card application at the counter with the face image and
+// fingerprints. A renewal is possible from two years before the card's
+// expiry (the renewal ages of Art. 21); a reissue names its reason; a
+// person has at most one open application.
+func (s *Service) Apply(ctx context.Context, in Intake) (CardApplication, error) {
 	officer, err := access.Require(ctx, access.WriteCitizen)
 	if err != nil {
 		return CardApplication{}, err
 	}
+	kind, reason := in.Kind, in.Reason
 	var f errs.Fields
 	switch kind {
 	case "first", "renewal":
@@ -102,12 +234,18 @@ func (s *Service) Apply(ctx context.Context, pid, kind, reason string) (CardAppl
 	if err := f.Err(); err != nil {
 		return CardApplication{}, err
 	}
-	c, err := s.registry.Get(ctx, pid, "card application")
+	c, err := s.registry.Get(ctx, in.PID, "card application")
 	if err != nil {
 		return CardApplication{}, err
 	}
 	if c.Status != registry.Alive {
-		return CardApplication{}, errs.E(errs.Conflict, "the national population database records %s as %s", pid, c.Status)
+		return CardApplication{}, errs.E(errs.Conflict, "the national population database records %s as %s", in.PID, c.Status)
+	}
+	now := s.clock()
+	today := now.In(ict).Format(time.DateOnly)
+	checkBiometrics(in, ageOn(c.BirthDate, today), &f)
+	if err := f.Err(); err != nil {
+		return CardApplication{}, err
 	}
 	commune := ""
 	if officer.Kind == actor.Officer && officer.Jurisdiction.Level == actor.Commune {
@@ -115,18 +253,34 @@ func (s *Service) Apply(ctx context.Context, pid, kind, reason string) (CardAppl
 	} else if r := c.PermanentResidence; r != nil {
 		commune = r.Commune
 	}
-	now := s.clock()
 	app := CardApplication{ID: uuid.Must(uuid.NewV7()).String(), PID: string(c.PID), Kind: kind, Reason: reason, State: "submitted", Commune: commune, SubmittedAt: now}
+	var prints []byte
+	if len(in.Fingerprints) > 0 {
+		plain, _ := json.Marshal(in.Fingerprints)
+		prints = s.sealer.Seal(plain, []byte(app.ID+"/fingerprints"))
+	}
+	var photo []byte
+	if len(in.Photo) > 0 {
+		photo = in.Photo
+	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var active int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM card WHERE pid = $1 AND status = 'active'`, app.PID).Scan(&active); err != nil {
+		var status, expires string
+		err := tx.QueryRowContext(ctx, `SELECT status, expires_on FROM card WHERE pid = $1 ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`, app.PID).Scan(&status, &expires)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if kind == "first" && active > 0 {
-			return errs.Field("kind", "%s holds an active card: apply for a renewal or a reissue", app.PID)
+		switch {
+		case kind == "first" && status != "":
+			return errs.Field("kind", "a card of %s is on record (%s): apply for a renewal or a reissue", app.PID, status)
+		case kind == "renewal":
+			if err := renewable(app.PID, status, expires, today); err != nil {
+				return err
+			}
+		case kind == "reissue" && status == "":
+			return errs.Field("kind", "no card of %s is on record: apply for a first card", app.PID)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO card_application (id, pid, kind, reason, state, commune, submitted_at, taken_by, decided_by, note)
-			VALUES ($1,$2,$3,$4,'submitted',$5,$6,$7,'','')`, app.ID, app.PID, kind, reason, commune, now, officer.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO card_application (id, pid, kind, reason, state, commune, submitted_at, taken_by, decided_by, note, photo, fingerprints)
+			VALUES ($1,$2,$3,$4,'submitted',$5,$6,$7,'','',$8,$9)`, app.ID, app.PID, kind, reason, commune, now, officer.ID, photo, prints); err != nil {
 			if sqldb.IsUniqueViolation(err) {
 				return errs.E(errs.Conflict, "%s has a card application in progress already", app.PID)
 			}
@@ -208,10 +362,13 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	var app CardApplication
+	var photo []byte
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		app, err = loadApplication(ctx, tx, id)
-		return err
+		if app, err = loadApplication(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT photo FROM card_application WHERE id = $1`, id).Scan(&photo)
 	})
 	if err != nil {
 		return Card{}, err
@@ -224,7 +381,7 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	now := s.clock()
-	today := now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+	today := now.In(ict).Format(time.DateOnly)
 	expires, err := Expiry(c.BirthDate, today)
 	if err != nil {
 		return Card{}, err
@@ -248,7 +405,13 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	sod, err := SOD(ds, map[int][]byte{1: dg1, 13: dg13})
+	groups := map[int][]byte{1: dg1, 13: dg13}
+	var dg2 []byte
+	if len(photo) > 0 {
+		dg2 = DG2(photo)
+		groups[2] = dg2
+	}
+	sod, err := SOD(ds, groups)
 	if err != nil {
 		return Card{}, err
 	}
@@ -262,11 +425,24 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 			}
 			return errs.E(errs.Conflict, "application %s was produced meanwhile", id)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE card SET status = 'superseded' WHERE pid = $1 AND status = 'active'`, card.PID); err != nil {
+		var previous string
+		err = tx.QueryRowContext(ctx, `SELECT id FROM card WHERE pid = $1 AND status = 'active'`, card.PID).Scan(&previous)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO card (id, pid, application_id, status, issued_on, expires_on, commune, sod_sha256, sod, dg1, dg13, created_at)
-			VALUES ($1,$2,$3,'active',$4,$5,$6,$7,$8,$9,$10,$11)`, card.ID, card.PID, id, today, expires, card.Commune, hex.EncodeToString(sum[:]), sod, dg1, dg13, now); err != nil {
+		if previous != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE card SET status = 'superseded' WHERE id = $1`, previous); err != nil {
+				return err
+			}
+			if err := cardEvent(ctx, tx, card.PID, previous, "superseded", now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO card (id, pid, application_id, status, issued_on, expires_on, commune, sod_sha256, sod, dg1, dg2, dg13, created_at)
+			VALUES ($1,$2,$3,'active',$4,$5,$6,$7,$8,$9,$10,$11,$12)`, card.ID, card.PID, id, today, expires, card.Commune, hex.EncodeToString(sum[:]), sod, dg1, dg2, dg13, now); err != nil {
+			return err
+		}
+		if err := cardEvent(ctx, tx, card.PID, card.ID, "active", now); err != nil {
 			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "card_produced", card.PID, card.ID))
@@ -296,14 +472,25 @@ func (s *Service) ReportLost(ctx context.Context, pid string) error {
 	}
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE card SET status = 'lost' WHERE pid = $1 AND status = 'active'`, pid)
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM card WHERE pid = $1 AND status = 'active'`, pid).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "%s has no active card", pid)
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE card SET status = 'lost' WHERE id = $1 AND status = 'active'`, id)
 		if n, _ := rowsAffected(res, err); n != 1 {
 			if err != nil {
 				return err
 			}
-			return errs.E(errs.NotFound, "%s has no active card", pid)
+			return errs.E(errs.Conflict, "the card of %s changed meanwhile", pid)
 		}
-		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "card_lost", pid, ""))
+		if err := cardEvent(ctx, tx, pid, id, "lost", now); err != nil {
+			return err
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "card_lost", pid, id))
 	})
 }
 
@@ -312,28 +499,83 @@ func (s *Service) Chip(ctx context.Context, cardID string) (sod []byte, groups m
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return nil, nil, err
 	}
-	var dg1, dg13 []byte
-	err = s.db.QueryRowContext(ctx, `SELECT sod, dg1, dg13 FROM card WHERE id = $1`, cardID).Scan(&sod, &dg1, &dg13)
+	var dg1, dg2, dg13 []byte
+	err = s.db.QueryRowContext(ctx, `SELECT sod, dg1, dg2, dg13 FROM card WHERE id = $1`, cardID).Scan(&sod, &dg1, &dg2, &dg13)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, errs.E(errs.NotFound, "no card %s", cardID)
 	}
-	return sod, map[int][]byte{1: dg1, 13: dg13}, err
+	groups = map[int][]byte{1: dg1, 13: dg13}
+	if len(dg2) > 0 {
+		groups[2] = dg2
+	}
+	return sod, groups, err
 }
 
 // PassiveAuthResult is the answer of passive authentication to a relying party.
 type PassiveAuthResult struct {
-	Valid      bool    `json:"valid" doc:"Every check passed and the card is active"`
-	Checks     []Check `json:"checks"`
-	CardStatus string  `json:"card_status,omitempty" enum:"active,lost,revoked,expired,superseded,unknown"`
-	Checked    int64   `json:"iat"`
-	Signature  string  `json:"signature,omitempty" doc:"This answer (without signature) as a compact JWS, ES256; keys at /.well-known/dancu-document-keys"`
+	Valid      bool                 `json:"valid" doc:"Every check passed and the card is active"`
+	Checks     []Check              `json:"checks"`
+	CardStatus string               `json:"card_status,omitempty" enum:"active,lost,revoked,expired,superseded,unknown"`
+	Registry   *registry.Comparison `json:"registry,omitempty" doc:"Asked for: whether the chip's name, date of birth and sex agree with the registry now, per field (no data)"`
+	Checked    int64                `json:"iat"`
+	Signature  string               `json:"signature,omitempty" doc:"This answer (without signature) as a compact JWS, ES256; keys at /.well-known/dancu-document-keys"`
+}
+
+// VerifyOptions ask passive authentication for more than the chip's
+// authenticity.
+type VerifyOptions struct {
+	// CompareRegistry compares the chip's name, date of birth and sex with
+	// the registry now (a member agency with the verify service only).
+	CompareRegistry bool
+	// Purpose is the declared purpose of the comparison.
+	Purpose string
+}
+
+// chipClaims are the name, date of birth and sex the chip states: from
+// DG13 when it was sent and is authentic, else from the MRZ in DG1.
+func chipClaims(groups map[int][]byte, checks []Check) (registry.Claims, bool) {
+	ok := func(n int) bool {
+		return len(groups[n]) > 0 && slices.ContainsFunc(checks, func(c Check) bool { return c.Name == fmt.Sprintf("dg%d", n) && c.OK })
+	}
+	var c registry.Claims
+	if ok(13) {
+		fields, err := ParseDG13(groups[13])
+		if err == nil {
+			for _, f := range fields {
+				switch f.N {
+				case 2:
+					c.Name = f.Value
+				case 3:
+					if d, err := time.Parse("02/01/2006", f.Value); err == nil {
+						c.BirthDate = d.Format(time.DateOnly)
+					}
+				case 4:
+					c.Sex = map[string]string{"Nam": "male", "Nữ": "female"}[f.Value]
+				}
+			}
+			return c, c != registry.Claims{}
+		}
+	}
+	if ok(1) {
+		lines, err := ParseDG1(groups[1])
+		if err != nil {
+			return c, false
+		}
+		m, err := ParseMRZ(lines)
+		if err != nil {
+			return c, false
+		}
+		return registry.Claims{Name: joinNames(m.Surname, m.Given), BirthDate: m.BirthDate, Sex: m.Sex}, true
+	}
+	return c, false
 }
 
 // Verify is passive authentication for a relying party (a bank, a
 // hospital): what the chip holds is checked against our CSCA, and the card
-// against the registry's card status. The answer holds nothing beyond
-// what the caller sent. The check is recorded as an access to the person.
-func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte) (PassiveAuthResult, error) {
+// against the registry's card status; optionally the chip's data against
+// the registry. The answer holds nothing beyond what the caller sent. The
+// check is recorded as an access to the person.
+func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte, opts VerifyOptions) (PassiveAuthResult, error) {
 	a, ok := actor.From(ctx)
 	if !ok {
 		return PassiveAuthResult{}, errs.E(errs.Unauthenticated, "authenticate first")
@@ -359,6 +601,22 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte)
 		ev := audit.NewEvent(ctx, now, "card_verify", pid, fmt.Sprintf("passive authentication by %s: %s", a.Name, out.CardStatus))
 		if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
 			return PassiveAuthResult{}, err
+		}
+	}
+	if opts.CompareRegistry {
+		if _, err := access.Require(ctx, access.VerifyCitizen); err != nil {
+			return PassiveAuthResult{}, errs.E(errs.Forbidden, "comparing a chip with the registry is for member agencies with the verify service")
+		}
+		if claims, ok := chipClaims(groups, checks); ok && pid != "" {
+			purpose := opts.Purpose
+			if purpose == "" {
+				purpose = "passive authentication"
+			}
+			cmp, err := s.registry.Compare(ctx, pid, claims, purpose)
+			if err != nil {
+				return PassiveAuthResult{}, err
+			}
+			out.Registry = &cmp
 		}
 	}
 	out.Valid = Passed(checks) && out.CardStatus == "active"
@@ -456,6 +714,9 @@ func (s *Service) Deliver(ctx context.Context, cardID string) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE card_application SET state = 'delivered' WHERE id = $1`, app); err != nil {
+			return err
+		}
+		if err := cardEvent(ctx, tx, pid, cardID, "delivered", now); err != nil {
 			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "card_delivered", pid, cardID))

@@ -3,6 +3,7 @@ package card_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strings"
@@ -38,15 +39,16 @@ func TestCardLife(t *testing.T) {
 			PermanentResidence: &registry.Address{Commune: "00004", Detail: "Phố Phan Đình Phùng 12"}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Apply(officer, pid, "first", ""); err != nil {
+		*e.clock = time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+		if _, err := svc.Apply(officer, intake(pid, "first", "")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Apply(officer, pid, "first", ""); !errs.Is(err, errs.Conflict) {
+		if _, err := svc.Apply(officer, intake(pid, "first", "")); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("a second open application: %v", err)
 		}
 		issue := func(kind, reason string) card.Card {
 			t.Helper()
-			app, err := svc.Apply(officer, pid, kind, reason)
+			app, err := svc.Apply(officer, intake(pid, kind, reason))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +71,7 @@ func TestCardLife(t *testing.T) {
 		if _, err := svc.Produce(officer, first.ID); !errs.Is(err, errs.Unavailable) {
 			t.Fatalf("production without a PKI: %v", err)
 		}
-		if _, _, err := store.Init(ctx, time.Now()); err != nil {
+		if _, _, err := store.Init(ctx, *e.clock); err != nil {
 			t.Fatal(err)
 		}
 		c1, err := svc.Produce(officer, first.ID)
@@ -84,35 +86,61 @@ func TestCardLife(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := svc.Verify(officer, sod1, groups1)
-		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 {
+		if img, err := card.ParseDG2(groups1[2]); err != nil || !bytes.Equal(img, face) {
+			t.Fatalf("DG2 of the card: %q, %v", img, err)
+		}
+		v, err := svc.Verify(officer, sod1, groups1, card.VerifyOptions{})
+		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 || len(v.Checks) != 5 {
 			t.Fatalf("verify a fresh card: %+v, %v", v, err)
 		}
-		changed := map[int][]byte{1: bytes.Clone(groups1[1]), 13: groups1[13]}
-		changed[1][10] ^= 1
-		if v, _ := svc.Verify(officer, sod1, changed); v.Valid {
-			t.Error("a changed DG1 passed")
+		for _, n := range []int{1, 2, 13} {
+			changed := map[int][]byte{1: groups1[1], 2: groups1[2], 13: groups1[13]}
+			changed[n] = bytes.Clone(groups1[n])
+			changed[n][len(changed[n])/2] ^= 1
+			if v, _ := svc.Verify(officer, sod1, changed, card.VerifyOptions{}); v.Valid {
+				t.Errorf("a changed DG%d passed", n)
+			}
 		}
-		if _, err := svc.Apply(officer, pid, "first", ""); err == nil {
-			t.Error("a first card for someone who holds one")
+		if _, err := svc.Apply(officer, intake(pid, "first", "")); !errs.Is(err, errs.Invalid) {
+			t.Errorf("a first card for someone who holds one: %v", err)
+		}
+		// A renewal before the 2 years ahead of the card's expiry is refused.
+		if _, err := svc.Apply(officer, intake(pid, "renewal", "")); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "from 2028-05-17") {
+			t.Errorf("an early renewal: %v", err)
 		}
 		// Lost, then reissued: the old card is superseded.
 		if err := svc.ReportLost(officer, pid); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := svc.Verify(officer, sod1, groups1); v.Valid || v.CardStatus != "lost" {
+		if v, _ := svc.Verify(officer, sod1, groups1, card.VerifyOptions{}); v.Valid || v.CardStatus != "lost" {
 			t.Errorf("a lost card: %+v", v)
 		}
+		if _, err := svc.Apply(officer, intake(pid, "renewal", "")); !errs.Is(err, errs.Invalid) {
+			t.Errorf("a renewal of a lost card: %v", err)
+		}
 		c2 := issue("reissue", "lost")
-		if v, _ := svc.Verify(officer, sod1, groups1); v.CardStatus != "lost" {
+		if v, _ := svc.Verify(officer, sod1, groups1, card.VerifyOptions{}); v.CardStatus != "lost" {
 			t.Errorf("the lost card after the reissue: %+v", v)
 		}
+		if c2.ExpiresOn != "2030-05-17" {
+			t.Errorf("reissued card expires %s", c2.ExpiresOn)
+		}
 		sod2, groups2, _ := svc.Chip(officer, c2.ID)
-		if v, _ := svc.Verify(officer, sod2, groups2); !v.Valid {
+		if v, _ := svc.Verify(officer, sod2, groups2, card.VerifyOptions{}); !v.Valid {
 			t.Errorf("the reissued card: %+v", v)
 		}
+		// From 2 years before the 40th birthday a renewal is taken, and the
+		// new card is valid until 60.
+		*e.clock = time.Date(2028, 5, 15, 17, 0, 0, 0, time.UTC) // 16 May in Viet Nam
+		if _, err := svc.Apply(officer, intake(pid, "renewal", "")); !errs.Is(err, errs.Invalid) {
+			t.Errorf("a renewal the day before: %v", err)
+		}
+		*e.clock = time.Date(2028, 5, 16, 17, 0, 0, 0, time.UTC) // 17 May in Viet Nam
 		c3 := issue("renewal", "")
-		if v, _ := svc.Verify(officer, sod2, groups2); v.CardStatus != "superseded" || v.Valid {
+		if c3.ExpiresOn != "2050-05-17" {
+			t.Errorf("renewed card expires %s", c3.ExpiresOn)
+		}
+		if v, _ := svc.Verify(officer, sod2, groups2, card.VerifyOptions{}); v.CardStatus != "superseded" || v.Valid {
 			t.Errorf("a superseded card: %+v", v)
 		}
 		var active int
@@ -125,10 +153,27 @@ func TestCardLife(t *testing.T) {
 			t.Fatal(err)
 		}
 		sod3, groups3, _ := svc.Chip(officer, c3.ID)
-		if v, _ := svc.Verify(officer, sod3, groups3); v.Valid || v.CardStatus != "revoked" {
+		if v, _ := svc.Verify(officer, sod3, groups3, card.VerifyOptions{}); v.Valid || v.CardStatus != "revoked" {
 			t.Errorf("after death: %+v", v)
 		}
-		if _, err := svc.Verify(context.Background(), sod3, groups3); !errs.Is(err, errs.Unauthenticated) {
+		// Every change of the card went out as an event, in order.
+		rows, err := db.QueryContext(ctx, `SELECT data FROM event_outbox WHERE type = 'vn.dancu.card.status' AND subject = $1 ORDER BY id`, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var statuses []string
+		for rows.Next() {
+			var data string
+			rows.Scan(&data)
+			var ev struct{ Status string }
+			json.Unmarshal([]byte(data), &ev)
+			statuses = append(statuses, ev.Status)
+		}
+		rows.Close()
+		if got := strings.Join(statuses, " "); got != "active lost active superseded active revoked" {
+			t.Errorf("card events: %s", got)
+		}
+		if _, err := svc.Verify(context.Background(), sod3, groups3, card.VerifyOptions{}); !errs.Is(err, errs.Unauthenticated) {
 			t.Errorf("verify without an actor: %v", err)
 		}
 	})
@@ -139,6 +184,16 @@ type cardEnv struct {
 	reg          *registry.Service
 	store        *pki.Store
 	sys, officer context.Context
+	clock        *time.Time // what the service takes for now; tests move it
+}
+
+// face is a stand-in JPEG (the SOI marker and a little more).
+var face = []byte("\xff\xd8\xff\xe0 a face \xff\xd9")
+
+// intake is an application with the face image and both index fingers.
+func intake(pid, kind, reason string) card.Intake {
+	return card.Intake{PID: pid, Kind: kind, Reason: reason, Photo: face, Fingerprints: []card.Fingerprint{
+		{Finger: "right_index", Template: []byte("FMR\x00 right")}, {Finger: "left_index", Template: []byte("FMR\x00 left")}}}
 }
 
 func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
@@ -154,7 +209,9 @@ func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
 	sealer, _ := eid.NewSealer(bytes.Repeat([]byte{4}, 32))
 	store := pki.NewStore(db, sealer)
 	docs := keyring.New(db, sealer, "doc_signing_key", 90*24*time.Hour, 400*24*time.Hour)
-	return cardEnv{svc: card.NewService(db, reg, store, policy, docs, time.Now), reg: reg, store: store,
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	return cardEnv{svc: card.NewService(db, reg, store, policy, sealer, docs, now), reg: reg, store: store, clock: &clock,
 		sys: actor.With(context.Background(), actor.SystemActor("test")),
 		officer: actor.With(context.Background(), &actor.Actor{ID: "o1", Kind: actor.Officer, Name: "lan", Role: actor.Registrar,
 			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "00004"}})}
@@ -165,7 +222,7 @@ func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
 func TestBatchDeliveryCounts(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
 		e := newCardEnv(t, db)
-		if _, _, err := e.store.Init(context.Background(), time.Now()); err != nil {
+		if _, _, err := e.store.Init(context.Background(), *e.clock); err != nil {
 			t.Fatal(err)
 		}
 		for _, pid := range []string{"001090000101", "001090000102", "001090000103"} {
@@ -174,7 +231,7 @@ func TestBatchDeliveryCounts(t *testing.T) {
 				PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 1"}}}); err != nil {
 				t.Fatal(err)
 			}
-			app, err := e.svc.Apply(e.officer, pid, "first", "")
+			app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,6 +260,157 @@ func TestBatchDeliveryCounts(t *testing.T) {
 		}
 		if c, _ := e.svc.Counts(other); len(c) != 0 {
 			t.Errorf("another commune sees %+v", c)
+		}
+	})
+}
+
+// TestIntake: the face image and fingerprints are checked field by field
+// (nothing is stored when they are wrong), fingerprints are sealed at rest,
+// and a child under 6 gets a card without them.
+func TestIntake(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newCardEnv(t, db)
+		*e.clock = time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+		if _, _, err := e.store.Init(ctx, *e.clock); err != nil {
+			t.Fatal(err)
+		}
+		for pid, birth := range map[string]string{"001190000201": "1990-01-01", "001322000202": "2022-01-01"} {
+			if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
+				Name: registry.Name{Family: "Lê", Given: "Hoa"}, BirthDate: birth, Sex: personalid.Female,
+				PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 2"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const adult, child = "001190000201", "001322000202"
+		bad := map[string]func(*card.Intake){
+			"photo":                    func(in *card.Intake) { in.Photo = nil },
+			"photo ":                   func(in *card.Intake) { in.Photo = []byte("GIF89a") },
+			"photo  ":                  func(in *card.Intake) { in.Photo = append(bytes.Clone(face), make([]byte, card.MaxPhoto)...) },
+			"fingerprints":             func(in *card.Intake) { in.Fingerprints = in.Fingerprints[:1] },
+			"fingerprints[1].finger":   func(in *card.Intake) { in.Fingerprints[1].Finger = "right_index" },
+			"fingerprints[0].finger":   func(in *card.Intake) { in.Fingerprints[0].Finger = "nose" },
+			"fingerprints[1].template": func(in *card.Intake) { in.Fingerprints[1].Template = nil },
+			"reason":                   func(in *card.Intake) { in.Reason = "lost" },
+		}
+		for field, spoil := range bad {
+			in := intake(adult, "first", "")
+			spoil(&in)
+			_, err := e.svc.Apply(e.officer, in)
+			if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), strings.TrimSpace(field)+":") {
+				t.Errorf("%s: %v", field, err)
+			}
+		}
+		var n int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM card_application`).Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d applications stored from bad input", n)
+		}
+		app, err := e.svc.Apply(e.officer, intake(adult, "first", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sealed []byte
+		db.QueryRowContext(ctx, `SELECT fingerprints FROM card_application WHERE id = $1`, app.ID).Scan(&sealed)
+		if len(sealed) == 0 || bytes.Contains(sealed, []byte("FMR")) || bytes.Contains(sealed, []byte("right_index")) {
+			t.Errorf("fingerprints stored in the clear: %q", sealed)
+		}
+		// A four-year-old: no face or fingerprints, and no DG2 on the chip.
+		kid, err := e.svc.Apply(e.officer, card.Intake{PID: child, Kind: "first"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Decide(e.officer, kid.ID, true, "")
+		c, err := e.svc.Produce(e.officer, kid.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ExpiresOn != "2036-01-01" {
+			t.Errorf("a child's card expires %s", c.ExpiresOn)
+		}
+		sod, groups, _ := e.svc.Chip(e.officer, c.ID)
+		if _, ok := groups[2]; ok {
+			t.Error("a DG2 without a photo")
+		}
+		if v, _ := e.svc.Verify(e.officer, sod, groups, card.VerifyOptions{}); !v.Valid {
+			t.Errorf("a child's card: %+v", v)
+		}
+	})
+}
+
+// TestChipAgainstRegistry: a member agency asks whether the chip's data
+// still agrees with the registry; after a name change it no longer does,
+// field by field, and the answer carries no data. Others may not ask.
+func TestChipAgainstRegistry(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newCardEnv(t, db)
+		if _, _, err := e.store.Init(ctx, *e.clock); err != nil {
+			t.Fatal(err)
+		}
+		const pid = "001190000301"
+		if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
+			Name: registry.Name{Family: "Đặng", Middle: "Thu", Given: "Hà"}, BirthDate: "1990-03-04", Sex: personalid.Female,
+			PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 3"}}}); err != nil {
+			t.Fatal(err)
+		}
+		app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Decide(e.officer, app.ID, true, "")
+		c, err := e.svc.Produce(e.officer, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sod, groups, _ := e.svc.Chip(e.officer, c.ID)
+		bank := actor.With(ctx, &actor.Actor{ID: "bank-1", Kind: actor.Agency, Name: "Ngân hàng A", Grants: []string{string(access.VerifyCitizen)}})
+		hospital := actor.With(ctx, &actor.Actor{ID: "hosp-1", Kind: actor.Agency, Name: "Bệnh viện B"})
+		opts := card.VerifyOptions{CompareRegistry: true, Purpose: "account opening"}
+		v, err := e.svc.Verify(bank, sod, groups, opts)
+		if err != nil || !v.Valid || v.Registry == nil || !v.Registry.Match || len(v.Registry.Fields) != 3 || v.Registry.Fields["name"] != registry.Exact {
+			t.Fatalf("chip against registry: %+v, %+v, %v", v, v.Registry, err)
+		}
+		if _, err := e.svc.Verify(hospital, sod, groups, opts); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("an agency without the verify service: %v", err)
+		}
+		if v, err := e.svc.Verify(hospital, sod, groups, card.VerifyOptions{}); err != nil || !v.Valid || v.Registry != nil {
+			t.Errorf("plain passive authentication by the hospital: %+v, %v", v, err)
+		}
+		// Only DG1 sent: the MRZ (without diacritics) is compared.
+		v, _ = e.svc.Verify(bank, sod, map[int][]byte{1: groups[1]}, opts)
+		if v.Registry == nil || !v.Registry.Match || v.Registry.Fields["name"] != registry.Normalized {
+			t.Errorf("from DG1: %+v", v.Registry)
+		}
+		// The registry changes the name: the chip no longer agrees.
+		cur, err := e.reg.Get(e.sys, pid, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reg.Update(e.sys, pid, cur.Version, registry.Patch{Set: map[string]json.RawMessage{"name": json.RawMessage(`{"family":"Đặng","middle":"Thu","given":"Hằng"}`)},
+			Basis: registry.Basis{Reason: "name change"}}); err != nil {
+			t.Fatal(err)
+		}
+		v, _ = e.svc.Verify(bank, sod, groups, opts)
+		if v.Registry == nil || v.Registry.Match || v.Registry.Fields["name"] != registry.Mismatch || v.Registry.Fields["birth_date"] != registry.Exact {
+			t.Errorf("after a name change: %+v", v.Registry)
+		}
+		payload, _ := json.Marshal(v)
+		for _, leak := range []string{"Hằng", "Hà", "1990", "Đặng"} {
+			if strings.Contains(string(payload), leak) {
+				t.Errorf("the answer holds %q: %s", leak, payload)
+			}
+		}
+		// A changed DG13 is not compared: it is not the chip's data.
+		spoilt := map[int][]byte{1: groups[1], 13: bytes.Clone(groups[13])}
+		spoilt[13][20] ^= 1
+		if v, _ := e.svc.Verify(bank, sod, spoilt, opts); v.Valid || (v.Registry != nil && v.Registry.Fields["name"] == registry.Exact) {
+			t.Errorf("a changed DG13: %+v", v)
+		}
+		var audited int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_event WHERE subject_pid = $1 AND actor_id = 'bank-1'`, pid).Scan(&audited)
+		if audited < 4 {
+			t.Errorf("%d accesses of the bank recorded", audited)
 		}
 	})
 }

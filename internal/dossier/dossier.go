@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -360,9 +361,8 @@ func (s *Service) step(ctx context.Context, tx *sql.Tx, d *Dossier, to State, no
 	if err := s.sender.Send(ctx, tx, eid.Message{Channel: "app", Recipient: d.Applicant, Body: body}); err != nil {
 		return err
 	}
-	ev, _ := json.Marshal(map[string]any{"dossier_id": d.ID, "code": d.Code, "service": d.Service, "state": to, "commune": d.Commune, "at": now})
-	if _, err := tx.ExecContext(ctx, `INSERT INTO event_outbox (id, type, subject, data, created_at) VALUES ($1, 'vn.dancu.dossier.status', $2, $3, $4)`,
-		uuid.Must(uuid.NewV7()).String(), d.Applicant, string(ev), now); err != nil {
+	if err := events.Emit(ctx, tx, "vn.dancu.dossier.status", d.Applicant,
+		map[string]any{"dossier_id": d.ID, "code": d.Code, "service": d.Service, "state": to, "commune": d.Commune, "at": now}, now); err != nil {
 		return err
 	}
 	return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "dossier_"+string(to), d.Applicant, d.Code+" "+d.Service))

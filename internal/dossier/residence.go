@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/registry"
 )
 
@@ -106,10 +105,7 @@ func jsonOf(v any) json.RawMessage {
 
 // residenceEvent tells subscribers that a person's residence changed.
 func residenceEvent(ctx context.Context, tx *sql.Tx, d *Dossier, now time.Time) error {
-	ev, _ := json.Marshal(map[string]any{"pid": d.Applicant, "dossier": d.Code, "service": d.Service, "at": now})
-	_, err := tx.ExecContext(ctx, `INSERT INTO event_outbox (id, type, subject, data, created_at) VALUES ($1, 'vn.dancu.residence.changed', $2, $3, $4)`,
-		uuid.Must(uuid.NewV7()).String(), d.Applicant, string(ev), now)
-	return err
+	return events.Emit(ctx, tx, "vn.dancu.residence.changed", d.Applicant, map[string]any{"pid": d.Applicant, "dossier": d.Code, "service": d.Service, "at": now}, now)
 }
 
 // TemporaryResidenceForm is the form of a temporary residence registration.

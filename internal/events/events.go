@@ -36,7 +36,8 @@ import (
 )
 
 // Types are the event types a subscription may ask for.
-var Types = []string{"vn.dancu.citizen.born", "vn.dancu.citizen.status", "vn.dancu.citizen.updated", "vn.dancu.residence.changed", "vn.dancu.dossier.status"}
+var Types = []string{"vn.dancu.citizen.born", "vn.dancu.citizen.status", "vn.dancu.citizen.updated", "vn.dancu.residence.changed", "vn.dancu.dossier.status",
+	"vn.dancu.card.status"}
 
 // Delivery limits.
 const (

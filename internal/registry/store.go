@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/vnname"
@@ -223,13 +222,6 @@ func settleKey(ctx context.Context, tx *sql.Tx, key, resource string) error {
 
 // emit writes a change event to the transactional outbox, in the
 // transaction of the change; the exchange hub delivers it to subscribers.
-// data holds no more than the event needs: numbers, dates, field names.
 func emit(ctx context.Context, tx *sql.Tx, typ, pid string, data map[string]any, now time.Time) error {
-	body, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO event_outbox (id, type, subject, data, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		uuid.Must(uuid.NewV7()).String(), typ, pid, string(body), now)
-	return err
+	return events.Emit(ctx, tx, typ, pid, data, now)
 }

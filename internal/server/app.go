@@ -125,7 +125,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
 	a.Events = events.NewService(a.DB, sealer, time.Now)
 	a.PKI = pki.NewStore(a.DB, sealer)
-	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, a.Dossier.Signer(), time.Now)
+	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
 	return err
 }
