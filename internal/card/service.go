@@ -171,9 +171,9 @@ func isJPEG(b []byte) bool {
 		bytes.HasPrefix(b, []byte{0xFF, 0x4F, 0xFF, 0x51})
 }
 
-// ageOn is the age in whole years on day of a person born on birth (both
+// AgeOn is the age in whole years on day of a person born on birth (both
 // YYYY-MM-DD).
-func ageOn(birth, day string) int {
+func AgeOn(birth, day string) int {
 	b, err1 := time.Parse(time.DateOnly, birth)
 	d, err2 := time.Parse(time.DateOnly, day)
 	if err1 != nil || err2 != nil {
@@ -243,7 +243,7 @@ func (s *Service) Apply(ctx context.Context, in Intake) (CardApplication, error)
 	}
 	now := s.clock()
 	today := now.In(ict).Format(time.DateOnly)
-	checkBiometrics(in, ageOn(c.BirthDate, today), &f)
+	checkBiometrics(in, AgeOn(c.BirthDate, today), &f)
 	if err := f.Err(); err != nil {
 		return CardApplication{}, err
 	}
@@ -595,7 +595,7 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 	}
 	if err == nil {
 		out.CardStatus = status
-		if status == "active" && expires != "" && expires < now.Format(time.DateOnly) {
+		if status == "active" && expires != "" && expires < now.In(ict).Format(time.DateOnly) {
 			out.CardStatus = "expired"
 		}
 		ev := audit.NewEvent(ctx, now, "card_verify", pid, fmt.Sprintf("passive authentication by %s: %s", a.Name, out.CardStatus))

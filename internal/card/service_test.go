@@ -24,6 +24,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+	"github.com/dancu-vn/dancu/internal/synth"
 )
 
 // TestCardLife: first card, passive authentication, a refused second
@@ -148,11 +149,20 @@ func TestCardLife(t *testing.T) {
 		if active != 1 {
 			t.Errorf("%d active cards", active)
 		}
+		// After its last day the card is reported expired.
+		sod3, groups3, _ := svc.Chip(officer, c3.ID)
+		*e.clock = time.Date(2050, 5, 16, 16, 59, 0, 0, time.UTC) // 16 May, 23:59 in Viet Nam
+		if v, _ := svc.Verify(officer, sod3, groups3, card.VerifyOptions{}); v.CardStatus != "active" {
+			t.Errorf("on its last day: %+v", v.CardStatus)
+		}
+		*e.clock = time.Date(2050, 5, 17, 17, 0, 0, 0, time.UTC)
+		if v, _ := svc.Verify(officer, sod3, groups3, card.VerifyOptions{}); v.Valid || v.CardStatus != "expired" {
+			t.Errorf("after its last day: %+v", v)
+		}
 		// A death revokes the card.
 		if _, err := reg.SetStatus(officer, pid, 0, registry.Dead, registry.StatusChange{Date: "2026-11-01", Basis: registry.Basis{Reason: "death certificate"}}); err != nil {
 			t.Fatal(err)
 		}
-		sod3, groups3, _ := svc.Chip(officer, c3.ID)
 		if v, _ := svc.Verify(officer, sod3, groups3, card.VerifyOptions{}); v.Valid || v.CardStatus != "revoked" {
 			t.Errorf("after death: %+v", v)
 		}
@@ -411,6 +421,74 @@ func TestChipAgainstRegistry(t *testing.T) {
 		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_event WHERE subject_pid = $1 AND actor_id = 'bank-1'`, pid).Scan(&audited)
 		if audited < 4 {
 			t.Errorf("%d accesses of the bank recorded", audited)
+		}
+	})
+}
+
+// TestGeneratedPeopleCards: cards made for a generated population pass
+// passive authentication, and what the chip says reads back as the
+// registry and the validity rules have it.
+func TestGeneratedPeopleCards(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newCardEnv(t, db)
+		*e.clock = time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+		if _, _, err := e.store.Init(ctx, *e.clock); err != nil {
+			t.Fatal(err)
+		}
+		units, _ := adminunit.Load()
+		var people []registry.LegacyRecord
+		if _, err := synth.Generate(ctx, synth.Config{Count: 40, Seed: 7}, units, func(r *registry.LegacyRecord) error {
+			r.Household = nil // households are the importer's business, not this test's
+			if _, err := e.reg.RegisterExisting(e.sys, *r); err != nil {
+				return err
+			}
+			people = append(people, *r)
+			return nil
+		}, nil); err != nil {
+			t.Fatal(err)
+		}
+		made := 0
+		for _, p := range people {
+			if p.Status != "" && p.Status != registry.Alive {
+				continue
+			}
+			in := intake(p.PID, "first", "")
+			if card.AgeOn(p.BirthDate, "2026-01-01") < card.BiometricAge {
+				in.Photo, in.Fingerprints = nil, nil
+			}
+			app, err := e.svc.Apply(e.sys, in)
+			if err != nil {
+				t.Fatalf("%s: %v", p.PID, err)
+			}
+			if _, err := e.svc.Decide(e.sys, app.ID, true, ""); err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.svc.Produce(e.sys, app.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			made++
+			sod, groups, _ := e.svc.Chip(e.sys, c.ID)
+			if v, err := e.svc.Verify(e.sys, sod, groups, card.VerifyOptions{}); err != nil || !v.Valid {
+				t.Fatalf("%s: %+v, %v", p.PID, v, err)
+			}
+			lines, err := card.ParseDG1(groups[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := card.ParseMRZ(lines)
+			want, _ := card.Expiry(p.BirthDate, "2026-01-01")
+			if err != nil || m.PID != p.PID || m.BirthDate != p.BirthDate || m.Sex != string(p.Sex) || m.Expiry != want || c.ExpiresOn != want {
+				t.Errorf("%s: MRZ %+v (%v), card %+v, want expiry %q", p.PID, m, err, c, want)
+			}
+			fields, err := card.ParseDG13(groups[13])
+			if err != nil || fields[0].Value != p.PID || fields[1].Value != p.Name.Full() {
+				t.Errorf("%s: DG13 %v, %v", p.PID, fields, err)
+			}
+		}
+		if made < 30 {
+			t.Errorf("only %d cards made", made)
 		}
 	})
 }
