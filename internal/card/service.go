@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -19,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/keyring"
@@ -31,6 +33,7 @@ import (
 // passive authentication for relying parties.
 type Service struct {
 	db       *sqldb.DB
+	codes    *codelist.Lists
 	sealer   Sealer
 	registry *registry.Service
 	pki      *pki.Store
@@ -52,7 +55,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, store *pki.Store, policy *a
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: db, sealer: sealer, registry: reg, pki: store, policy: policy, signer: signer, now: now}
+	s := &Service{db: db, codes: codelist.New(), sealer: sealer, registry: reg, pki: store, policy: policy, signer: signer, now: now}
 	reg.OnStatusChange(func(ctx context.Context, tx *sql.Tx, pid string, to registry.Status) error {
 		if to != registry.Dead {
 			return nil
@@ -96,12 +99,60 @@ type CardApplication struct {
 
 // Card is a produced card.
 type Card struct {
-	ID        string `json:"id"`
-	PID       string `json:"pid" doc:"The card number is the personal ID number"`
-	Status    string `json:"status" enum:"active,lost,revoked,expired,superseded"`
-	IssuedOn  string `json:"issued_on"`
-	ExpiresOn string `json:"expires_on,omitempty" doc:"Empty for a card valid for life"`
-	Commune   string `json:"commune"`
+	ID        string   `json:"id"`
+	PID       string   `json:"pid" doc:"The card number is the personal ID number"`
+	Status    string   `json:"status" enum:"active,lost,revoked,expired,superseded"`
+	IssuedOn  string   `json:"issued_on"`
+	ExpiresOn string   `json:"expires_on,omitempty" doc:"Empty for a card valid for life"`
+	Commune   string   `json:"commune"`
+	Printed   *Printed `json:"printed,omitempty" doc:"What is printed on the card, for the card printer (on production only)"`
+}
+
+// Printed is what the card shows (Luật Căn cước 2023 Art. 18), in the
+// card's own formats.
+type Printed struct {
+	Number                 string    `json:"number" doc:"Số định danh cá nhân"`
+	FullName               string    `json:"full_name"`
+	BirthDate              string    `json:"birth_date" doc:"dd/mm/yyyy"`
+	Sex                    string    `json:"sex" enum:"Nam,Nữ"`
+	Nationality            string    `json:"nationality"`
+	PlaceOfOrigin          string    `json:"place_of_origin,omitempty"`
+	BirthRegistrationPlace string    `json:"birth_registration_place,omitempty"`
+	Residence              string    `json:"residence,omitempty" doc:"Nơi cư trú: permanent, else temporary, else current residence"`
+	IssuedOn               string    `json:"issued_on" doc:"dd/mm/yyyy"`
+	ExpiresOn              string    `json:"expires_on" doc:"dd/mm/yyyy, or Không thời hạn (valid for life)"`
+	IssuedBy               string    `json:"issued_by"`
+	Photo                  bool      `json:"photo" doc:"Whether a face image is printed (none under 6 years of age)"`
+	MRZ                    [3]string `json:"mrz"`
+	QR                     string    `json:"qr" doc:"The QR code's content: number|old number|name|date of birth|sex|residence|issue date"`
+}
+
+func (s *Service) printed(c registry.Citizen, today, expires string, mrz [3]string, photo bool) Printed {
+	text := func(a *registry.Address) string {
+		if a == nil {
+			return ""
+		}
+		return a.Text
+	}
+	p := Printed{Number: string(c.PID), FullName: c.Name.Full(), BirthDate: dateVN(c.BirthDate),
+		Sex: map[string]string{"male": "Nam", "female": "Nữ"}[string(c.Sex)], Nationality: "Việt Nam",
+		PlaceOfOrigin: text(c.PlaceOfOrigin), BirthRegistrationPlace: text(c.BirthRegistrationPlace),
+		IssuedOn: dateVN(today), ExpiresOn: "Không thời hạn", IssuedBy: "Bộ Công an", Photo: photo, MRZ: mrz}
+	if n, ok := s.codes.Nationality.Name(c.Nationality); ok && c.Nationality != "" && c.Nationality != "VNM" {
+		p.Nationality = n
+	}
+	for _, a := range []*registry.Address{c.PermanentResidence, c.TemporaryResidence, c.CurrentResidence} {
+		if t := text(a); t != "" {
+			p.Residence = t
+			break
+		}
+	}
+	if expires != "" {
+		p.ExpiresOn = dateVN(expires)
+	}
+	compact := func(d string) string { return strings.ReplaceAll(d, "/", "") }
+	p.QR = strings.Join([]string{p.Number, c.OldIDNumber, p.FullName, compact(p.BirthDate), p.Sex, p.Residence, compact(p.IssuedOn)}, "|")
+	return p
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -392,14 +443,25 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	dg1 := DG1(lines)
-	dob, _ := time.Parse(time.DateOnly, c.BirthDate)
-	sex := map[string]string{"male": "Nam", "female": "Nữ"}[string(c.Sex)]
-	fields := []DG13Field{{1, string(c.PID)}, {2, c.Name.Full()}, {3, dob.Format("02/01/2006")}, {4, sex}, {5, "Việt Nam"}, {11, dateVN(today)}}
-	if c.PermanentResidence != nil && c.PermanentResidence.Text != "" {
-		fields = append(fields, DG13Field{9, c.PermanentResidence.Text})
+	printed := s.printed(c, today, expires, lines, len(photo) > 0)
+	fields := []DG13Field{{1, printed.Number}, {2, printed.FullName}, {3, printed.BirthDate}, {4, printed.Sex}, {5, printed.Nationality}, {11, printed.IssuedOn}}
+	if c.Ethnicity != nil && c.Ethnicity.Name != "" {
+		fields = append(fields, DG13Field{6, c.Ethnicity.Name})
+	}
+	if name, ok := s.codes.Religion.Name(c.Religion); ok {
+		fields = append(fields, DG13Field{7, name})
+	}
+	if printed.PlaceOfOrigin != "" {
+		fields = append(fields, DG13Field{8, printed.PlaceOfOrigin})
+	}
+	if printed.Residence != "" {
+		fields = append(fields, DG13Field{9, printed.Residence})
 	}
 	if expires != "" {
-		fields = append(fields, DG13Field{12, dateVN(expires)})
+		fields = append(fields, DG13Field{12, printed.ExpiresOn})
+	}
+	if c.OldIDNumber != "" {
+		fields = append(fields, DG13Field{16, c.OldIDNumber})
 	}
 	dg13, err := DG13(fields)
 	if err != nil {
@@ -416,7 +478,7 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	sum := sha256.Sum256(sod)
-	card := Card{ID: uuid.Must(uuid.NewV7()).String(), PID: string(c.PID), Status: "active", IssuedOn: today, ExpiresOn: expires, Commune: app.Commune}
+	card := Card{ID: uuid.Must(uuid.NewV7()).String(), PID: string(c.PID), Status: "active", IssuedOn: today, ExpiresOn: expires, Commune: app.Commune, Printed: &printed}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE card_application SET state = 'produced' WHERE id = $1 AND state = 'approved'`, id)
 		if n, _ := rowsAffected(res, err); n != 1 {

@@ -87,6 +87,12 @@ func TestCardLife(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if p := c1.Printed; p == nil || !strings.HasPrefix(p.QR, "001090123456||Nguyễn Văn An|17051990|Nam|Phố Phan Đình Phùng 12") ||
+			!strings.HasSuffix(p.QR, "|01062026") || p.ExpiresOn != "17/05/2030" || p.IssuedOn != "01/06/2026" || !p.Photo || p.IssuedBy != "Bộ Công an" {
+			t.Errorf("printed %+v", p)
+		} else if lines, _ := card.ParseDG1(groups1[1]); lines != p.MRZ {
+			t.Errorf("printed MRZ %q, chip %q", p.MRZ, lines)
+		}
 		if img, err := card.ParseDG2(groups1[2]); err != nil || !bytes.Equal(img, face) {
 			t.Fatalf("DG2 of the card: %q, %v", img, err)
 		}
