@@ -166,7 +166,7 @@ type jobOutput struct {
 }
 
 func (h *handlers) submitVerifyJob(ctx context.Context, in *submitJobInput) (*jobOutput, error) {
-	j, err := h.Exchange.SubmitBatch(ctx, in.Purpose, bytes.NewReader(in.RawBody))
+	j, err := h.Exchange.SubmitBatch(ctx, in.Purpose, in.RawBody)
 	return &jobOutput{Body: j}, h.problem(ctx, err)
 }
 

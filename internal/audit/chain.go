@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -210,15 +212,9 @@ func (c *Chain) Verify(ctx context.Context, grace time.Duration) (Report, error)
 	if err != nil {
 		return r, err
 	}
-	type entry struct {
-		seq   int64
-		id    string
-		hash  string
-		event *Event
-	}
-	var chain []entry
+	var chain []chainEntry
 	for rows.Next() {
-		var en entry
+		var en chainEntry
 		var id, actorID, kind, name, action, subject, purpose, detail, source sql.NullString
 		var at sql.NullTime
 		if err := rows.Scan(&en.seq, &en.id, &en.hash, &id, &at, &actorID, &kind, &name, &action, &subject, &purpose, &detail, &source); err != nil {
@@ -272,6 +268,13 @@ func (c *Chain) Verify(ctx context.Context, grace time.Duration) (Report, error)
 			r.Problems = append(r.Problems, Problem{Seq: en.seq, EventID: en.id, Kind: "modified", Detail: "the event no longer matches its link"})
 		}
 	}
+	// Group events: their stored subjects must hash to the digest the
+	// sealed event states.
+	problems, err := c.verifySubjects(ctx, chain2groups(chain))
+	if err != nil {
+		return r, err
+	}
+	r.Problems = append(r.Problems, problems...)
 	// Checkpoints: signed by an audit key, and matching the chain.
 	_, keys, err := c.keys.Current(ctx, c.now())
 	if err != nil {
@@ -334,4 +337,86 @@ func verifyCheckpoint(jws string, keys []*keyring.Key, claims *checkpointClaims)
 		return err == nil && json.Unmarshal(payload, claims) == nil
 	}
 	return false
+}
+
+type chainEntry struct {
+	seq   int64
+	id    string
+	hash  string
+	event *Event
+}
+
+type sealedGroup struct {
+	seq    int64
+	digest string
+	seen   bool
+}
+
+// chain2groups finds the group events among the sealed ones.
+func chain2groups(chain []chainEntry) map[string]*sealedGroup {
+	out := map[string]*sealedGroup{}
+	for _, en := range chain {
+		if en.event == nil {
+			continue
+		}
+		if d, ok := groupDigest(*en.event); ok {
+			out[en.event.ID] = &sealedGroup{seq: en.seq, digest: d}
+		}
+	}
+	return out
+}
+
+// verifySubjects reads access_subject in order of event and number, and
+// checks each sealed group event's subjects against its digest: people
+// added to or removed from a group event, or subjects of no event at all,
+// are reported.
+func (c *Chain) verifySubjects(ctx context.Context, groups map[string]*sealedGroup) ([]Problem, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT s.event_id, s.subject_pid, e.id IS NULL FROM access_subject s
+		LEFT JOIN access_event e ON e.id = s.event_id ORDER BY s.event_id, s.subject_pid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Problem
+	var cur string
+	var subjects []string
+	var orphan bool
+	flush := func() {
+		if cur == "" {
+			return
+		}
+		g, sealed := groups[cur]
+		switch {
+		case orphan:
+			out = append(out, Problem{EventID: cur, Kind: "inserted", Detail: fmt.Sprintf("%d subjects name an event that does not exist", len(subjects))})
+		case sealed:
+			g.seen = true
+			if SubjectsDigest(subjects) != g.digest {
+				out = append(out, Problem{Seq: g.seq, EventID: cur, Kind: "modified", Detail: fmt.Sprintf("the people of this group event were changed (%d stored)", len(subjects))})
+			}
+		}
+	}
+	for rows.Next() {
+		var id, pid string
+		var missing bool
+		if err := rows.Scan(&id, &pid, &missing); err != nil {
+			return nil, err
+		}
+		if id != cur {
+			flush()
+			cur, subjects, orphan = id, subjects[:0], missing
+		}
+		subjects = append(subjects, pid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	flush()
+	for id, g := range groups {
+		if !g.seen && g.digest != SubjectsDigest(nil) {
+			out = append(out, Problem{Seq: g.seq, EventID: id, Kind: "modified", Detail: "the people of this group event were removed"})
+		}
+	}
+	slices.SortFunc(out, func(a, b Problem) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }

@@ -189,3 +189,63 @@ func TestRewrittenChainContradictsCheckpoint(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupEventSubjects: a group event (a batch chunk) is found in each
+// of its people's access log, and the chain catches a person added to it,
+// one removed from it, and subjects of an event that never existed.
+func TestGroupEventSubjects(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := actor.With(context.Background(), &actor.Actor{ID: "bank-1", Kind: actor.Agency, Name: "Ngân hàng A"})
+		now := time.Now()
+		chain := newChain(t, db, func() time.Time { return now })
+		writeEvents(t, db, 5, now.Add(-time.Hour))
+		rec := audit.NewRecorder(db, quiet())
+		defer rec.Close()
+		group := audit.NewGroupEvent(ctx, now.Add(-time.Minute), "verify", []string{"001090000003", "001090000001", "001090000002", "001090000001"}, "batch; fields name")
+		if len(group.Subjects) != 3 || !strings.Contains(group.Detail, "; 3 persons; subjects sha256:") {
+			t.Fatalf("group event %+v", group)
+		}
+		if err := rec.Record(ctx, group); err != nil {
+			t.Fatal(err)
+		}
+		for _, pid := range []string{"001090000001", "001090000002", "001090000003"} {
+			evs, err := audit.List(ctx, db, audit.Filter{Subject: pid})
+			if err != nil || len(evs) == 0 || evs[0].ID != group.ID || evs[0].Subject != pid {
+				t.Fatalf("access log of %s: %+v, %v", pid, evs, err)
+			}
+		}
+		if evs, _ := audit.List(ctx, db, audit.Filter{Subject: "001090000004"}); len(evs) != 1 || evs[0].ID == group.ID {
+			t.Errorf("someone outside the group sees %+v", evs)
+		}
+		if _, err := chain.Seal(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := chain.Verify(ctx, time.Minute); err != nil || len(r.Problems) != 0 {
+			t.Fatalf("intact: %v\n%s", err, kinds(r))
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM access_subject WHERE subject_pid = '001090000002'`); err == nil {
+			t.Fatal("access_subject took a DELETE")
+		}
+		tamper := []string{`DROP TRIGGER access_subject_no_delete`, `DROP TRIGGER access_subject_no_update`}
+		if db.Dialect == sqldb.Postgres {
+			tamper = []string{`ALTER TABLE access_subject DISABLE TRIGGER access_subject_append_only`}
+		}
+		tamper = append(tamper, `DELETE FROM access_subject WHERE subject_pid = '001090000002'`,
+			`INSERT INTO access_subject (subject_pid, event_id) VALUES ('001090000009', 'no-such-event')`)
+		for _, s := range tamper {
+			if _, err := db.ExecContext(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, _ := chain.Verify(ctx, time.Minute)
+		if got := kinds(r); len(r.Problems) != 2 || !strings.Contains(got, "people of this group event were changed (2 stored)") ||
+			!strings.Contains(got, "inserted") || !strings.Contains(got, group.ID) {
+			t.Errorf("a person removed: %s", got)
+		}
+		db.ExecContext(ctx, `INSERT INTO access_subject (subject_pid, event_id) VALUES ('001090000002', $1), ('001090000007', $1)`, group.ID)
+		r, _ = chain.Verify(ctx, time.Minute)
+		if got := kinds(r); !strings.Contains(got, "(4 stored)") {
+			t.Errorf("a person added: %s", got)
+		}
+	})
+}

@@ -27,7 +27,8 @@ func List(ctx context.Context, q sqldb.Querier, f Filter) ([]Event, error) {
 		where += fmt.Sprintf(" AND "+cond, len(args))
 	}
 	if f.Subject != "" {
-		add("subject_pid = $%d", f.Subject)
+		// Events about the person alone, and group events naming them.
+		add("(subject_pid = $%[1]d OR id IN (SELECT event_id FROM access_subject WHERE subject_pid = $%[1]d))", f.Subject)
 	}
 	if f.ActorID != "" {
 		add("actor_id = $%d", f.ActorID)
@@ -49,6 +50,9 @@ func List(ctx context.Context, q sqldb.Querier, f Filter) ([]Event, error) {
 			return nil, err
 		}
 		e.At = e.At.In(time.UTC)
+		if e.Subject == "" && f.Subject != "" {
+			e.Subject = f.Subject // a group event, found through access_subject
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()

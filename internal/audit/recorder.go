@@ -32,6 +32,8 @@ type Event struct {
 	Purpose string    `json:"purpose,omitempty"`
 	Detail  string    `json:"detail,omitempty"`
 	Source  string    `json:"source,omitempty"`
+	// Subjects are the people a group event concerns (NewGroupEvent).
+	Subjects []string `json:"-"`
 }
 
 // NewEvent fills in the ID, time and actor of an event from ctx.
@@ -57,6 +59,13 @@ func WriteTx(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 	for _, e := range evs {
 		if _, err := tx.ExecContext(ctx, insertEvent+"($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", e.args()...); err != nil {
 			return fmt.Errorf("record access event: %w", err)
+		}
+	}
+	for _, e := range evs {
+		for _, pid := range e.Subjects {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO access_subject (subject_pid, event_id) VALUES ($1, $2)`, pid, e.ID); err != nil {
+				return fmt.Errorf("record the subjects of access event %s: %w", e.ID, err)
+			}
 		}
 	}
 	return nil
@@ -205,7 +214,10 @@ func (r *Recorder) flush(batch []pending) {
 		for _, p := range batch {
 			evs = append(evs, p.evs...)
 		}
-		return writeMany(ctx, tx, r.db.Dialect, evs)
+		if err := writeMany(ctx, tx, r.db.Dialect, evs); err != nil {
+			return err
+		}
+		return writeSubjects(ctx, tx, r.db.Dialect, evs)
 	})
 	if err != nil {
 		r.log.Error("audit: cannot record access events", "count", len(batch), "err", err)

@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -9,7 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"runtime"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,7 +57,7 @@ type BatchLine struct {
 // Lines of {"pid", "claims"}: the file is checked whole (a malformed line
 // refuses the job and names the line), then the records are verified in
 // the background; Job reports progress and BatchResults the answers.
-func (s *Service) SubmitBatch(ctx context.Context, purpose string, in io.Reader) (Job, error) {
+func (s *Service) SubmitBatch(ctx context.Context, purpose string, body []byte) (Job, error) {
 	a, err := access.Require(ctx, access.VerifyCitizen)
 	if err != nil {
 		return Job{}, err
@@ -66,32 +69,9 @@ func (s *Service) SubmitBatch(ctx context.Context, purpose string, in io.Reader)
 	if !slices.Contains(ag.Purposes, purpose) {
 		return Job{}, errs.E(errs.Forbidden, "%q is not a purpose declared for %s", purpose, ag.ID)
 	}
-	var items []registry.BatchItem
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(items) == MaxBatch {
-			return Job{}, errs.Field("", "a job holds at most %d records: split the file", MaxBatch)
-		}
-		var it registry.BatchItem
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&it); err != nil {
-			return Job{}, errs.Field("", "line %d: not a {\"pid\", \"claims\"} object: %v", line, err)
-		}
-		items = append(items, it)
-	}
-	if err := sc.Err(); err != nil {
-		return Job{}, errs.Field("", "line %d: %v", line+1, err)
-	}
-	if len(items) == 0 {
-		return Job{}, errs.Field("", "no records")
+	items, err := readBatch(body)
+	if err != nil {
+		return Job{}, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	job := Job{ID: uuid.Must(uuid.NewV7()).String(), Agency: ag.ID, Purpose: purpose, State: "running", Total: len(items), CreatedAt: now}
@@ -103,46 +83,165 @@ func (s *Service) SubmitBatch(ctx context.Context, purpose string, in io.Reader)
 	return job, nil
 }
 
+// readBatch reads JSON Lines of {"pid", "claims"}, one object a line: the
+// file is cut at line ends into one part per core, each part decoded as a
+// stream; a malformed line refuses the whole file and is named (the first
+// such line).
+func readBatch(body []byte) ([]registry.BatchItem, error) {
+	parts := runtime.GOMAXPROCS(0)
+	type part struct {
+		text      []byte
+		firstLine int
+		items     []registry.BatchItem
+		err       error
+	}
+	ps := make([]*part, 0, parts)
+	line := 1
+	for rest := body; len(rest) > 0; {
+		cut := len(rest)
+		if want := len(body) / parts; len(ps) < parts-1 && want < len(rest) {
+			if i := bytes.IndexByte(rest[want:], '\n'); i >= 0 {
+				cut = want + i + 1
+			}
+		}
+		ps = append(ps, &part{text: rest[:cut], firstLine: line})
+		line += bytes.Count(rest[:cut], []byte{'\n'})
+		rest = rest[cut:]
+	}
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.items, p.err = decodeLines(p.text, p.firstLine)
+		}()
+	}
+	wg.Wait()
+	var items []registry.BatchItem
+	for _, p := range ps {
+		if p.err != nil {
+			return nil, p.err
+		}
+		items = append(items, p.items...)
+		if len(items) > MaxBatch {
+			return nil, errs.Field("", "a job holds at most %d records: split the file", MaxBatch)
+		}
+	}
+	if len(items) == 0 {
+		return nil, errs.Field("", "no records")
+	}
+	return items, nil
+}
+
+// decodeLines decodes JSON Lines text whose first line is number first.
+func decodeLines(text []byte, first int) ([]registry.BatchItem, error) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
+	lineAt := func(off int64) int { return first + bytes.Count(text[:min(int(off), len(text))], []byte{'\n'}) }
+	var out []registry.BatchItem
+	for {
+		start := dec.InputOffset()
+		var it registry.BatchItem
+		err := dec.Decode(&it)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			// The line is the first one holding something after start.
+			at := start
+			for int(at) < len(text) && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n') {
+				at++
+			}
+			return nil, errs.Field("", "line %d: not a {\"pid\", \"claims\"} object: %v", lineAt(at), err)
+		}
+		end := dec.InputOffset()
+		rest := text[end:]
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[:i]
+		}
+		if len(bytes.TrimSpace(rest)) > 0 {
+			return nil, errs.Field("", "line %d: one object a line", lineAt(end))
+		}
+		out = append(out, it)
+		if len(out) > MaxBatch {
+			return nil, errs.Field("", "a job holds at most %d records: split the file", MaxBatch)
+		}
+	}
+}
+
+// batchWorkers verify chunks of one job side by side: while one stores
+// its results, another reads and compares.
+const batchWorkers = 4
+
 // runBatch verifies the records chunk by chunk, keeping the results and
-// the progress.
+// the progress. Chunks are stored under their sequence number, so the
+// results read back in input order whichever worker finishes first. The
+// whole job is recorded as one group access event naming every person
+// checked, written while the chunks are verified and committed before the
+// job is marked done: its answers cannot be read before that.
 func (s *Service) runBatch(ctx context.Context, job Job, items []registry.BatchItem) {
-	fail := func(err error) {
-		s.db.ExecContext(ctx, `UPDATE verify_job SET state = 'failed', error = $1, finished_at = $2 WHERE id = $3`, err.Error(), s.now().UTC(), job.ID)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	recorded := make(chan error, 1)
+	go func() {
+		recorded <- s.registry.RecordBatch(ctx, items, job.Purpose, "batch verification job "+job.ID)
+	}()
+	seqs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < batchWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := range seqs {
+				if err := s.batchChunk(ctx, job, items, seq); err != nil {
+					cancel(err)
+				}
+			}
+		}()
 	}
-	for seq, start := 0, 0; start < len(items); seq, start = seq+1, start+batchChunk {
-		end := min(start+batchChunk, len(items))
-		res, err := s.registry.CompareBatch(ctx, items[start:end], job.Purpose)
-		if err != nil {
-			fail(err)
-			return
+	for seq := 0; seq*batchChunk < len(items) && ctx.Err() == nil; seq++ {
+		seqs <- seq
+	}
+	close(seqs)
+	wg.Wait()
+	if err := <-recorded; err != nil {
+		cancel(err)
+	}
+	bg := context.WithoutCancel(ctx)
+	if err := context.Cause(ctx); err != nil {
+		s.db.ExecContext(bg, `UPDATE verify_job SET state = 'failed', error = $1, finished_at = $2 WHERE id = $3`, err.Error(), s.now().UTC(), job.ID)
+		return
+	}
+	s.db.ExecContext(bg, `UPDATE verify_job SET state = 'done', finished_at = $1 WHERE id = $2`, s.now().UTC(), job.ID)
+}
+
+// batchChunk verifies chunk seq of a job and stores its results.
+func (s *Service) batchChunk(ctx context.Context, job Job, items []registry.BatchItem, seq int) error {
+	start := seq * batchChunk
+	end := min(start+batchChunk, len(items))
+	res, err := s.registry.CompareMany(ctx, items[start:end])
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	matched, bad := 0, 0
+	for i, r := range res {
+		buf = appendLine(buf, BatchLine{Line: start + i + 1, PID: items[start+i].PID, Match: r.Match, Fields: r.Fields, Error: r.Error})
+		if r.Match {
+			matched++
 		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		matched, bad := 0, 0
-		for i, r := range res {
-			l := BatchLine{Line: start + i + 1, PID: items[start+i].PID, Match: r.Match, Fields: r.Fields, Error: r.Error}
-			if r.Match {
-				matched++
-			}
-			if r.Error != "" {
-				bad++
-			}
-			enc.Encode(l)
+		if r.Error != "" {
+			bad++
 		}
-		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO verify_job_chunk (job_id, seq, results) VALUES ($1, $2, $3)`, job.ID, seq, buf.String()); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `UPDATE verify_job SET done = done + $1, matched = matched + $2, errors = errors + $3 WHERE id = $4`,
-				end-start, matched, bad, job.ID)
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO verify_job_chunk (job_id, seq, results) VALUES ($1, $2, $3)`, job.ID, seq, string(buf)); err != nil {
 			return err
-		})
-		if err != nil {
-			fail(err)
-			return
 		}
-	}
-	s.db.ExecContext(ctx, `UPDATE verify_job SET state = 'done', finished_at = $1 WHERE id = $2`, s.now().UTC(), job.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE verify_job SET done = done + $1, matched = matched + $2, errors = errors + $3 WHERE id = $4`,
+			end-start, matched, bad, job.ID)
+		return err
+	})
 }
 
 // Job returns a batch job to its agency.
@@ -191,4 +290,46 @@ func (s *Service) BatchResults(ctx context.Context, id string, w io.Writer) erro
 		}
 	}
 	return rows.Err()
+}
+
+// appendLine writes l as one JSON line, as encoding/json would (fields in
+// order, map keys sorted), without reflection: a batch writes one per
+// record.
+func appendLine(b []byte, l BatchLine) []byte {
+	b = append(b, `{"line":`...)
+	b = strconv.AppendInt(b, int64(l.Line), 10)
+	b = append(b, `,"pid":`...)
+	b = appendString(b, l.PID)
+	b = append(b, `,"match":`...)
+	b = strconv.AppendBool(b, l.Match)
+	if len(l.Fields) > 0 {
+		b = append(b, `,"fields":{`...)
+		for i, f := range slices.Sorted(maps.Keys(l.Fields)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, f)
+			b = append(b, ':')
+			b = appendString(b, string(l.Fields[f]))
+		}
+		b = append(b, '}')
+	}
+	if l.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, l.Error)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendString writes s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			q, _ := json.Marshal(s) // the rare case: let encoding/json escape it
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,4 +96,73 @@ func BenchmarkSearchByName(b *testing.B) {
 			b.Fatal(len(p.Items), err)
 		}
 	}
+}
+
+// BenchmarkCompareBatch verifies batches of 5,000 records: the comparison,
+// and the access record naming each person.
+func BenchmarkCompareBatch(b *testing.B) {
+	svc, _, pids, ctx := benchRegistry(b, 20000)
+	items := make([]registry.BatchItem, 5000)
+	given := []string{"An", "Bình", "Châu", "Dũng", "Hà", "Khôi", "Lan", "Minh"}
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := range items {
+			k := (n*len(items) + i*7) % len(pids)
+			items[i] = registry.BatchItem{PID: pids[k], Claims: registry.Claims{Name: "Nguyen Van " + given[k%len(given)], BirthDate: "1990-05-17"}}
+		}
+		res, err := svc.CompareMany(ctx, items)
+		if err != nil || !res[0].Match {
+			b.Fatal(res[0], err)
+		}
+		if err := svc.RecordBatch(ctx, items, "bench", "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRawBatchRead is the baseline of BenchmarkCompareBatch: bare
+// point reads of the compared columns, no comparison, no audit.
+func BenchmarkRawBatchRead(b *testing.B) {
+	_, db, pids, ctx := benchRegistry(b, 20000)
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := 0; i < 5000; i++ {
+			var f, m, g, d, s, st string
+			if err := db.QueryRowContext(ctx, `SELECT family_name, middle_name, given_name, birth_date, sex, status FROM citizen WHERE pid = $1`,
+				pids[(n*5000+i*7)%len(pids)]).Scan(&f, &m, &g, &d, &s, &st); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkRawBatchReadJSON(b *testing.B) {
+	_, db, pids, ctx := benchRegistry(b, 20000)
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for c := 0; c < 5; c++ {
+			ks := make([]string, 1000)
+			for i := range ks {
+				ks[i] = pids[(n*5000+(c*1000+i)*7)%len(pids)]
+			}
+			arr, _ := json.Marshal(ks)
+			rows, err := db.QueryContext(ctx, `SELECT pid, family_name, middle_name, given_name, birth_date, sex, status FROM citizen WHERE pid IN (SELECT value FROM json_each($1))`, string(arr))
+			if err != nil {
+				b.Fatal(err)
+			}
+			k := 0
+			for rows.Next() {
+				var p, f, m, g, d, s, st string
+				rows.Scan(&p, &f, &m, &g, &d, &s, &st)
+				k++
+			}
+			rows.Close()
+			if k != 1000 {
+				b.Fatal(k)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "records/s")
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -73,7 +76,7 @@ func (s *Service) Compare(ctx context.Context, pidText string, c Claims, purpose
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return Comparison{}, err
 	}
-	out := compare(&r, err == nil, c)
+	out := compare(heldOf(&r), err == nil, c)
 	ev := audit.NewEvent(ctx, s.clock(), "verify", string(pid), "fields "+strings.Join(fieldNames(out.Fields), ",")+"; "+map[bool]string{true: "match", false: "no match"}[out.Match])
 	ev.Purpose = purpose
 	if err := s.audit.Record(ctx, ev); err != nil {
@@ -93,7 +96,20 @@ func fieldNames(m map[string]Match) []string {
 }
 
 // compare checks claims against a record (found false: no such record).
-func compare(r *Record, found bool, c Claims) Comparison {
+// held is what a comparison reads of a record.
+type held struct {
+	Name      Name
+	BirthDate string
+	Sex       personalid.Sex
+	Status    Status
+	Phone     string
+}
+
+func heldOf(r *Record) held {
+	return held{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Status: r.Status, Phone: r.Phone}
+}
+
+func compare(r held, found bool, c Claims) Comparison {
 	out := Comparison{Fields: map[string]Match{}}
 	all := found && r.Status == Alive
 	check := func(field, claimed, held string, fold bool) {
@@ -103,7 +119,7 @@ func compare(r *Record, found bool, c Claims) Comparison {
 		m := Mismatch
 		switch {
 		case !found:
-		case spaced(claimed) == spaced(held):
+		case claimed == held || spaced(claimed) == spaced(held):
 			m = Exact
 		case fold && vnname.Fold(claimed) == vnname.Fold(held):
 			m = Normalized
@@ -134,18 +150,71 @@ type BatchResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// CompareBatch checks many records at once, for a batch verification job:
-// the same answers as Compare, the access records written together.
-func (s *Service) CompareBatch(ctx context.Context, items []BatchItem, purpose string) ([]BatchResult, error) {
+// RecordBatch records that the actor checks the people of a batch for a
+// purpose: one group access event naming every well-formed number, with the
+// fields claimed. A batch job records it while it runs, and its answers can
+// be read only once this record is committed.
+func (s *Service) RecordBatch(ctx context.Context, items []BatchItem, purpose, detail string) error {
+	pids := make([]string, 0, len(items))
+	claimed := map[string]bool{}
+	for _, it := range items {
+		pid, err := personalid.Parse(it.PID)
+		if err != nil {
+			continue
+		}
+		pids = append(pids, string(pid))
+		claimed["name"] = claimed["name"] || it.Claims.Name != ""
+		claimed["birth_date"] = claimed["birth_date"] || it.Claims.BirthDate != ""
+		claimed["sex"] = claimed["sex"] || it.Claims.Sex != ""
+		claimed["phone"] = claimed["phone"] || it.Claims.Phone != ""
+	}
+	if len(pids) == 0 {
+		return nil
+	}
+	var fields []string
+	for _, f := range []string{"name", "birth_date", "sex", "phone"} {
+		if claimed[f] {
+			fields = append(fields, f)
+		}
+	}
+	if !storable(purpose) {
+		return errs.Field("purpose", "must be UTF-8 text without NUL characters")
+	}
+	// Large batches are recorded as several group events of consecutive
+	// numbers, written side by side.
+	slices.Sort(pids)
+	pids = slices.Compact(pids)
+	parts := (len(pids) + groupPart - 1) / groupPart
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	now := s.clock()
+	for p := 0; p < parts; p++ {
+		part := pids[p*len(pids)/parts : (p+1)*len(pids)/parts]
+		d := detail
+		if parts > 1 {
+			d = fmt.Sprintf("%s (part %d of %d)", detail, p+1, parts)
+		}
+		ev := audit.NewGroupEvent(ctx, now, "verify", part, fmt.Sprintf("%s; fields %s", d, strings.Join(fields, ",")))
+		ev.Purpose = purpose
+		g.Go(func() error { return s.audit.RecordAlone(gctx, ev) })
+	}
+	return g.Wait()
+}
+
+// groupPart is the most people one group access event names.
+const groupPart = 50_000
+
+// CompareMany answers a batch: the same answers as Compare, without the
+// access record, which the caller makes with RecordBatch (one per batch
+// job, not one per chunk: the access log then takes one sorted write per
+// job). The records are read by many keys per statement.
+func (s *Service) CompareMany(ctx context.Context, items []BatchItem) ([]BatchResult, error) {
 	if _, err := access.Require(ctx, access.VerifyCitizen); err != nil {
 		return nil, err
 	}
-	if !storable(purpose) {
-		return nil, errs.Field("purpose", "must be UTF-8 text without NUL characters")
-	}
 	out := make([]BatchResult, len(items))
-	evs := make([]audit.Event, 0, len(items))
-	now := s.clock()
+	pids := make([]string, 0, len(items))
+	parsed := make([]string, len(items))
 	for i, it := range items {
 		pid, err := personalid.Parse(it.PID)
 		if err != nil {
@@ -156,18 +225,58 @@ func (s *Service) CompareBatch(ctx context.Context, items []BatchItem, purpose s
 			out[i].Error = "claims: must be UTF-8 text without NUL characters"
 			continue
 		}
-		r, err := loadForCompare(ctx, s.db, pid, it.Claims)
-		if err != nil && !errs.Is(err, errs.NotFound) {
+		parsed[i] = string(pid)
+		pids = append(pids, parsed[i])
+	}
+	records, err := s.loadManyForCompare(ctx, pids)
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		if out[i].Error != "" {
+			continue
+		}
+		r, found := records[parsed[i]]
+		if found && it.Claims.Phone != "" {
+			// The phone has no column of its own: read the document.
+			doc, err := loadRecord(ctx, s.db, personalid.Number(parsed[i]))
+			if err != nil {
+				return nil, err
+			}
+			r = heldOf(&doc)
+		}
+		out[i].Comparison = compare(r, found, it.Claims)
+	}
+	return out, nil
+}
+
+// readManyKeys is how many numbers one statement reads.
+const readManyKeys = 1000
+
+// loadManyForCompare reads the compared columns of many records, by number.
+func (s *Service) loadManyForCompare(ctx context.Context, pids []string) (map[string]held, error) {
+	out := make(map[string]held, len(pids))
+	for len(pids) > 0 {
+		n := min(len(pids), readManyKeys)
+		cond, arg := s.db.Dialect.AnyOf("pid", 1, pids[:n])
+		rows, err := s.db.QueryContext(ctx, `SELECT pid, family_name, middle_name, given_name, birth_date, sex, status FROM citizen WHERE `+cond, arg)
+		if err != nil {
 			return nil, err
 		}
-		out[i].Comparison = compare(&r, err == nil, it.Claims)
-		ev := audit.NewEvent(ctx, now, "verify", string(pid), "batch; fields "+strings.Join(fieldNames(out[i].Fields), ",")+"; "+
-			map[bool]string{true: "match", false: "no match"}[out[i].Match])
-		ev.Purpose = purpose
-		evs = append(evs, ev)
-	}
-	if err := s.audit.Record(ctx, evs...); err != nil {
-		return nil, err
+		for rows.Next() {
+			var pid string
+			var r held
+			if err := rows.Scan(&pid, &r.Name.Family, &r.Name.Middle, &r.Name.Given, &r.BirthDate, &r.Sex, &r.Status); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[pid] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		pids = pids[n:]
 	}
 	return out, nil
 }

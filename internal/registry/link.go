@@ -67,7 +67,7 @@ func (s *Service) Link(ctx context.Context, pidText string, c Claims) (Linkage, 
 
 func disagreements(r *Record, c Claims) []string {
 	var out []string
-	for f, m := range compare(r, true, c).Fields {
+	for f, m := range compare(heldOf(r), true, c).Fields {
 		if m == Mismatch {
 			out = append(out, f)
 		}

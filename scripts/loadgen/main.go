@@ -6,6 +6,9 @@
 //
 //	go run ./scripts/loadgen -url http://127.0.0.1:8080 -token dcu_… -paths paths.txt -c 64 -d 30s
 //	go run ./scripts/loadgen -url http://127.0.0.1:8080 -kind token -client bhxh -secret … -c 64 -d 30s
+//
+// With -kind verify-job it uploads the people of -people as one batch
+// verification job and reports records/s from the upload to the job's end.
 package main
 
 import (
@@ -35,7 +38,8 @@ func main() {
 	people := flag.String("people", "", "instead of -paths: a JSON Lines file of people to build requests from")
 	kind := flag.String("kind", "lookup", "with -people: lookup (by personal ID), name (full name as written) or name-ascii (without diacritics); "+
 		"or token: client-credentials requests to /oauth/token with -client and -secret; "+
-		"or verify: POST /api/v1/verify for the people of -people with -token (an agency's) and -purpose")
+		"or verify: POST /api/v1/verify for the people of -people with -token (an agency's) and -purpose; "+
+		"or verify-job: one batch job of all of -people (at most 500,000) through POST /api/v1/verify-jobs")
 	purpose := flag.String("purpose", "", "with -kind verify: the agency's declared purpose")
 	clientID := flag.String("client", "", "with -kind token: the client ID")
 	secret := flag.String("secret", "", "with -kind token: the client secret")
@@ -62,6 +66,9 @@ func run(base, token, pathsFile, people, kind, clientID, secret, purpose string,
 		return fmt.Errorf("-d must be in (0, 10m] and -c in [1, 4096]")
 	}
 	var paths, bodies []string
+	if kind == "verify-job" {
+		return batchJob(base, token, people, purpose)
+	}
 	if kind == "verify" {
 		bodies, err = verifyBodies(people, purpose, 200000)
 		if err != nil {
@@ -235,4 +242,62 @@ func verifyBodies(name, purpose string, max int) ([]string, error) {
 		return nil, fmt.Errorf("-people: no people in %s", name)
 	}
 	return out, sc.Err()
+}
+
+// batchJob uploads one batch verification job of the people in a file
+// (their names without diacritics and dates of birth), polls it until it
+// ends, and prints records/s from the upload to the end.
+func batchJob(base, token, people, purpose string) error {
+	bodies, err := verifyBodies(people, purpose, 500000)
+	if err != nil {
+		return err
+	}
+	var file strings.Builder
+	for _, b := range bodies {
+		var v map[string]any
+		json.Unmarshal([]byte(b), &v)
+		delete(v, "purpose")
+		line, _ := json.Marshal(v)
+		file.Write(line)
+		file.WriteByte('\n')
+	}
+	do := func(method, path string, body io.Reader) (map[string]any, error) {
+		req, _ := http.NewRequest(method, base+path, body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode >= 300 {
+			return nil, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b)
+		}
+		return out, json.Unmarshal(b, &out)
+	}
+	t0 := time.Now()
+	job, err := do("POST", "/api/v1/verify-jobs?purpose="+url.QueryEscape(purpose), strings.NewReader(file.String()))
+	if err != nil {
+		return err
+	}
+	accepted := time.Since(t0)
+	id, _ := job["id"].(string)
+	for {
+		j, err := do("GET", "/api/v1/verify-jobs/"+id, nil)
+		if err != nil {
+			return err
+		}
+		if j["state"] != "running" {
+			took := time.Since(t0)
+			fmt.Printf("job %s: %v, %v of %v records (%v matched) in %.2f s (upload and check %.2f s): %.0f records/s\n",
+				id, j["state"], j["done"], j["total"], j["matched"], took.Seconds(), accepted.Seconds(), float64(len(bodies))/took.Seconds())
+			if j["state"] != "done" {
+				return fmt.Errorf("job %v: %v", j["state"], j["error"])
+			}
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -1,0 +1,70 @@
+package exchange
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dancu-vn/dancu/internal/registry"
+)
+
+// TestReadBatch: records read back in order whichever part decodes them,
+// blank lines and CRLF are fine, and a bad line refuses the file naming
+// that line wherever it falls.
+func TestReadBatch(t *testing.T) {
+	var b strings.Builder
+	for i := 1; i <= 1000; i++ {
+		fmt.Fprintf(&b, `{"pid":"0010900%05d","claims":{"name":"Nguyen Van An"}}`+"\r\n", i)
+		if i%100 == 0 {
+			b.WriteString("\n")
+		}
+	}
+	good := b.String()
+	items, err := readBatch([]byte(good))
+	if err != nil || len(items) != 1000 {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	for i, it := range items {
+		if it.PID != fmt.Sprintf("0010900%05d", i+1) || it.Claims.Name != "Nguyen Van An" {
+			t.Fatalf("item %d: %+v", i, it)
+		}
+	}
+	lines := strings.Split(good, "\n")
+	for _, n := range []int{1, 2, 500, 700, 1009} {
+		for name, bad := range map[string]string{
+			"unknown field":     `{"pid":"001090000001","claim":{}}`,
+			"not an object":     `["001090000001"]`,
+			"two on one line":   `{"pid":"001090000001"} {"pid":"001090000002"}`,
+			"cut short":         `{"pid":"0010900`,
+			"wrong type of pid": `{"pid":1090000001}`,
+		} {
+			spoilt := append([]string{}, lines...)
+			spoilt[n-1] = bad
+			_, err := readBatch([]byte(strings.Join(spoilt, "\n")))
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", n)) {
+				t.Errorf("%s at line %d: %v", name, n, err)
+			}
+		}
+	}
+	for _, empty := range []string{"", "\n\n  \n"} {
+		if _, err := readBatch([]byte(empty)); err == nil || !strings.Contains(err.Error(), "no records") {
+			t.Errorf("%q: %v", empty, err)
+		}
+	}
+}
+
+// TestAppendLine: a result line is byte for byte what encoding/json writes.
+func TestAppendLine(t *testing.T) {
+	for _, l := range []BatchLine{
+		{Line: 1, PID: "001090000001", Match: true, Fields: map[string]registry.Match{"name": registry.Normalized, "birth_date": registry.Exact, "sex": registry.Exact}},
+		{Line: 22, PID: "00109", Error: "pid: must be 12 digits"},
+		{Line: 3, PID: "x\"<é>\x01", Match: false, Fields: map[string]registry.Match{"phone": registry.Mismatch}},
+		{Line: 4, PID: "001090000004", Fields: map[string]registry.Match{}},
+	} {
+		want, _ := json.Marshal(l)
+		if got := appendLine(nil, l); string(got) != string(want)+"\n" {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
