@@ -129,8 +129,10 @@ func verifyEndToEnd(t *testing.T, dbURL string) {
 		t.Errorf("quota: %v", codes)
 	}
 	// A batch: a match, a mismatch and a malformed number, in input order.
-	batch := `{"pid":"079190012345","claims":{"name":"Lê Thị Hồng","birth_date":"1990-02-03"}}
-{"pid":"079190012345","claims":{"sex":"male"}}
+	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": "079190012347", "name": map[string]string{"family": "Lê", "middle": "Thị", "given": "Hồng"},
+		"birth_date": "1990-02-03", "sex": "female", "permanent_residence": map[string]string{"commune": "26740"}})
+	batch := `{"pid":"079190012347","claims":{"name":"Lê Thị Hồng","birth_date":"1990-02-03"}}
+{"pid":"079190012347","claims":{"sex":"male"}}
 {"pid":"07919","claims":{"sex":"female"}}
 `
 	do := func(c *client, path, body string) response {
@@ -168,23 +170,46 @@ func verifyEndToEnd(t *testing.T, dbURL string) {
 	if len(lines) != 3 || !strings.Contains(lines[0], `"match":true`) || !strings.Contains(lines[1], `"match":false`) || !strings.Contains(lines[2], `"error":"pid:`) {
 		t.Errorf("batch results %q", lines)
 	}
-	// Every verification is in the access log, as the agency's.
+	// Every verification is in the access log, as the agency's: the batch
+	// as one group record naming the person once, though the file checked
+	// them twice.
 	var evs []struct {
 		Action, Purpose, Detail string
 		Kind                    string `json:"actor_kind"`
 	}
-	admin.must(200, "GET", "/api/v1/access-events?subject=079190012345", nil).json(t, &evs)
-	n, batches := 0, 0
-	for _, e := range evs {
-		if e.Action == "verify" && e.Kind == "agency" && e.Purpose == "SIM owner check" {
-			n++
-			if strings.Contains(e.Detail, "batch verification job "+job.ID) {
-				batches++
+	count := func(pid string) (n, batches int) {
+		admin.must(200, "GET", "/api/v1/access-events?subject="+pid, nil).json(t, &evs)
+		for _, e := range evs {
+			if e.Action == "verify" && e.Kind == "agency" && e.Purpose == "SIM owner check" {
+				n++
+				if strings.Contains(e.Detail, "batch verification job ") {
+					batches++
+				}
 			}
 		}
+		return n, batches
 	}
-	if n != 7 || batches != 1 {
-		t.Errorf("%d verification records (%d of the batch), want 7: 6 single and the batch's group record, which names the person once though the file checked them twice: %+v", n, batches, evs)
+	if n, b := count("079190012345"); n != 6 || b != 0 {
+		t.Errorf("079190012345: %d verification records (%d of a batch), want 6 single: %+v", n, b, evs)
+	}
+	if n, b := count("079190012347"); n != 1 || b != 1 {
+		t.Errorf("079190012347: %d verification records (%d of a batch), want the batch's: %+v", n, b, evs)
+	}
+	// Repeated mismatches of one number are throttled in a batch as well:
+	// with the one above, four more answers, then "throttled".
+	var guesses strings.Builder
+	for y := 1980; y < 1987; y++ {
+		fmt.Fprintf(&guesses, `{"pid":"079190012347","claims":{"birth_date":"%d-02-03"}}`+"\n", y)
+	}
+	r = do(telco, "/api/v1/verify-jobs?purpose=SIM+owner+check", guesses.String())
+	r.json(t, &job)
+	for i := 0; i < 100 && job.State == "running"; i++ {
+		time.Sleep(20 * time.Millisecond)
+		telco.must(200, "GET", "/api/v1/verify-jobs/"+job.ID, nil).json(t, &job)
+	}
+	results := string(telco.must(200, "GET", "/api/v1/verify-jobs/"+job.ID+"/results", nil).Body)
+	if answered, throttled := strings.Count(results, `"match":false,"fields"`), strings.Count(results, `"error":"throttled`); answered != 4 || throttled != 3 {
+		t.Errorf("guessing in a batch: %d answered, %d throttled:\n%s", answered, throttled, results)
 	}
 }
 

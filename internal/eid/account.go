@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/registry"
 )
 
@@ -216,6 +218,9 @@ func (s *Service) move(ctx context.Context, pid string, to AccountState, reason 
 		if out, err = loadAccount(ctx, tx, pid); err != nil {
 			return err
 		}
+		if err := accountEvent(ctx, tx, pid, to, out.Level, now); err != nil {
+			return err
+		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_"+string(to), pid, reason))
 	})
 	return out, err
@@ -238,9 +243,26 @@ func (s *Service) onStatusChange(ctx context.Context, tx *sql.Tx, pid string, to
 		return err
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
+		if err := accountEvent(ctx, tx, pid, Revoked, 0, now); err != nil {
+			return err
+		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_revoked", pid, "death"))
 	}
 	return nil
+}
+
+// EventAccountStatus is the change event of an e-ID account: approved (or
+// raised to a level), active, locked, revoked.
+const EventAccountStatus = "vn.dancu.account.status"
+
+// accountEvent writes the account's change event in tx (level 0: not
+// stated).
+func accountEvent(ctx context.Context, tx *sql.Tx, pid string, state AccountState, level Level, now time.Time) error {
+	data := map[string]any{"pid": pid, "state": state, "at": now}
+	if level > 0 {
+		data["level"] = level
+	}
+	return events.Emit(ctx, tx, EventAccountStatus, pid, data, now)
 }
 
 // LogoutEverywhere ends every session of the account (the holder's own

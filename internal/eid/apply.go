@@ -430,6 +430,17 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 // grant creates the account an approved application asks for, or raises
 // the level of an existing one.
 func (s *Service) grant(ctx context.Context, tx *sql.Tx, app *Application, now time.Time) error {
+	if err := s.grantAccount(ctx, tx, app, now); err != nil {
+		return err
+	}
+	acc, err := loadAccount(ctx, tx, app.PID)
+	if err != nil {
+		return err
+	}
+	return accountEvent(ctx, tx, app.PID, acc.State, acc.Level, now)
+}
+
+func (s *Service) grantAccount(ctx context.Context, tx *sql.Tx, app *Application, now time.Time) error {
 	acc, err := loadAccount(ctx, tx, app.PID)
 	if errors.Is(err, sql.ErrNoRows) {
 		_, err = tx.ExecContext(ctx, `INSERT INTO eid_account (pid, subject, level, state, phone, email, password_hash, passcode_hash, guardian_pid,

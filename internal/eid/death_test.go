@@ -3,7 +3,9 @@ package eid_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -73,6 +75,23 @@ func TestDeathRevokes(t *testing.T) {
 		}
 		if n := e.events(t, "eid_revoked", p.PID); n != 1 {
 			t.Errorf("%d eid_revoked events, want 1", n)
+		}
+		// Subscribers heard of every step, in order, once; not of the rollback.
+		rows, err := db.QueryContext(context.Background(), `SELECT data FROM event_outbox WHERE type = $1 AND subject = $2 ORDER BY id`, eid.EventAccountStatus, p.PID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		for rows.Next() {
+			var data string
+			rows.Scan(&data)
+			var ev struct{ State string }
+			json.Unmarshal([]byte(data), &ev)
+			states = append(states, ev.State)
+		}
+		rows.Close()
+		if got := strings.Join(states, " "); got != "approved active revoked" {
+			t.Errorf("account events: %s", got)
 		}
 		if ok, err := e.svc.SessionValid(context.Background(), p.PID, l.Epoch); ok || err != nil {
 			t.Errorf("SessionValid of a session begun before the death = %v, %v", ok, err)

@@ -83,6 +83,9 @@ func (s *Service) AttachDependant(ctx context.Context, guardian, dependantText s
 			string(pid), uuid.NewString(), g.Level, g.Phone, guardian, now); err != nil {
 			return err
 		}
+		if err := accountEvent(ctx, tx, string(pid), Active, g.Level, now); err != nil {
+			return err
+		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_dependant_attached", string(pid), fmt.Sprintf("guardian %s (%s)", guardian, relation)))
 	})
 	if err != nil {

@@ -187,6 +187,9 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 		if out, err = loadAccount(ctx, tx, string(pid)); err != nil {
 			return err
 		}
+		if err := accountEvent(ctx, tx, out.PID, Active, out.Level, now); err != nil {
+			return err
+		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, citizenActor(out.PID, "")), now, "eid_activated", out.PID, ""))
 	})
 	if err == nil && wrong {

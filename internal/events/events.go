@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -37,7 +38,7 @@ import (
 
 // Types are the event types a subscription may ask for.
 var Types = []string{"vn.dancu.citizen.born", "vn.dancu.citizen.status", "vn.dancu.citizen.updated", "vn.dancu.residence.changed", "vn.dancu.dossier.status",
-	"vn.dancu.card.status"}
+	"vn.dancu.card.status", "vn.dancu.account.status"}
 
 // Delivery limits.
 const (
@@ -50,17 +51,20 @@ const (
 type Service struct {
 	db     *sqldb.DB
 	sealer keyring.Sealer
+	signer *keyring.Ring
 	client *http.Client
 	now    func() time.Time
 	source string // CloudEvents source
 }
 
-// NewService returns the event delivery service.
-func NewService(db *sqldb.DB, sealer keyring.Sealer, now func() time.Time) *Service {
+// NewService returns the event delivery service. sealer keeps the HMAC
+// secrets; signer (the document key ring, published at
+// /.well-known/dancu-document-keys) signs every delivery as a JWS too.
+func NewService(db *sqldb.DB, sealer keyring.Sealer, signer *keyring.Ring, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, sealer: sealer, now: now, source: "urn:dancu", client: &http.Client{Timeout: 10 * time.Second,
+	return &Service{db: db, sealer: sealer, signer: signer, now: now, source: "urn:dancu", client: &http.Client{Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -274,13 +278,16 @@ func (s *Service) cloudEvent(ctx context.Context, id string) ([]byte, error) {
 		"time": at.UTC().Format(time.RFC3339Nano), "datacontenttype": "application/json", "data": json.RawMessage(data)})
 }
 
-// post sends one event, signed: webhook-signature is v1,base64(HMAC-SHA256
-// of "id.timestamp.body") as in Standard Webhooks.
+// post sends one event, signed twice over "id.timestamp.body":
+// webhook-signature is v1,base64(HMAC-SHA256) with the subscription's
+// secret, as in Standard Webhooks; webhook-jws is a compact JWS (ES256)
+// with the payload detached (RFC 7515 Appendix F), made with the published
+// document keys, which the receiver can keep as evidence that we sent it.
 func (s *Service) post(ctx context.Context, d due, body []byte, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
+	signed := slices.Concat([]byte(d.event+"."+ts+"."), body)
 	mac := hmac.New(sha256.New, d.key)
-	mac.Write([]byte(d.event + "." + ts + "."))
-	mac.Write(body)
+	mac.Write(signed)
 	req, err := http.NewRequestWithContext(ctx, "POST", d.url, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -289,6 +296,13 @@ func (s *Service) post(ctx context.Context, d due, body []byte, now time.Time) e
 	req.Header.Set("webhook-id", d.event)
 	req.Header.Set("webhook-timestamp", ts)
 	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	if s.signer != nil {
+		jws, err := s.detachedJWS(ctx, signed, now)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("webhook-jws", jws)
+	}
 	res, err := s.client.Do(req)
 	if err != nil {
 		return err
@@ -393,4 +407,23 @@ func (s *Service) Run(ctx context.Context, every time.Duration, onError func(err
 		case <-t.C:
 		}
 	}
+}
+
+// detachedJWS signs payload with the current document key and returns the
+// compact serialization without the payload ("header..signature").
+func (s *Service) detachedJWS(ctx context.Context, payload []byte, now time.Time) (string, error) {
+	key, _, err := s.signer.Current(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key.Key(), KeyID: key.ID()}},
+		(&jose.SignerOptions{}).WithType("webhook+jws"))
+	if err != nil {
+		return "", err
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return obj.DetachedCompactSerialize()
 }

@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/events"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -31,9 +33,11 @@ import (
 type receiver struct {
 	mu     sync.Mutex
 	secret []byte
+	keys   *jose.JSONWebKeySet // the published document keys
 	down   atomic.Bool
 	got    []struct{ id, subject string }
 	bad    int
+	last   struct{ jws, signed string }
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -49,12 +53,45 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	json.Unmarshal(body, &ev)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if req.Header.Get("webhook-signature") != "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)) || ev.Specversion != "1.0" || ev.ID != req.Header.Get("webhook-id") {
+	signed := []byte(req.Header.Get("webhook-id") + "." + req.Header.Get("webhook-timestamp") + "." + string(body))
+	if req.Header.Get("webhook-signature") != "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)) || ev.Specversion != "1.0" || ev.ID != req.Header.Get("webhook-id") ||
+		!verifiesDetached(req.Header.Get("webhook-jws"), signed, r.keys) {
 		r.bad++
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	r.got = append(r.got, struct{ id, subject string }{ev.ID, ev.Subject})
+	r.last.jws, r.last.signed = req.Header.Get("webhook-jws"), string(signed)
+}
+
+// verifiesDetached checks a compact JWS with a detached payload against
+// the published keys.
+func verifiesDetached(jws string, payload []byte, keys *jose.JSONWebKeySet) bool {
+	obj, err := jose.ParseDetached(jws, payload, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil || len(obj.Signatures) != 1 {
+		return false
+	}
+	for _, k := range keys.Key(obj.Signatures[0].Header.KeyID) {
+		if _, err := obj.Verify(k.Key); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// documentKeys is the document key ring and its published key set.
+func documentKeys(t *testing.T, db *sqldb.DB, sealer *eid.Sealer) (*keyring.Ring, *jose.JSONWebKeySet) {
+	t.Helper()
+	ring := keyring.New(db, sealer, "doc_signing_key", 90*24*time.Hour, 400*24*time.Hour)
+	_, keys, err := ring.Current(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &jose.JSONWebKeySet{}
+	for _, k := range keys {
+		set.Keys = append(set.Keys, k.JWK())
+	}
+	return ring, set
 }
 
 func (r *receiver) secretFrom(s string) {
@@ -94,8 +131,9 @@ func TestDeliveryAfterOutage(t *testing.T) {
 		ctx := context.Background()
 		clk := &clock{t: time.Now()}
 		sealer, _ := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
-		svc := events.NewService(db, sealer, clk.now)
-		rcv := &receiver{}
+		ring, keys := documentKeys(t, db, sealer)
+		svc := events.NewService(db, sealer, ring, clk.now)
+		rcv := &receiver{keys: keys}
 		srv := httptest.NewServer(rcv)
 		defer srv.Close()
 		_, _, err := svc.Subscribe(agencyCtx(), "http://example.vn/hook", []string{"vn.dancu.residence.changed"})
@@ -136,6 +174,10 @@ func TestDeliveryAfterOutage(t *testing.T) {
 			}
 			last[g.subject] = g.id
 		}
+		if !verifiesDetached(rcv.last.jws, []byte(rcv.last.signed), keys) || verifiesDetached(rcv.last.jws, []byte(rcv.last.signed+" "), keys) ||
+			verifiesDetached(rcv.last.jws, []byte(rcv.last.signed), &jose.JSONWebKeySet{}) {
+			t.Error("the JWS check of the receiver does not tell a changed body or an unknown key")
+		}
 		if len(seen) != len(ids) || rcv.bad != 0 {
 			t.Fatalf("received %d distinct of %d events (%d badly signed)", len(seen), len(ids), rcv.bad)
 		}
@@ -150,8 +192,9 @@ func TestDeadLettersAndReplay(t *testing.T) {
 		ctx := context.Background()
 		clk := &clock{t: time.Now()}
 		sealer, _ := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
-		svc := events.NewService(db, sealer, clk.now)
-		rcv := &receiver{}
+		ring, keys := documentKeys(t, db, sealer)
+		svc := events.NewService(db, sealer, ring, clk.now)
+		rcv := &receiver{keys: keys}
 		rcv.down.Store(true)
 		srv := httptest.NewServer(rcv)
 		defer srv.Close()

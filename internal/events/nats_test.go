@@ -40,7 +40,7 @@ func TestNATSSink(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		sealer, _ := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
-		svc := events.NewService(db, sealer, time.Now)
+		svc := events.NewService(db, sealer, nil, time.Now)
 		stream := fmt.Sprintf("DANCU_TEST_%d", time.Now().UnixNano())
 		prefix := fmt.Sprintf("dancutest%d", time.Now().UnixNano())
 		sink, err := svc.NewNATSSink(ctx, url, stream, prefix)

@@ -38,7 +38,7 @@ type Job struct {
 	Total      int        `json:"total"`
 	Done       int        `json:"done"`
 	Matched    int        `json:"matched"`
-	Errors     int        `json:"errors" doc:"Records that could not be checked (malformed)"`
+	Errors     int        `json:"errors" doc:"Records that could not be checked: malformed, or throttled after repeated mismatches of their number"`
 	CreatedAt  time.Time  `json:"created_at"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	Error      string     `json:"error,omitempty"`
@@ -75,8 +75,8 @@ func (s *Service) SubmitBatch(ctx context.Context, purpose string, body []byte) 
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	job := Job{ID: uuid.Must(uuid.NewV7()).String(), Agency: ag.ID, Purpose: purpose, State: "running", Total: len(items), CreatedAt: now}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO verify_job (id, agency, purpose, state, total, done, matched, errors, created_at, error)
-		VALUES ($1, $2, $3, 'running', $4, 0, 0, 0, $5, '')`, job.ID, job.Agency, purpose, job.Total, now); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO verify_job (id, agency, purpose, state, total, done, matched, errors, created_at, error, heartbeat_at)
+		VALUES ($1, $2, $3, 'running', $4, 0, 0, 0, $5, '', $5)`, job.ID, job.Agency, purpose, job.Total, now); err != nil {
 		return Job{}, err
 	}
 	go s.runBatch(context.WithoutCancel(ctx), job, items)
@@ -187,13 +187,14 @@ func (s *Service) runBatch(ctx context.Context, job Job, items []registry.BatchI
 		recorded <- s.registry.RecordBatch(ctx, items, job.Purpose, "batch verification job "+job.ID)
 	}()
 	seqs := make(chan int)
+	tally := &mismatchTally{n: map[string]int{}}
 	var wg sync.WaitGroup
 	for w := 0; w < batchWorkers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for seq := range seqs {
-				if err := s.batchChunk(ctx, job, items, seq); err != nil {
+				if err := s.batchChunk(ctx, job, items, seq, tally); err != nil {
 					cancel(err)
 				}
 			}
@@ -215,13 +216,49 @@ func (s *Service) runBatch(ctx context.Context, job Job, items []registry.BatchI
 	s.db.ExecContext(bg, `UPDATE verify_job SET state = 'done', finished_at = $1 WHERE id = $2`, s.now().UTC(), job.ID)
 }
 
-// batchChunk verifies chunk seq of a job and stores its results.
-func (s *Service) batchChunk(ctx context.Context, job Job, items []registry.BatchItem, seq int) error {
+// batchChunk verifies chunk seq of a job and stores its results. A number
+// that did not match MismatchLimit times within MismatchWindow (by single
+// verifications, earlier jobs or this one) is not checked again: its
+// record answers "throttled", as a single verification would answer 429;
+// within a chunk, a number is checked at most as often as it may still
+// mismatch.
+func (s *Service) batchChunk(ctx context.Context, job Job, items []registry.BatchItem, seq int, tally *mismatchTally) error {
 	start := seq * batchChunk
 	end := min(start+batchChunk, len(items))
-	res, err := s.registry.CompareMany(ctx, items[start:end])
+	chunk := items[start:end]
+	now := s.now().UTC()
+	recent, err := s.recentMismatches(ctx, chunk, now)
 	if err != nil {
 		return err
+	}
+	throttled := make([]bool, len(chunk))
+	check := make([]registry.BatchItem, 0, len(chunk))
+	seen := map[string]int{} // checks of a number in this chunk: each may be a mismatch
+	for i, it := range chunk {
+		if tally.count(it.PID)+recent[it.PID]+seen[it.PID] >= MismatchLimit {
+			throttled[i] = true
+			continue
+		}
+		seen[it.PID]++
+		check = append(check, it)
+	}
+	answers, err := s.registry.CompareMany(ctx, check)
+	if err != nil {
+		return err
+	}
+	res := make([]registry.BatchResult, len(chunk))
+	var mismatched []string
+	for i, k := 0, 0; i < len(chunk); i++ {
+		if throttled[i] {
+			res[i].Error = "throttled: too many verifications of this number did not match recently"
+			continue
+		}
+		res[i] = answers[k]
+		k++
+		if res[i].Error == "" && !res[i].Match {
+			mismatched = append(mismatched, chunk[i].PID)
+			tally.add(chunk[i].PID)
+		}
 	}
 	var buf []byte
 	matched, bad := 0, 0
@@ -238,8 +275,13 @@ func (s *Service) batchChunk(ctx context.Context, job Job, items []registry.Batc
 		if _, err := tx.ExecContext(ctx, `INSERT INTO verify_job_chunk (job_id, seq, results) VALUES ($1, $2, $3)`, job.ID, seq, string(buf)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE verify_job SET done = done + $1, matched = matched + $2, errors = errors + $3 WHERE id = $4`,
-			end-start, matched, bad, job.ID)
+		for _, pid := range mismatched {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO verify_mismatch (pid, agency, at) VALUES ($1, $2, $3)`, pid, job.Agency, now); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE verify_job SET done = done + $1, matched = matched + $2, errors = errors + $3, heartbeat_at = $4 WHERE id = $5`,
+			end-start, matched, bad, s.now().UTC(), job.ID)
 		return err
 	})
 }
@@ -332,4 +374,57 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// mismatchTally counts the mismatches of each number within one job.
+type mismatchTally struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (t *mismatchTally) count(pid string) int { t.mu.Lock(); defer t.mu.Unlock(); return t.n[pid] }
+func (t *mismatchTally) add(pid string)       { t.mu.Lock(); t.n[pid]++; t.mu.Unlock() }
+
+// recentMismatches counts, per number of the chunk, the mismatches recorded
+// within MismatchWindow before now.
+func (s *Service) recentMismatches(ctx context.Context, chunk []registry.BatchItem, now time.Time) (map[string]int, error) {
+	pids := make([]string, len(chunk))
+	for i, it := range chunk {
+		pids[i] = it.PID
+	}
+	cond, arg := s.db.Dialect.AnyOf("pid", 1, pids)
+	rows, err := s.db.QueryContext(ctx, `SELECT pid, COUNT(*) FROM verify_mismatch WHERE `+cond+` AND at > $2 GROUP BY pid`, arg, now.Add(-MismatchWindow))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var pid string
+		var n int
+		if err := rows.Scan(&pid, &n); err != nil {
+			return nil, err
+		}
+		out[pid] = n
+	}
+	return out, rows.Err()
+}
+
+// StalledAfter is how long a running job may show no progress before it is
+// taken as interrupted.
+const StalledAfter = 2 * time.Minute
+
+// FailStalled marks failed the running jobs that made no progress for
+// StalledAfter (their service stopped): their agencies submit them again.
+// It returns how many it marked.
+func (s *Service) FailStalled(ctx context.Context) (int, error) {
+	now := s.now().UTC()
+	res, err := s.db.ExecContext(ctx, `UPDATE verify_job SET state = 'failed', finished_at = $1,
+		error = 'interrupted (the service stopped while it ran): submit the file again'
+		WHERE state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $2)`, now, now.Add(-StalledAfter))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

@@ -1,12 +1,16 @@
 package exchange
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/registry"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
 
 // TestReadBatch: records read back in order whichever part decodes them,
@@ -67,4 +71,30 @@ func TestAppendLine(t *testing.T) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
+}
+
+// TestFailStalled: a running job that shows no progress for StalledAfter
+// (its service stopped) is marked failed; one making progress is not.
+func TestFailStalled(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		s := &Service{db: db, now: func() time.Time { return now }}
+		for id, beat := range map[string]time.Time{"stalled": now.Add(-StalledAfter - time.Second), "alive": now.Add(-time.Second)} {
+			if _, err := db.ExecContext(ctx, `INSERT INTO verify_job (id, agency, purpose, state, total, done, matched, errors, created_at, error, heartbeat_at)
+				VALUES ($1, 'bank', 'eKYC', 'running', 10, 5, 0, 0, $2, '', $2)`, id, beat); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.FailStalled(ctx); err != nil || n != 1 {
+			t.Fatalf("FailStalled = %d, %v", n, err)
+		}
+		for id, want := range map[string]string{"stalled": "failed", "alive": "running"} {
+			var state, reason string
+			db.QueryRowContext(ctx, `SELECT state, error FROM verify_job WHERE id = $1`, id).Scan(&state, &reason)
+			if state != want || (want == "failed" && !strings.Contains(reason, "submit the file again")) {
+				t.Errorf("%s: %s %q", id, state, reason)
+			}
+		}
+	})
 }

@@ -123,7 +123,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
-	a.Events = events.NewService(a.DB, sealer, time.Now)
+	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now)
 	a.PKI = pki.NewStore(a.DB, sealer)
 	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
@@ -131,7 +131,8 @@ func (a *App) OpenIdentity(cfg Config) error {
 }
 
 // RunSealer seals the access log into its hash chain every interval until
-// ctx ends (a signed checkpoint with every batch).
+// ctx ends (a signed checkpoint with every batch), and marks failed the
+// batch jobs that stopped making progress.
 func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -141,6 +142,11 @@ func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 			a.Log.Error("seal the access log", "err", err)
 		} else if n > 0 {
 			a.Log.Debug("access log sealed", "events", n)
+		}
+		if n, err := a.Exchange.FailStalled(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("look for interrupted batch jobs", "err", err)
+		} else if n > 0 {
+			a.Log.Warn("batch verification jobs interrupted: marked failed", "jobs", n)
 		}
 		select {
 		case <-ctx.Done():
