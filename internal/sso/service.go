@@ -49,6 +49,8 @@ type Service struct {
 	pages     *pages
 	issuer    string // fixed issuer, or "" for the request's host
 	clients   clientCache
+	// serviceTokens keeps client-credentials tokens recently checked.
+	serviceTokens tokenCache
 }
 
 var _ op.Storage = (*Service)(nil)

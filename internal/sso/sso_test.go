@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -260,6 +261,53 @@ func TestPrivateKeyJWT(t *testing.T) {
 		other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if got := token(other); got == 200 {
 			t.Fatal("private_key_jwt with another key succeeded")
+		}
+	})
+}
+
+// TestServiceTokenCache: a checked client-credentials token is reused for
+// serviceTokenTTL; once revoked, it stops working within that time.
+func TestServiceTokenCache(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		s, clk := newService(t, db)
+		srv := httptest.NewServer(s.Handler())
+		defer srv.Close()
+		_, secret, err := s.CreateClient(admin, NewClient{ID: "bank", Name: "Ngân hàng", Type: "service"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials&scope=openid"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("bank", secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.NewDecoder(res.Body).Decode(&tok)
+		res.Body.Close()
+		ctx := context.Background()
+		if _, client, err := s.Authenticate(ctx, tok.AccessToken); err != nil || client != "bank" {
+			t.Fatalf("Authenticate = %q, %v", client, err)
+		}
+		parts := strings.Split(tok.AccessToken, ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var claims struct{ JTI string }
+		json.Unmarshal(payload, &claims)
+		if _, err := db.ExecContext(ctx, `INSERT INTO oidc_revoked_token (id, expires_at) VALUES ($1, $2)`, claims.JTI, clk.now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, client, err := s.Authenticate(ctx, tok.AccessToken); err != nil || client != "bank" {
+			t.Fatalf("within the cache time: %q, %v", client, err)
+		}
+		clk.add(serviceTokenTTL)
+		if _, _, err := s.Authenticate(ctx, tok.AccessToken); !errs.Is(err, errs.Unauthenticated) {
+			t.Fatalf("a revoked token after the cache time: %v", err)
+		}
+		if _, _, err := s.Authenticate(ctx, tok.AccessToken+"x"); !errs.Is(err, errs.Unauthenticated) {
+			t.Fatalf("a changed token: %v", err)
 		}
 	})
 }
