@@ -32,7 +32,7 @@ run() { # engine db-url
   "$D" import "$OUT/people-x$N.jsonl" --db "$db" --defer-indexes --quiet --rejects "$OUT/rejects-x.jsonl" 2>/dev/null | tee -a "$RES"
   local secret
   secret=$("$D" client create bank --db "$db" --name "Ngân hàng" --type service 2>/dev/null | sed -n 's/client secret (shown once): //p')
-  "$D" agency create bank --db "$db" --kind bank --name "Ngân hàng" --services verify --purposes eKYC --rate 1000000 >/dev/null
+  "$D" agency create bank --db "$db" --kind bank --name "Ngân hàng" --services verify --purposes eKYC --rate 100000 >/dev/null
   "$D" serve --db "$db" --addr 127.0.0.1:$port --log-level error > "$OUT/serve-x.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null 2>&1 && break; sleep 0.2; done
