@@ -133,40 +133,38 @@ func readBatch(body []byte) ([]registry.BatchItem, error) {
 	return items, nil
 }
 
-// decodeLines decodes JSON Lines text whose first line is number first.
+// decodeLines decodes JSON Lines text whose first line is number first:
+// the common shape without reflection (parseItemFast), anything else with
+// encoding/json, which names what is wrong.
 func decodeLines(text []byte, first int) ([]registry.BatchItem, error) {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	lineAt := func(off int64) int { return first + bytes.Count(text[:min(int(off), len(text))], []byte{'\n'}) }
 	var out []registry.BatchItem
-	for {
-		start := dec.InputOffset()
-		var it registry.BatchItem
-		err := dec.Decode(&it)
-		if err == io.EOF {
-			return out, nil
+	for n := first; len(text) > 0; n++ {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
 		}
-		if err != nil {
-			// The line is the first one holding something after start.
-			at := start
-			for int(at) < len(text) && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n') {
-				at++
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		it, ok := parseItemFast(line)
+		if !ok {
+			dec := json.NewDecoder(bytes.NewReader(line))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&it); err != nil {
+				return nil, errs.Field("", "line %d: not a {\"pid\", \"claims\"} object: %v", n, err)
 			}
-			return nil, errs.Field("", "line %d: not a {\"pid\", \"claims\"} object: %v", lineAt(at), err)
-		}
-		end := dec.InputOffset()
-		rest := text[end:]
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			rest = rest[:i]
-		}
-		if len(bytes.TrimSpace(rest)) > 0 {
-			return nil, errs.Field("", "line %d: one object a line", lineAt(end))
+			if len(bytes.TrimSpace(line[dec.InputOffset():])) > 0 {
+				return nil, errs.Field("", "line %d: one object a line", n)
+			}
 		}
 		out = append(out, it)
 		if len(out) > MaxBatch {
 			return nil, errs.Field("", "a job holds at most %d records: split the file", MaxBatch)
 		}
 	}
+	return out, nil
 }
 
 // batchWorkers verify chunks of one job side by side: while one stores

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -95,6 +96,37 @@ func TestFailStalled(t *testing.T) {
 			if state != want || (want == "failed" && !strings.Contains(reason, "submit the file again")) {
 				t.Errorf("%s: %s %q", id, state, reason)
 			}
+		}
+	})
+}
+
+// FuzzParseItemFast: whatever the fast reader of batch lines accepts,
+// encoding/json (with unknown fields refused) reads the same.
+func FuzzParseItemFast(f *testing.F) {
+	for _, s := range []string{
+		`{"pid":"001090000001","claims":{"name":"Nguyễn Văn An","birth_date":"1990-01-01"}}`,
+		` { "claims" : { "sex" : "male" , "phone":"0912" } , "pid" : "x" } `,
+		`{"pid":"a\"b"}`, `{"PID":"1"}`, `{"pid":null}`, `{"pid":"1","pid":"2"}`, `{"pid":"1"} x`, `{}`, `{"claims":{}}`,
+		"{\"pid\":\"\xff\"}", `{"pid":"1","claims":{"name":"A","name":"B"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := parseItemFast(b)
+		if !ok {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		var std registry.BatchItem
+		if err := dec.Decode(&std); err != nil {
+			t.Fatalf("%q: the fast reader accepted what encoding/json refuses: %v", b, err)
+		}
+		if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
+			t.Fatalf("%q: the fast reader accepted text after the object", b)
+		}
+		if fast != std {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", b, fast, std)
 		}
 	})
 }
