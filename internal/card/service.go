@@ -259,6 +259,29 @@ func renewable(pid, status, expires, today string) error {
 	return nil
 }
 
+// latestCard is a person's active card, else their newest one: its status
+// and expiry ("", "" when none is on record).
+func latestCard(ctx context.Context, q sqldb.Querier, pid string) (status, expires string, err error) {
+	err = q.QueryRowContext(ctx, `SELECT status, expires_on FROM card WHERE pid = $1
+		ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`, pid).Scan(&status, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return status, expires, err
+}
+
+// StatusOn is what the card register says of a person's card on day
+// (YYYY-MM-DD, Viet Nam's date): active (valid that day), expired, lost,
+// revoked, superseded; "" when no card of theirs is on record (cards
+// issued before the register was kept are not).
+func StatusOn(ctx context.Context, q sqldb.Querier, pid, day string) (string, error) {
+	status, expires, err := latestCard(ctx, q, pid)
+	if status == "active" && expires != "" && expires < day {
+		status = "expired"
+	}
+	return status, err
+}
+
 // Apply takes a card application at the counter with the face image and
 // fingerprints. A renewal is possible from two years before the card's
 // expiry (the renewal ages of Art. 21); a reissue names its reason; a
@@ -315,9 +338,8 @@ func (s *Service) Apply(ctx context.Context, in Intake) (CardApplication, error)
 		photo = in.Photo
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var status, expires string
-		err := tx.QueryRowContext(ctx, `SELECT status, expires_on FROM card WHERE pid = $1 ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`, app.PID).Scan(&status, &expires)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		status, expires, err := latestCard(ctx, tx, app.PID)
+		if err != nil {
 			return err
 		}
 		switch {

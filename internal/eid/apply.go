@@ -17,6 +17,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/card"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/registry"
@@ -262,6 +263,17 @@ func (s *Service) ApplyAtCounter(ctx context.Context, in CounterApplication) (Ap
 	}
 	if age, ok := ageOn(c.BirthDate, now.Add(7*time.Hour)); !ok || age < 14 {
 		return Application{}, errs.Field("pid", "a child under 14 cannot hold an account: a parent or guardian attaches the child to their own account")
+	}
+	// The card the officer saw must agree with the card register, where
+	// the register knows the person's card.
+	held, err := card.StatusOn(ctx, s.db, string(pid), now.Add(7*time.Hour).Format(time.DateOnly))
+	switch {
+	case err != nil:
+		return Application{}, err
+	case held == "active" && in.CardStatus != CardValid:
+		return Application{}, errs.Field("card_status", "the card register holds a valid chip card of %s: the status is valid", pid)
+	case held != "" && held != "active" && in.CardStatus == CardValid:
+		return Application{}, errs.Field("card_status", "the card register has the card of %s as %s, not valid", pid, held)
 	}
 	app := Application{ID: uuid.Must(uuid.NewV7()).String(), PID: string(pid), Level: Level2, Channel: "counter", State: Submitted,
 		Phone: phone, Email: email, CardStatus: in.CardStatus, Commune: commune, SubmittedAt: now, TakenBy: officer.ID,

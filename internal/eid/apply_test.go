@@ -683,3 +683,33 @@ func TestBiometricsSealed(t *testing.T) {
 		}
 	})
 }
+
+// TestCounterCardAgreesWithRegister: where the card register knows the
+// person's chip card, the status the officer gives must agree with it;
+// where it does not (a card from before the register), the officer's word
+// stands.
+func TestCounterCardAgreesWithRegister(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		ctx := officer(baDinh)
+		holder, lost, unknown := e.adult(t, baDinh), e.adult(t, baDinh), e.adult(t, baDinh)
+		for pid, status := range map[string]string{holder.PID: "active", lost.PID: "lost"} {
+			if _, err := db.ExecContext(context.Background(), `INSERT INTO card (id, pid, application_id, status, issued_on, expires_on, commune, sod_sha256, sod, dg1, dg13, created_at)
+				VALUES ($1, $2, 'app', $3, '2025-01-01', '2040-01-01', $4, 'x', $5, $5, $5, $6)`, "card-"+pid, pid, status, baDinh, []byte{0}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := e.svc.ApplyAtCounter(ctx, counterApp(holder, eid.CardNone))
+		wantField(t, err, "card_status")
+		_, err = e.svc.ApplyAtCounter(ctx, counterApp(lost, eid.CardValid))
+		wantField(t, err, "card_status")
+		if n := e.count(t, `SELECT COUNT(*) FROM eid_application`); n != 0 {
+			t.Fatalf("%d applications stored from a wrong card status", n)
+		}
+		if app := e.applyCounter(t, ctx, holder, eid.CardValid); app.CardStatus != eid.CardValid {
+			t.Errorf("valid card: %+v", app)
+		}
+		e.applyCounter(t, ctx, lost, eid.CardNone)
+		e.applyCounter(t, ctx, unknown, eid.CardExpired)
+	})
+}
