@@ -6,7 +6,7 @@
 # latency percentiles).
 # Usage: scripts/bench-exchange.sh [N] [JOBS]   (default 200000 people, 4 jobs;
 #        results in bench-out/exchange-N.txt). Needs Go, curl, and for
-#        PostgreSQL psql and a server at $PGBASE.
+#        PostgreSQL psql and a server at $PGBASE. ENGINES="sqlite postgres" picks the stores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200000}"
@@ -14,6 +14,7 @@ JOBS="${2:-4}"
 OUT="${OUT:-bench-out}"
 PGBASE="${PGBASE:-postgres://postgres@127.0.0.1:5432}"
 DUR="${DUR:-20s}"
+ENGINES="${ENGINES:-sqlite postgres}"
 export DANCU_DATA_KEY="${DANCU_DATA_KEY:-3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs=}"
 mkdir -p "$OUT"
 RES="$OUT/exchange-$N.txt"
@@ -47,10 +48,12 @@ run() { # engine db-url
   kill $pid; wait $pid 2>/dev/null || true
 }
 
-rm -f "$OUT"/exchange-x.db*
-run SQLite "sqlite:$OUT/exchange-x.db"
-rm -f "$OUT"/exchange-x.db*
-if command -v psql >/dev/null && psql "$PGBASE/postgres" -qc 'select 1' >/dev/null 2>&1; then
+if [[ " $ENGINES " == *" sqlite "* ]]; then
+  rm -f "$OUT"/exchange-x.db*
+  run SQLite "sqlite:$OUT/exchange-x.db"
+  rm -f "$OUT"/exchange-x.db*
+fi
+if [[ " $ENGINES " == *" postgres "* ]] && command -v psql >/dev/null && psql "$PGBASE/postgres" -qc 'select 1' >/dev/null 2>&1; then
   psql "$PGBASE/postgres" -qc "DROP DATABASE IF EXISTS dancu_bench_exchange WITH (FORCE)" -qc "CREATE DATABASE dancu_bench_exchange"
   run PostgreSQL "$PGBASE/dancu_bench_exchange?sslmode=disable"
   psql "$PGBASE/postgres" -qc "DROP DATABASE IF EXISTS dancu_bench_exchange WITH (FORCE)"
