@@ -255,7 +255,7 @@ func (h *handlers) myAccessLog(ctx context.Context, in *myAccessInput) (*myAcces
 				who = "another citizen"
 			}
 		}
-		out = append(out, Access{At: e.At.Format(time.RFC3339), Who: who, Kind: e.Kind, Action: e.Action, Purpose: e.Purpose, Detail: e.Detail})
+		out = append(out, Access{At: e.At.Format(time.RFC3339), Who: who, Kind: e.Kind, Action: e.Action, Purpose: e.Purpose, Detail: e.SubjectDetail()})
 	}
 	return &myAccessOutput{Body: out}, nil
 }

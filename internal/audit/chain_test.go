@@ -210,7 +210,7 @@ func TestGroupEventSubjects(t *testing.T) {
 		}
 		for _, pid := range []string{"001090000001", "001090000002", "001090000003"} {
 			evs, err := audit.List(ctx, db, audit.Filter{Subject: pid})
-			if err != nil || len(evs) == 0 || evs[0].ID != group.ID || evs[0].Subject != pid {
+			if err != nil || len(evs) == 0 || evs[0].ID != group.ID || evs[0].Subject != pid || evs[0].SubjectDetail() != "batch; fields name" {
 				t.Fatalf("access log of %s: %+v, %v", pid, evs, err)
 			}
 		}

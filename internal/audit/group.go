@@ -41,6 +41,15 @@ func SubjectsDigest(sorted []string) string {
 
 var digestInDetail = regexp.MustCompile(`; (\d+) persons; subjects sha256:([0-9a-f]{64})$`)
 
+// SubjectDetail is the detail as one of its people reads it: for a group
+// event, without the number of people and the digest of their numbers.
+func (e Event) SubjectDetail() string {
+	if loc := digestInDetail.FindStringIndex(e.Detail); loc != nil {
+		return e.Detail[:loc[0]]
+	}
+	return e.Detail
+}
+
 // groupDigest returns the digest a group event's detail states.
 func groupDigest(e Event) (string, bool) {
 	m := digestInDetail.FindStringSubmatch(e.Detail)
