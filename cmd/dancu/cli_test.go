@@ -327,15 +327,16 @@ func TestCSCAPublished(t *testing.T) {
 		ExpiresOn  string `json:"expires_on"`
 	}
 	admin.must(201, "POST", "/api/v1/cards/applications/"+app.ID+"/produce", nil).json(t, &c)
-	conn, err := sqldb.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
+	var chip struct {
+		SOD        []byte            `json:"sod"`
+		DataGroups map[string][]byte `json:"data_groups"`
 	}
-	defer conn.Close()
-	var sod, dg1, dg2, dg13 []byte
-	if err := conn.QueryRow(`SELECT sod, dg1, dg2, dg13 FROM card WHERE id = $1`, c.ID).Scan(&sod, &dg1, &dg2, &dg13); err != nil {
-		t.Fatal(err)
+	admin.must(200, "GET", "/api/v1/cards/"+c.ID+"/chip", nil).json(t, &chip)
+	sod, dg1, dg2, dg13 := chip.SOD, chip.DataGroups["1"], chip.DataGroups["2"], chip.DataGroups["13"]
+	if len(sod) == 0 || len(dg1) == 0 || len(dg2) == 0 || len(dg13) == 0 {
+		t.Fatalf("chip %+v", chip)
 	}
+	expectProblem(t, anon.do("GET", "/api/v1/cards/"+c.ID+"/chip", nil), 401, "")
 	var v struct {
 		Valid      bool
 		CardStatus string `json:"card_status"`

@@ -18,6 +18,7 @@ func (h *handlers) cardRoutes(api huma.API) {
 	huma.Register(api, op("card-deliver", "POST", "/cards/{id}/delivered", "Record that a card was handed to its holder", "cards", 204), h.cardDeliver)
 	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0), h.cardCounts)
 	huma.Register(api, op("card-lost", "POST", "/cards/{pid}/lost", "Report a person's active card lost", "cards", 204), h.cardLost)
+	huma.Register(api, op("card-chip", "GET", "/cards/{id}/chip", "What the card's chip holds (EF.SOD and data groups), for the card personalisation machine (officers)", "cards", 0), h.cardChip)
 	huma.Register(api, op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0), h.cardVerify)
 }
 
@@ -113,4 +114,26 @@ type countsOutput struct {
 func (h *handlers) cardCounts(ctx context.Context, _ *struct{}) (*countsOutput, error) {
 	c, err := h.Cards.Counts(ctx)
 	return &countsOutput{Body: c}, h.problem(ctx, err)
+}
+
+// Chip is what a card's chip holds.
+type Chip struct {
+	SOD        []byte            `json:"sod" doc:"EF.SOD, base64"`
+	DataGroups map[string][]byte `json:"data_groups" doc:"The data groups by number, base64"`
+}
+
+type chipOutput struct {
+	Body Chip
+}
+
+func (h *handlers) cardChip(ctx context.Context, in *idInput) (*chipOutput, error) {
+	sod, groups, err := h.Cards.Chip(ctx, in.ID)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	out := Chip{SOD: sod, DataGroups: map[string][]byte{}}
+	for n, g := range groups {
+		out.DataGroups[strconv.Itoa(n)] = g
+	}
+	return &chipOutput{Body: out}, nil
 }

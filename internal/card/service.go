@@ -578,21 +578,30 @@ func (s *Service) ReportLost(ctx context.Context, pid string) error {
 	})
 }
 
-// Chip returns what a card's chip holds (for tests and the card printer).
+// Chip returns what a card's chip holds, for the card personalisation
+// machine (an officer's read, recorded as an access to the holder).
 func (s *Service) Chip(ctx context.Context, cardID string) (sod []byte, groups map[int][]byte, err error) {
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return nil, nil, err
 	}
+	var pid string
 	var dg1, dg2, dg13 []byte
-	err = s.db.QueryRowContext(ctx, `SELECT sod, dg1, dg2, dg13 FROM card WHERE id = $1`, cardID).Scan(&sod, &dg1, &dg2, &dg13)
+	err = s.db.QueryRowContext(ctx, `SELECT pid, sod, dg1, dg2, dg13 FROM card WHERE id = $1`, cardID).Scan(&pid, &sod, &dg1, &dg2, &dg13)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, errs.E(errs.NotFound, "no card %s", cardID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ev := audit.NewEvent(ctx, s.clock(), "card_chip_read", pid, cardID)
+	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
+		return nil, nil, err
 	}
 	groups = map[int][]byte{1: dg1, 13: dg13}
 	if len(dg2) > 0 {
 		groups[2] = dg2
 	}
-	return sod, groups, err
+	return sod, groups, nil
 }
 
 // PassiveAuthResult is the answer of passive authentication to a relying party.

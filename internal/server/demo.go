@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
@@ -77,6 +78,11 @@ func (a *App) LoadDemo(ctx context.Context) ([]DemoLogin, error) {
 	}
 	if err := a.demoPopulation(ctx, DemoPopulation); err != nil {
 		return nil, err
+	}
+	// A demo Country Signing CA and Document Signer, so that chip cards can
+	// be produced (a real deployment runs dancu pki init once).
+	if _, _, err := a.PKI.Init(ctx, time.Now()); err != nil && !errs.Is(err, errs.Conflict) {
+		return nil, fmt.Errorf("demo PKI: %w", err)
 	}
 	return out, nil
 }
