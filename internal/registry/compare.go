@@ -95,10 +95,10 @@ func fieldNames(m map[string]Match) []string {
 	return out
 }
 
-// compare checks claims against a record (found false: no such record).
 // held is what a comparison reads of a record.
 type held struct {
 	Name      Name
+	NameKey   string // the full name folded (vnname.Fold), as the citizen table keeps it
 	BirthDate string
 	Sex       personalid.Sex
 	Status    Status
@@ -109,6 +109,15 @@ func heldOf(r *Record) held {
 	return held{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Status: r.Status, Phone: r.Phone}
 }
 
+// nameKey is the folded full name, read with the record or folded now.
+func (h held) nameKey() string {
+	if h.NameKey != "" {
+		return h.NameKey
+	}
+	return vnname.Fold(h.Name.Full())
+}
+
+// compare checks claims against a record (found false: no such record).
 func compare(r held, found bool, c Claims) Comparison {
 	out := Comparison{Fields: map[string]Match{}}
 	all := found && r.Status == Alive
@@ -121,7 +130,7 @@ func compare(r held, found bool, c Claims) Comparison {
 		case !found:
 		case claimed == held || spaced(claimed) == spaced(held):
 			m = Exact
-		case fold && vnname.Fold(claimed) == vnname.Fold(held):
+		case fold && vnname.Fold(claimed) == r.nameKey():
 			m = Normalized
 		}
 		out.Fields[field] = m
@@ -259,14 +268,14 @@ func (s *Service) loadManyForCompare(ctx context.Context, pids []string) (map[st
 	for len(pids) > 0 {
 		n := min(len(pids), readManyKeys)
 		cond, arg := s.db.Dialect.AnyOf("pid", 1, pids[:n])
-		rows, err := s.db.QueryContext(ctx, `SELECT pid, family_name, middle_name, given_name, birth_date, sex, status FROM citizen WHERE `+cond, arg)
+		rows, err := s.db.QueryContext(ctx, `SELECT pid, family_name, middle_name, given_name, name_key, birth_date, sex, status FROM citizen WHERE `+cond, arg)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var pid string
 			var r held
-			if err := rows.Scan(&pid, &r.Name.Family, &r.Name.Middle, &r.Name.Given, &r.BirthDate, &r.Sex, &r.Status); err != nil {
+			if err := rows.Scan(&pid, &r.Name.Family, &r.Name.Middle, &r.Name.Given, &r.NameKey, &r.BirthDate, &r.Sex, &r.Status); err != nil {
 				rows.Close()
 				return nil, err
 			}
