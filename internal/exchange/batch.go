@@ -208,10 +208,10 @@ func (s *Service) runBatch(ctx context.Context, job Job, items []registry.BatchI
 	}
 	bg := context.WithoutCancel(ctx)
 	if err := context.Cause(ctx); err != nil {
-		s.db.ExecContext(bg, `UPDATE verify_job SET state = 'failed', error = $1, finished_at = $2 WHERE id = $3`, err.Error(), s.now().UTC(), job.ID)
+		s.db.ExecContext(bg, `UPDATE verify_job SET state = 'failed', error = $1, finished_at = $2 WHERE id = $3 AND state = 'running'`, err.Error(), s.now().UTC(), job.ID)
 		return
 	}
-	s.db.ExecContext(bg, `UPDATE verify_job SET state = 'done', finished_at = $1 WHERE id = $2`, s.now().UTC(), job.ID)
+	s.db.ExecContext(bg, `UPDATE verify_job SET state = 'done', finished_at = $1 WHERE id = $2 AND state = 'running'`, s.now().UTC(), job.ID)
 }
 
 // batchChunk verifies chunk seq of a job and stores its results. A number
