@@ -23,7 +23,11 @@ import (
 // subjects too.
 func NewGroupEvent(ctx context.Context, now time.Time, action string, subjects []string, detail string) Event {
 	ev := NewEvent(ctx, now, action, "", "")
-	ev.Subjects = slices.Compact(slices.Sorted(slices.Values(subjects)))
+	ev.Subjects = slices.Clone(subjects)
+	if !slices.IsSorted(ev.Subjects) { // a batch hands them over sorted already
+		slices.Sort(ev.Subjects)
+	}
+	ev.Subjects = slices.Compact(ev.Subjects)
 	ev.Detail = fmt.Sprintf("%s; %d persons; subjects sha256:%s", detail, len(ev.Subjects), SubjectsDigest(ev.Subjects))
 	return ev
 }

@@ -673,6 +673,11 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 	if !ok {
 		return PassiveAuthResult{}, errs.E(errs.Unauthenticated, "authenticate first")
 	}
+	if opts.CompareRegistry {
+		if _, err := access.Require(ctx, access.VerifyCitizen); err != nil {
+			return PassiveAuthResult{}, errs.E(errs.Forbidden, "comparing a chip with the registry is for member agencies with the verify service")
+		}
+	}
 	cscas, err := s.pki.CSCACertificates(ctx)
 	if err != nil {
 		return PassiveAuthResult{}, err
@@ -697,9 +702,6 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 		}
 	}
 	if opts.CompareRegistry {
-		if _, err := access.Require(ctx, access.VerifyCitizen); err != nil {
-			return PassiveAuthResult{}, errs.E(errs.Forbidden, "comparing a chip with the registry is for member agencies with the verify service")
-		}
 		if claims, ok := chipClaims(groups, checks); ok && pid != "" {
 			purpose := opts.Purpose
 			if purpose == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events/eventstest"
 	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/pki"
@@ -173,19 +174,7 @@ func TestCardLife(t *testing.T) {
 			t.Errorf("after death: %+v", v)
 		}
 		// Every change of the card went out as an event, in order.
-		rows, err := db.QueryContext(ctx, `SELECT data FROM event_outbox WHERE type = 'vn.dancu.card.status' AND subject = $1 ORDER BY id`, pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var statuses []string
-		for rows.Next() {
-			var data string
-			rows.Scan(&data)
-			var ev struct{ Status string }
-			json.Unmarshal([]byte(data), &ev)
-			statuses = append(statuses, ev.Status)
-		}
-		rows.Close()
+		statuses := eventstest.Field(t, db, card.EventCardStatus, pid, "status")
 		if got := strings.Join(statuses, " "); got != "active lost active superseded active revoked" {
 			t.Errorf("card events: %s", got)
 		}
@@ -389,6 +378,11 @@ func TestChipAgainstRegistry(t *testing.T) {
 		}
 		if _, err := e.svc.Verify(hospital, sod, groups, opts); !errs.Is(err, errs.Forbidden) {
 			t.Errorf("an agency without the verify service: %v", err)
+		}
+		var early int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_event WHERE actor_id = 'hosp-1'`).Scan(&early)
+		if early != 0 {
+			t.Errorf("a refused comparison left %d access records: it should be refused before any work", early)
 		}
 		if v, err := e.svc.Verify(hospital, sod, groups, card.VerifyOptions{}); err != nil || !v.Valid || v.Registry != nil {
 			t.Errorf("plain passive authentication by the hospital: %+v, %v", v, err)

@@ -3,7 +3,6 @@ package eid_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/events/eventstest"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
@@ -77,19 +77,7 @@ func TestDeathRevokes(t *testing.T) {
 			t.Errorf("%d eid_revoked events, want 1", n)
 		}
 		// Subscribers heard of every step, in order, once; not of the rollback.
-		rows, err := db.QueryContext(context.Background(), `SELECT data FROM event_outbox WHERE type = $1 AND subject = $2 ORDER BY id`, eid.EventAccountStatus, p.PID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var states []string
-		for rows.Next() {
-			var data string
-			rows.Scan(&data)
-			var ev struct{ State string }
-			json.Unmarshal([]byte(data), &ev)
-			states = append(states, ev.State)
-		}
-		rows.Close()
+		states := eventstest.Field(t, db, eid.EventAccountStatus, p.PID, "state")
 		if got := strings.Join(states, " "); got != "approved active revoked" {
 			t.Errorf("account events: %s", got)
 		}
