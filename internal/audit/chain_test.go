@@ -249,3 +249,12 @@ func TestGroupEventSubjects(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupEventOfOne: a group of one reads "1 person" and still carries
+// a digest the chain checks.
+func TestGroupEventOfOne(t *testing.T) {
+	ev := audit.NewGroupEvent(context.Background(), time.Now(), "verify", []string{"001090000001"}, "batch")
+	if !strings.Contains(ev.Detail, "; 1 person; subjects sha256:") || ev.SubjectDetail() != "batch" {
+		t.Errorf("detail %q, for the person %q", ev.Detail, ev.SubjectDetail())
+	}
+}

@@ -28,7 +28,11 @@ func NewGroupEvent(ctx context.Context, now time.Time, action string, subjects [
 		slices.Sort(ev.Subjects)
 	}
 	ev.Subjects = slices.Compact(ev.Subjects)
-	ev.Detail = fmt.Sprintf("%s; %d persons; subjects sha256:%s", detail, len(ev.Subjects), SubjectsDigest(ev.Subjects))
+	people := fmt.Sprintf("%d persons", len(ev.Subjects))
+	if len(ev.Subjects) == 1 {
+		people = "1 person"
+	}
+	ev.Detail = fmt.Sprintf("%s; %s; subjects sha256:%s", detail, people, SubjectsDigest(ev.Subjects))
 	return ev
 }
 
@@ -43,7 +47,7 @@ func SubjectsDigest(sorted []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-var digestInDetail = regexp.MustCompile(`; (\d+) persons; subjects sha256:([0-9a-f]{64})$`)
+var digestInDetail = regexp.MustCompile(`; (\d+) persons?; subjects sha256:([0-9a-f]{64})$`)
 
 // SubjectDetail is the detail as one of its people reads it: for a group
 // event, without the number of people and the digest of their numbers.
