@@ -20,7 +20,8 @@ const adminPassword = "Admin-Test-2026!"
 
 // runningServer is the real program started by run, as `dancu serve`.
 type runningServer struct {
-	URL  string
+	URL  string // the public URL
+	Addr string // where it listens
 	DB   string
 	done chan error
 	stop context.CancelFunc
@@ -45,9 +46,14 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
 		s.done <- err
 	}()
+	// The public URL (localhost) is what clients use: the OpenID issuer
+	// and the passkey relying party are named by it.
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
+			s.Addr = strings.Fields(after)[0]
+		}
+		if after, ok := strings.CutPrefix(sc.Text(), "public URL "); ok {
 			s.URL = strings.Fields(after)[0]
 			break
 		}

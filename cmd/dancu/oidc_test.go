@@ -437,7 +437,7 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 
 	lb := newBrowser(t, redirect)
 	verifier = oauth2.GenerateVerifier()
-	res, _ = lb.get(strings.Replace(cfg.AuthCodeURL("s5", oauth2.S256ChallengeOption(verifier)), "127.0.0.1", "localhost", 1))
+	res, _ = lb.get(cfg.AuthCodeURL("s5", oauth2.S256ChallengeOption(verifier)))
 	id5 := res.Request.URL.Query().Get("id")
 	passkeyLogin := func(a virtualwebauthn.Authenticator) (int, map[string]string) {
 		ores, err := lb.hc.Post(local+"/login/passkey/options?id="+url.QueryEscape(id5), "", nil)

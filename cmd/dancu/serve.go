@@ -33,11 +33,25 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cfg.AdminPassword = pw
+			// Listen first: with port 0 the address, and so the default
+			// public URL, is known only then.
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			configured := cfg.PublicURL
+			if cfg.PublicURL, err = server.PublicBase(cfg.PublicURL, ln.Addr()); err != nil {
+				return err
+			}
 			app, log, err := openApp(ctx, cfg, stderr)
 			if err != nil {
 				return err
 			}
 			defer app.Close()
+			if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() && configured == "" {
+				log.Warn("listening beyond loopback without --public-url: links, the OpenID issuer and passkeys name "+cfg.PublicURL, "addr", ln.Addr().String())
+			}
 			if err := app.OpenIdentity(cfg); err != nil {
 				return err
 			}
@@ -60,12 +74,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 					return fmt.Errorf("demo e-ID accounts: %w", err)
 				}
 			}
-			ln, err := net.Listen("tcp", cfg.Addr)
-			if err != nil {
-				return err
-			}
-			url := "http://" + ln.Addr().String()
-			fmt.Fprintf(stdout, "dancu %s listening on %s (store %s)\n", buildVersion(), url, app.DB.URL())
+			url := cfg.PublicURL
+			fmt.Fprintf(stdout, "dancu %s listening on http://%s (store %s)\n", buildVersion(), ln.Addr().String(), app.DB.URL())
+			fmt.Fprintf(stdout, "public URL %s\n", url)
 			fmt.Fprintf(stdout, "API documentation: %s/api/v1/docs\n", url)
 			if len(demo) > 0 {
 				printDemo(stdout, url, demo, demoIDs)
@@ -96,13 +107,15 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	storeFlags(cmd, &cfg, getenv)
 	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
-	cfg.Issuer = getenv("DANCU_ISSUER")
+	cfg.PublicURL = or(getenv("DANCU_PUBLIC_URL"), getenv("DANCU_ISSUER"))
 	cfg.NATSURL = getenv("DANCU_NATS_URL")
 	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go profiling (pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	cmd.Flags().StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "also publish change events to this NATS JetStream server, e.g. nats://127.0.0.1:4222 (env DANCU_NATS_URL)")
-	cmd.Flags().StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "OpenID issuer URL, e.g. https://id.example.vn (env DANCU_ISSUER; default: from the request's host)")
+	cmd.Flags().StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "the public base URL, e.g. https://id.example.vn: the OpenID issuer, the passkey relying party and every absolute link (env DANCU_PUBLIC_URL; default: http://localhost:PORT for a loopback listener)")
+	cmd.Flags().StringVar(&cfg.PublicURL, "issuer", cfg.PublicURL, "the same as --public-url (env DANCU_ISSUER)")
+	cmd.Flags().MarkDeprecated("issuer", "use --public-url")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd
 }

@@ -44,6 +44,9 @@ type Deps struct {
 	Cards    *card.Service
 	Log      *slog.Logger
 	Version  string
+	// PublicURL is the public base URL of absolute links (never a
+	// request's Host).
+	PublicURL string
 }
 
 type handlers struct{ Deps }
@@ -63,6 +66,7 @@ func New(d Deps) http.Handler {
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	api := humago.New(mux, cfg)
+	api.UseMiddleware(guardAll(api))
 	h := &handlers{d}
 	h.routes(api)
 	return h.authenticate(mux)
@@ -71,34 +75,34 @@ func New(d Deps) http.Handler {
 // routes is the route table of the whole API.
 func (h *handlers) routes(api huma.API) {
 	// Sessions and tokens.
-	huma.Register(api, op("login", "POST", "/auth/login", "Log in with username and password", "auth", 0), h.login)
-	huma.Register(api, op("logout", "POST", "/auth/logout", "End the current session", "auth", 0), h.logout)
-	huma.Register(api, op("me", "GET", "/me", "Who am I", "auth", 0), h.me)
-	huma.Register(api, op("list-tokens", "GET", "/tokens", "List my tokens", "auth", 0), h.listTokens)
-	huma.Register(api, op("create-token", "POST", "/tokens", "Create an API token for scripts", "auth", 201), h.createToken)
-	huma.Register(api, op("revoke-token", "DELETE", "/tokens/{id}", "Revoke a token", "auth", 204), h.revokeToken)
+	huma.Register(api, op("login", "POST", "/auth/login", "Log in with username and password", "auth", 0, anyone), h.login)
+	huma.Register(api, op("logout", "POST", "/auth/logout", "End the current session", "auth", 0, signedIn), h.logout)
+	huma.Register(api, op("me", "GET", "/me", "Who am I", "auth", 0, officersOnly), h.me)
+	huma.Register(api, op("list-tokens", "GET", "/tokens", "List my tokens", "auth", 0, officersOnly), h.listTokens)
+	huma.Register(api, op("create-token", "POST", "/tokens", "Create an API token for scripts", "auth", 201, officersOnly), h.createToken)
+	huma.Register(api, op("revoke-token", "DELETE", "/tokens/{id}", "Revoke a token", "auth", 204, officersOnly), h.revokeToken)
 	// Officers.
-	huma.Register(api, op("list-officers", "GET", "/officers", "List officer accounts", "officers", 0), h.listOfficers)
-	huma.Register(api, op("create-officer", "POST", "/officers", "Create an officer account", "officers", 201), h.createOfficer)
-	huma.Register(api, op("set-officer-disabled", "PUT", "/officers/{username}/disabled", "Disable or enable an account", "officers", 204), h.setDisabled)
-	huma.Register(api, op("set-officer-password", "PUT", "/officers/{username}/password", "Set a password", "officers", 204), h.setPassword)
+	huma.Register(api, op("list-officers", "GET", "/officers", "List officer accounts", "officers", 0, officers(access.ManageOfficers)), h.listOfficers)
+	huma.Register(api, op("create-officer", "POST", "/officers", "Create an officer account", "officers", 201, officers(access.ManageOfficers)), h.createOfficer)
+	huma.Register(api, op("set-officer-disabled", "PUT", "/officers/{username}/disabled", "Disable or enable an account", "officers", 204, officers(access.ManageOfficers)), h.setDisabled)
+	huma.Register(api, op("set-officer-password", "PUT", "/officers/{username}/password", "Set a password", "officers", 204, officers(access.ManageOfficers)), h.setPassword)
 	// Citizens.
-	huma.Register(api, op("register-birth", "POST", "/births", "Register a birth and assign a personal ID number", "citizens", 201), h.registerBirth)
-	huma.Register(api, op("register-citizen", "POST", "/citizens", "Register a person from existing data with their number", "citizens", 201), h.registerExisting)
-	huma.Register(api, op("search-citizens", "GET", "/citizens", "Search citizens by name, birth and unit", "citizens", 0), h.search)
-	huma.Register(api, op("get-citizen", "GET", "/citizens/{pid}", "Read a citizen's record", "citizens", 0), h.getCitizen)
-	huma.Register(api, op("update-citizen", "PATCH", "/citizens/{pid}", "Change fields of a record (If-Match required)", "citizens", 0), h.updateCitizen)
-	huma.Register(api, op("citizen-history", "GET", "/citizens/{pid}/history", "The record's revisions", "citizens", 0), h.history)
-	huma.Register(api, op("record-death", "POST", "/citizens/{pid}/death", "Record a death", "citizens", 0), h.status(registry.Dead))
-	huma.Register(api, op("record-disappearance", "POST", "/citizens/{pid}/disappearance", "Record a disappearance", "citizens", 0), h.status(registry.Missing))
-	huma.Register(api, op("record-found", "POST", "/citizens/{pid}/found", "Record that a missing person was found", "citizens", 0), h.status(registry.Alive))
-	huma.Register(api, op("move-household", "POST", "/citizens/{pid}/household", "Move to another or a new household", "citizens", 0), h.move)
-	huma.Register(api, op("get-household", "GET", "/households/{id}", "A household and its members", "citizens", 0), h.household)
-	huma.Register(api, op("decode-personal-id", "GET", "/personal-ids/{pid}", "Check and decode a personal ID number", "reference", 0), h.decodePID)
+	huma.Register(api, op("register-birth", "POST", "/births", "Register a birth and assign a personal ID number", "citizens", 201, officers(access.WriteCitizen)), h.registerBirth)
+	huma.Register(api, op("register-citizen", "POST", "/citizens", "Register a person from existing data with their number", "citizens", 201, officers(access.WriteCitizen)), h.registerExisting)
+	huma.Register(api, op("search-citizens", "GET", "/citizens", "Search citizens by name, birth and unit", "citizens", 0, officers(access.SearchCitizen)), h.search)
+	huma.Register(api, op("get-citizen", "GET", "/citizens/{pid}", "Read a citizen's record", "citizens", 0, officers(access.ReadCitizen)), h.getCitizen)
+	huma.Register(api, op("update-citizen", "PATCH", "/citizens/{pid}", "Change fields of a record (If-Match required)", "citizens", 0, officers(access.WriteCitizen)), h.updateCitizen)
+	huma.Register(api, op("citizen-history", "GET", "/citizens/{pid}/history", "The record's revisions", "citizens", 0, officers(access.ReadCitizen)), h.history)
+	huma.Register(api, op("record-death", "POST", "/citizens/{pid}/death", "Record a death", "citizens", 0, officers(access.WriteCitizen)), h.status(registry.Dead))
+	huma.Register(api, op("record-disappearance", "POST", "/citizens/{pid}/disappearance", "Record a disappearance", "citizens", 0, officers(access.WriteCitizen)), h.status(registry.Missing))
+	huma.Register(api, op("record-found", "POST", "/citizens/{pid}/found", "Record that a missing person was found", "citizens", 0, officers(access.WriteCitizen)), h.status(registry.Alive))
+	huma.Register(api, op("move-household", "POST", "/citizens/{pid}/household", "Move to another or a new household", "citizens", 0, officers(access.WriteCitizen)), h.move)
+	huma.Register(api, op("get-household", "GET", "/households/{id}", "A household and its members", "citizens", 0, officers(access.ReadCitizen)), h.household)
+	huma.Register(api, op("decode-personal-id", "GET", "/personal-ids/{pid}", "Check and decode a personal ID number", "reference", 0, officers(access.ReadCitizen)), h.decodePID)
 	// Reference data.
-	huma.Register(api, op("search-units", "GET", "/units", "Search administrative units", "reference", 0), h.searchUnits)
-	huma.Register(api, op("get-unit", "GET", "/units/{scheme}/{code}", "An administrative unit by code", "reference", 0), h.getUnit)
-	huma.Register(api, op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0), h.codes)
+	huma.Register(api, op("search-units", "GET", "/units", "Search administrative units", "reference", 0, anyone), h.searchUnits)
+	huma.Register(api, op("get-unit", "GET", "/units/{scheme}/{code}", "An administrative unit by code", "reference", 0, anyone), h.getUnit)
+	huma.Register(api, op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0, anyone), h.codes)
 	// Electronic identity.
 	h.eidRoutes(api)
 	// Online public services.
@@ -108,13 +112,32 @@ func (h *handlers) routes(api huma.API) {
 	// Chip ID cards.
 	h.cardRoutes(api)
 	// Access log.
-	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0), h.accessEvents)
-	huma.Register(api, op("my-access-log", "GET", "/me/access-log", "Who accessed my data: unit or agency, purpose, time (citizens)", "audit", 0), h.myAccessLog)
+	huma.Register(api, op("access-events", "GET", "/access-events", "Who read or changed personal data", "audit", 0, officers(access.ReadAccessLog)), h.accessEvents)
+	huma.Register(api, op("my-access-log", "GET", "/me/access-log", "Who accessed my data: unit or agency, purpose, time (citizens)", "audit", 0, citizens), h.myAccessLog)
 }
 
-func op(id, method, path, summary, tag string, status int) huma.Operation {
-	return huma.Operation{OperationID: id, Method: method, Path: Prefix + path, Summary: summary, Tags: []string{tag},
-		DefaultStatus: status, MaxBodyBytes: 64 << 10}
+// op is one row of the route table: the operation and who may call it.
+func op(id, method, path, summary, tag string, status int, aud audience) huma.Operation {
+	o := huma.Operation{OperationID: id, Method: method, Path: Prefix + path, Summary: summary, Tags: []string{tag},
+		DefaultStatus: status, MaxBodyBytes: 64 << 10, Metadata: map[string]any{audienceKey: aud}}
+	aud.describe(&o)
+	return o
+}
+
+// audienceKey is where an operation's audience is kept in its metadata.
+const audienceKey = "dancu-audience"
+
+// guardAll applies each operation's audience before its input is read. An
+// operation registered without one is refused to everybody: fail closed.
+func guardAll(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		aud, ok := ctx.Operation().Metadata[audienceKey].(audience)
+		if !ok {
+			huma.WriteErr(api, ctx, http.StatusForbidden, "this operation declares no audience")
+			return
+		}
+		guard(api, aud)(ctx, next)
+	}
 }
 
 // statusOf is the one table from error kind to HTTP status.
@@ -189,7 +212,6 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			src = r.RemoteAddr
 		}
-		r = r.WithContext(context.WithValue(r.Context(), hostKey{}, hostInfo{host: r.Host, tls: r.TLS != nil}))
 		auth := r.Header.Get("Authorization")
 		if auth == "" {
 			ctx := actor.With(r.Context(), nil)
@@ -229,19 +251,6 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 }
 
 type sourceKey struct{}
-
-// hostKey carries the host a request came to, for WebAuthn ceremonies.
-type hostKey struct{}
-
-type hostInfo struct {
-	host string
-	tls  bool
-}
-
-func hostOf(ctx context.Context) hostInfo {
-	h, _ := ctx.Value(hostKey{}).(hostInfo)
-	return h
-}
 
 func withSource(ctx context.Context, src string) context.Context {
 	return context.WithValue(ctx, sourceKey{}, src)

@@ -6,20 +6,21 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/card"
 	"github.com/dancu-vn/dancu/internal/errs"
 )
 
 func (h *handlers) cardRoutes(api huma.API) {
-	huma.Register(api, op("card-apply", "POST", "/cards/applications", "Take a card application at the counter (officers)", "cards", 201), h.cardApply)
-	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0), h.cardDecide)
-	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201), h.cardProduce)
-	huma.Register(api, op("card-batch", "POST", "/cards/batches", "Produce a commune's approved applications as one batch", "cards", 201), h.cardBatch)
-	huma.Register(api, op("card-deliver", "POST", "/cards/{id}/delivered", "Record that a card was handed to its holder", "cards", 204), h.cardDeliver)
-	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0), h.cardCounts)
-	huma.Register(api, op("card-lost", "POST", "/cards/{pid}/lost", "Report a person's active card lost", "cards", 204), h.cardLost)
-	huma.Register(api, op("card-chip", "GET", "/cards/{id}/chip", "What the card's chip holds (EF.SOD and data groups), for the card personalisation machine (officers)", "cards", 0), h.cardChip)
-	huma.Register(api, op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0), h.cardVerify)
+	huma.Register(api, op("card-apply", "POST", "/cards/applications", "Take a card application at the counter (officers)", "cards", 201, officers(access.WriteCitizen)), h.cardApply)
+	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0, officers(access.WriteCitizen)), h.cardDecide)
+	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201, officers(access.WriteCitizen)), h.cardProduce)
+	huma.Register(api, op("card-batch", "POST", "/cards/batches", "Produce a commune's approved applications as one batch", "cards", 201, officers(access.WriteCitizen)), h.cardBatch)
+	huma.Register(api, op("card-deliver", "POST", "/cards/{id}/delivered", "Record that a card was handed to its holder", "cards", 204, officers(access.WriteCitizen)), h.cardDeliver)
+	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0, officers(access.ReadCitizen)), h.cardCounts)
+	huma.Register(api, op("card-lost", "POST", "/cards/{pid}/lost", "Report a person's active card lost", "cards", 204, officers(access.WriteCitizen)), h.cardLost)
+	huma.Register(api, op("card-chip", "GET", "/cards/{id}/chip", "What the card's chip holds (EF.SOD and data groups), for the card personalisation machine (officers)", "cards", 0, officers(access.WriteCitizen)), h.cardChip)
+	huma.Register(api, op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0, signedIn), h.cardVerify)
 }
 
 type cardApplyInput struct {

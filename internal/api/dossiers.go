@@ -8,26 +8,27 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/errs"
 )
 
 func (h *handlers) dossierRoutes(api huma.API) {
-	huma.Register(api, op("list-services", "GET", "/services", "The catalog of essential public services (no login)", "dossiers", 0), h.listServices)
-	huma.Register(api, op("prefill", "GET", "/me/prefill", "What the registry holds that a form would ask for (citizens)", "dossiers", 0), h.prefill)
-	huma.Register(api, op("submit-dossier", "POST", "/dossiers", "Submit a dossier (citizens)", "dossiers", 201), h.submitDossier)
-	huma.Register(api, op("my-dossiers", "GET", "/me/dossiers", "My dossiers, newest first (citizens)", "dossiers", 0), h.myDossiers)
-	huma.Register(api, op("dossier-queue", "GET", "/dossiers", "Dossiers of my jurisdiction, oldest deadline first (officers)", "dossiers", 0), h.dossierQueue)
-	huma.Register(api, op("dossier-stats", "GET", "/dossiers/stats", "On-time and resolution rates per unit and service for a month (officers)", "dossiers", 0), h.dossierStats)
-	huma.Register(api, op("get-dossier", "GET", "/dossiers/{id}", "A dossier and its steps (its applicant or an officer of its commune)", "dossiers", 0), h.getDossier)
-	huma.Register(api, op("receive-dossier", "POST", "/dossiers/{id}/receive", "Receive a complete file: the receipt (CT04) and the deadline", "dossiers", 0), h.dossierNote(h.receive))
-	huma.Register(api, op("request-info", "POST", "/dossiers/{id}/request-info", "Ask the applicant to complete the file (CT05)", "dossiers", 0), h.dossierNote(h.requestInfo))
-	huma.Register(api, op("supplement-dossier", "POST", "/dossiers/{id}/supplement", "Complete the file after a request (citizens)", "dossiers", 0), h.supplement)
-	huma.Register(api, op("decide-dossier", "POST", "/dossiers/{id}/decision", "Approve (the registry changes) or refuse with reasons (CT06)", "dossiers", 0), h.decideDossier)
-	huma.Register(api, op("consent-dossier", "POST", "/dossiers/{id}/consent", "Give the consent a dossier waits for, e.g. as household head (citizens)", "dossiers", 0), h.consentDossier)
-	huma.Register(api, op("withdraw-dossier", "POST", "/dossiers/{id}/withdraw", "Withdraw a dossier not yet decided (citizens)", "dossiers", 0), h.dossierNote(h.withdraw))
-	huma.Register(api, op("dossier-result", "GET", "/dossiers/{id}/result", "Download the result: a signed document, its verification link and QR code", "dossiers", 0), h.dossierResult)
-	huma.Register(api, op("verify-document", "POST", "/documents/verify", "Verify a signed residence confirmation (no login)", "dossiers", 0), h.verifyDocument)
+	huma.Register(api, op("list-services", "GET", "/services", "The catalog of essential public services (no login)", "dossiers", 0, anyone), h.listServices)
+	huma.Register(api, op("prefill", "GET", "/me/prefill", "What the registry holds that a form would ask for (citizens)", "dossiers", 0, citizens), h.prefill)
+	huma.Register(api, op("submit-dossier", "POST", "/dossiers", "Submit a dossier (citizens)", "dossiers", 201, citizens), h.submitDossier)
+	huma.Register(api, op("my-dossiers", "GET", "/me/dossiers", "My dossiers, newest first (citizens)", "dossiers", 0, citizens), h.myDossiers)
+	huma.Register(api, op("dossier-queue", "GET", "/dossiers", "Dossiers of my jurisdiction, oldest deadline first (officers)", "dossiers", 0, officers(access.HandleDossier)), h.dossierQueue)
+	huma.Register(api, op("dossier-stats", "GET", "/dossiers/stats", "On-time and resolution rates per unit and service for a month (officers)", "dossiers", 0, officers(access.HandleDossier)), h.dossierStats)
+	huma.Register(api, op("get-dossier", "GET", "/dossiers/{id}", "A dossier and its steps (its applicant or an officer of its commune)", "dossiers", 0, citizensOr(access.HandleDossier)), h.getDossier)
+	huma.Register(api, op("receive-dossier", "POST", "/dossiers/{id}/receive", "Receive a complete file: the receipt (CT04) and the deadline", "dossiers", 0, officers(access.HandleDossier)), h.dossierNote(h.receive))
+	huma.Register(api, op("request-info", "POST", "/dossiers/{id}/request-info", "Ask the applicant to complete the file (CT05)", "dossiers", 0, officers(access.HandleDossier)), h.dossierNote(h.requestInfo))
+	huma.Register(api, op("supplement-dossier", "POST", "/dossiers/{id}/supplement", "Complete the file after a request (citizens)", "dossiers", 0, citizens), h.supplement)
+	huma.Register(api, op("decide-dossier", "POST", "/dossiers/{id}/decision", "Approve (the registry changes) or refuse with reasons (CT06)", "dossiers", 0, officers(access.HandleDossier)), h.decideDossier)
+	huma.Register(api, op("consent-dossier", "POST", "/dossiers/{id}/consent", "Give the consent a dossier waits for, e.g. as household head (citizens)", "dossiers", 0, citizens), h.consentDossier)
+	huma.Register(api, op("withdraw-dossier", "POST", "/dossiers/{id}/withdraw", "Withdraw a dossier not yet decided (citizens)", "dossiers", 0, citizens), h.dossierNote(h.withdraw))
+	huma.Register(api, op("dossier-result", "GET", "/dossiers/{id}/result", "Download the result: a signed document, its verification link and QR code", "dossiers", 0, citizensOr(access.HandleDossier)), h.dossierResult)
+	huma.Register(api, op("verify-document", "POST", "/documents/verify", "Verify a signed residence confirmation (no login)", "dossiers", 0, anyone), h.verifyDocument)
 }
 
 // dossierView is a dossier as the API shows it.
@@ -216,13 +217,8 @@ func (h *handlers) dossierResult(ctx context.Context, in *idInput) (*resultOutpu
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}
-	hi := hostOf(ctx)
-	scheme := "http"
-	if hi.tls {
-		scheme = "https"
-	}
 	out.Body.Document, out.Body.JWS = v.Document, d.Result
-	out.Body.VerifyURL = scheme + "://" + hi.host + Prefix + "/documents/verify"
+	out.Body.VerifyURL = h.PublicURL + Prefix + "/documents/verify"
 	png, err := dossier.QR(d.Result)
 	if err != nil {
 		return nil, h.problem(ctx, err)

@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -13,34 +15,34 @@ import (
 )
 
 func (h *handlers) eidRoutes(api huma.API) {
-	huma.Register(api, op("eid-apply", "POST", "/eid/applications", "Apply online for a level-1 e-ID account (no login)", "e-ID", 201), h.eidApply)
-	huma.Register(api, op("eid-apply-counter", "POST", "/eid/counter-applications", "Take an in-person level-2 application (officer)", "e-ID", 201), h.eidApplyCounter)
-	huma.Register(api, op("eid-queue", "GET", "/eid/applications", "Applications waiting for a decision in my jurisdiction, oldest deadline first", "e-ID", 0), h.eidQueue)
-	huma.Register(api, op("eid-application", "GET", "/eid/applications/{id}", "An application", "e-ID", 0), h.eidApplication)
-	huma.Register(api, op("eid-decide", "POST", "/eid/applications/{id}/decision", "Approve or reject an application", "e-ID", 0), h.eidDecide)
-	huma.Register(api, op("eid-activation-start", "POST", "/eid/activation/code", "Send an activation code to the account's phone (no login)", "e-ID", 202), h.eidActivationStart)
-	huma.Register(api, op("eid-activate", "POST", "/eid/activation", "Activate an account with the code, a password and a passcode (no login)", "e-ID", 0), h.eidActivate)
-	huma.Register(api, op("eid-account", "GET", "/eid/accounts/{pid}", "An e-ID account (its holder or an officer)", "e-ID", 0), h.eidAccount)
-	huma.Register(api, op("eid-lock", "POST", "/eid/accounts/{pid}/lock", "Lock an account (its holder or an officer)", "e-ID", 0), h.eidMove(true))
-	huma.Register(api, op("eid-unlock", "POST", "/eid/accounts/{pid}/unlock", "Unlock an account", "e-ID", 0), h.eidMove(false))
-	huma.Register(api, op("eid-logout-everywhere", "POST", "/eid/accounts/{pid}/logout-everywhere", "End every session of an account", "e-ID", 204), h.eidLogoutEverywhere)
-	huma.Register(api, op("outbox", "GET", "/outbox", "Messages sent to a phone or e-mail (administrators; for demos without a gateway)", "e-ID", 0), h.outbox)
-	huma.Register(api, op("totp-start", "POST", "/me/totp", "Set up an authenticator app as second factor (citizens)", "e-ID", 0), h.totpStart)
-	huma.Register(api, op("totp-confirm", "POST", "/me/totp/confirm", "Turn the authenticator app on with a code from it (citizens)", "e-ID", 204), h.totpConfirm)
-	huma.Register(api, op("totp-disable", "POST", "/me/totp/disable", "Turn the authenticator app off, confirmed by the passcode (citizens)", "e-ID", 204), h.totpDisable)
-	huma.Register(api, op("attach-dependant", "POST", "/me/dependants", "Attach my child under 14 or my ward to my account (citizens)", "e-ID", 201), h.attachDependant)
-	huma.Register(api, op("my-dependants", "GET", "/me/dependants", "The accounts attached to mine (citizens)", "e-ID", 0), h.myDependants)
-	huma.Register(api, op("org-apply", "POST", "/me/organisations", "Register an organisation I represent (citizens with a level-2 account)", "e-ID", 201), h.orgApply)
-	huma.Register(api, op("org-get", "GET", "/eid/organisations/{id}", "An organisation's e-ID (its representative or an officer)", "e-ID", 0), h.orgGet)
-	huma.Register(api, op("org-decide", "POST", "/eid/organisations/{id}/decision", "Approve or reject an organisation", "e-ID", 0), h.orgDecide)
-	huma.Register(api, op("passkey-options", "POST", "/me/passkeys/options", "Begin adding a passkey: options for navigator.credentials.create (citizens)", "e-ID", 0), h.passkeyOptions)
-	huma.Register(api, op("passkey-add", "POST", "/me/passkeys", "Finish adding a passkey with the authenticator's answer (citizens)", "e-ID", 201), h.passkeyAdd)
-	huma.Register(api, op("passkey-list", "GET", "/me/passkeys", "My passkeys (citizens)", "e-ID", 0), h.passkeyList)
-	huma.Register(api, op("passkey-remove", "DELETE", "/me/passkeys/{id}", "Remove a passkey (citizens)", "e-ID", 204), h.passkeyRemove)
-	huma.Register(api, op("my-consents", "GET", "/me/consents", "What I agreed to share with each service (citizens)", "e-ID", 0), h.myConsents)
-	huma.Register(api, op("revoke-consent", "DELETE", "/me/consents/{client}", "Withdraw a consent (citizens)", "e-ID", 204), h.revokeConsent)
-	huma.Register(api, op("list-clients", "GET", "/oidc/clients", "OpenID relying parties (administrators)", "e-ID", 0), h.listClients)
-	huma.Register(api, op("create-client", "POST", "/oidc/clients", "Register an OpenID relying party (administrators)", "e-ID", 201), h.createClient)
+	huma.Register(api, op("eid-apply", "POST", "/eid/applications", "Apply online for a level-1 e-ID account (no login)", "e-ID", 201, anyone), h.eidApply)
+	huma.Register(api, op("eid-apply-counter", "POST", "/eid/counter-applications", "Take an in-person level-2 application (officer)", "e-ID", 201, officers(access.ReviewEID)), h.eidApplyCounter)
+	huma.Register(api, op("eid-queue", "GET", "/eid/applications", "Applications waiting for a decision in my jurisdiction, oldest deadline first", "e-ID", 0, officers(access.ReviewEID)), h.eidQueue)
+	huma.Register(api, op("eid-application", "GET", "/eid/applications/{id}", "An application", "e-ID", 0, citizensOr(access.ReviewEID)), h.eidApplication)
+	huma.Register(api, op("eid-decide", "POST", "/eid/applications/{id}/decision", "Approve or reject an application", "e-ID", 0, officers(access.ReviewEID)), h.eidDecide)
+	huma.Register(api, op("eid-activation-start", "POST", "/eid/activation/code", "Send an activation code to the account's phone (no login)", "e-ID", 202, anyone), h.eidActivationStart)
+	huma.Register(api, op("eid-activate", "POST", "/eid/activation", "Activate an account with the code, a password and a passcode (no login)", "e-ID", 0, anyone), h.eidActivate)
+	huma.Register(api, op("eid-account", "GET", "/eid/accounts/{pid}", "An e-ID account (its holder or an officer)", "e-ID", 0, citizensOr(access.ReviewEID)), h.eidAccount)
+	huma.Register(api, op("eid-lock", "POST", "/eid/accounts/{pid}/lock", "Lock an account (its holder or an officer)", "e-ID", 0, citizensOr(access.ReviewEID)), h.eidMove(true))
+	huma.Register(api, op("eid-unlock", "POST", "/eid/accounts/{pid}/unlock", "Unlock an account", "e-ID", 0, citizensOr(access.ReviewEID)), h.eidMove(false))
+	huma.Register(api, op("eid-logout-everywhere", "POST", "/eid/accounts/{pid}/logout-everywhere", "End every session of an account", "e-ID", 204, citizensOr(access.ReviewEID)), h.eidLogoutEverywhere)
+	huma.Register(api, op("outbox", "GET", "/outbox", "Messages sent to a phone or e-mail (administrators; for demos without a gateway)", "e-ID", 0, officers(access.ManageOfficers)), h.outbox)
+	huma.Register(api, op("totp-start", "POST", "/me/totp", "Set up an authenticator app as second factor (citizens)", "e-ID", 0, citizens), h.totpStart)
+	huma.Register(api, op("totp-confirm", "POST", "/me/totp/confirm", "Turn the authenticator app on with a code from it (citizens)", "e-ID", 204, citizens), h.totpConfirm)
+	huma.Register(api, op("totp-disable", "POST", "/me/totp/disable", "Turn the authenticator app off, confirmed by the passcode (citizens)", "e-ID", 204, citizens), h.totpDisable)
+	huma.Register(api, op("attach-dependant", "POST", "/me/dependants", "Attach my child under 14 or my ward to my account (citizens)", "e-ID", 201, citizens), h.attachDependant)
+	huma.Register(api, op("my-dependants", "GET", "/me/dependants", "The accounts attached to mine (citizens)", "e-ID", 0, citizens), h.myDependants)
+	huma.Register(api, op("org-apply", "POST", "/me/organisations", "Register an organisation I represent (citizens with a level-2 account)", "e-ID", 201, citizens), h.orgApply)
+	huma.Register(api, op("org-get", "GET", "/eid/organisations/{id}", "An organisation's e-ID (its representative or an officer)", "e-ID", 0, citizensOr(access.ReviewEID)), h.orgGet)
+	huma.Register(api, op("org-decide", "POST", "/eid/organisations/{id}/decision", "Approve or reject an organisation", "e-ID", 0, officers(access.ReviewEID)), h.orgDecide)
+	huma.Register(api, op("passkey-options", "POST", "/me/passkeys/options", "Begin adding a passkey: options for navigator.credentials.create (citizens)", "e-ID", 0, citizens), h.passkeyOptions)
+	huma.Register(api, op("passkey-add", "POST", "/me/passkeys", "Finish adding a passkey with the authenticator's answer (citizens)", "e-ID", 201, citizens), h.passkeyAdd)
+	huma.Register(api, op("passkey-list", "GET", "/me/passkeys", "My passkeys (citizens)", "e-ID", 0, citizens), h.passkeyList)
+	huma.Register(api, op("passkey-remove", "DELETE", "/me/passkeys/{id}", "Remove a passkey (citizens)", "e-ID", 204, citizens), h.passkeyRemove)
+	huma.Register(api, op("my-consents", "GET", "/me/consents", "What I agreed to share with each service (citizens)", "e-ID", 0, citizens), h.myConsents)
+	huma.Register(api, op("revoke-consent", "DELETE", "/me/consents/{client}", "Withdraw a consent (citizens)", "e-ID", 204, citizens), h.revokeConsent)
+	huma.Register(api, op("list-clients", "GET", "/oidc/clients", "OpenID relying parties (administrators)", "e-ID", 0, officers(access.ManageOfficers)), h.listClients)
+	huma.Register(api, op("create-client", "POST", "/oidc/clients", "Register an OpenID relying party (administrators)", "e-ID", 201, officers(access.ManageOfficers)), h.createClient)
 }
 
 type applicationOutput struct {
@@ -52,13 +54,30 @@ type eidApplyInput struct {
 	Body           eid.SelfApplication
 }
 
-func (h *handlers) eidApply(ctx context.Context, in *eidApplyInput) (*applicationOutput, error) {
-	if _, ok := actor.From(ctx); !ok {
-		ctx = actor.With(ctx, &actor.Actor{ID: "anonymous", Kind: actor.Citizen, Name: "anonymous", Source: sourceOf(ctx)})
-	}
+// Receipt is what an online applicant is told: the application and its
+// deadline, nothing the applicant did not send and no officer's name.
+type Receipt struct {
+	ID          string    `json:"id"`
+	Level       eid.Level `json:"level"`
+	State       string    `json:"state"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	DueAt       time.Time `json:"due_at" doc:"The decision is due by then"`
+}
+
+type receiptOutput struct {
+	Body Receipt
+}
+
+func (h *handlers) eidApply(ctx context.Context, in *eidApplyInput) (*receiptOutput, error) {
+	// Whoever calls, the application is the anonymous applicant's: an
+	// officer's or a citizen's token gives it no other scope.
+	ctx = actor.With(ctx, &actor.Actor{ID: "anonymous", Kind: actor.Citizen, Name: "anonymous", Source: sourceOf(ctx)})
 	in.Body.IdempotencyKey = in.IdempotencyKey
 	app, err := h.EID.ApplySelf(ctx, in.Body)
-	return &applicationOutput{Body: app}, h.problem(ctx, err)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return &receiptOutput{Body: Receipt{ID: app.ID, Level: app.Level, State: string(app.State), SubmittedAt: app.SubmittedAt, DueAt: app.DueAt}}, nil
 }
 
 type eidCounterInput struct {
@@ -366,9 +385,9 @@ func (h *handlers) orgDecide(ctx context.Context, in *decideInput) (*orgOutput, 
 	return &orgOutput{Body: o}, h.problem(ctx, err)
 }
 
-func (h *handlers) rp(ctx context.Context) eid.RP {
-	hi := hostOf(ctx)
-	return h.SSO.RP(hi.host, hi.tls)
+// rp is the WebAuthn relying party: the configured public URL's host.
+func (h *handlers) rp(context.Context) eid.RP {
+	return h.SSO.RP("", false)
 }
 
 type passkeyOptionsOutput struct {

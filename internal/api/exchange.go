@@ -6,30 +6,31 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
 )
 
 func (h *handlers) exchangeRoutes(api huma.API) {
-	huma.Register(api, op("create-agency", "POST", "/agencies", "Register a member agency of the exchange hub (administrators)", "exchange", 201), h.createAgency)
-	huma.Register(api, op("set-agency-disabled", "PUT", "/agencies/{agency}/disabled", "Stop or restart a member's access (administrators)", "exchange", 204), h.setAgencyDisabled)
-	huma.Register(api, op("verify", "POST", "/verify", "Yes/no verification of a person, signed (agencies with the verify service)", "exchange", 0), h.verify)
-	huma.Register(api, op("query", "POST", "/query", "Read the fields of a person the agency's mandate and the citizen's consent allow (agencies with the query service)", "exchange", 0), h.query)
-	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201), h.grantAgencyConsent)
-	huma.Register(api, op("agency-consents", "GET", "/me/agency-consents", "What I allow members to read (citizens)", "exchange", 0), h.agencyConsents)
-	batchOp := op("submit-verify-job", "POST", "/verify-jobs", "Batch verification: upload JSON Lines of {pid, claims}; checked in the background (agencies)", "exchange", 202)
+	huma.Register(api, op("create-agency", "POST", "/agencies", "Register a member agency of the exchange hub (administrators)", "exchange", 201, officers(access.ManageOfficers)), h.createAgency)
+	huma.Register(api, op("set-agency-disabled", "PUT", "/agencies/{agency}/disabled", "Stop or restart a member's access (administrators)", "exchange", 204, officers(access.ManageOfficers)), h.setAgencyDisabled)
+	huma.Register(api, op("verify", "POST", "/verify", "Yes/no verification of a person, signed (agencies with the verify service)", "exchange", 0, agencies(access.VerifyCitizen)), h.verify)
+	huma.Register(api, op("query", "POST", "/query", "Read the fields of a person the agency's mandate and the citizen's consent allow (agencies with the query service)", "exchange", 0, agencies(access.QueryCitizen)), h.query)
+	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201, citizens), h.grantAgencyConsent)
+	huma.Register(api, op("agency-consents", "GET", "/me/agency-consents", "What I allow members to read (citizens)", "exchange", 0, citizens), h.agencyConsents)
+	batchOp := op("submit-verify-job", "POST", "/verify-jobs", "Batch verification: upload JSON Lines of {pid, claims}; checked in the background (agencies)", "exchange", 202, agencies(access.VerifyCitizen))
 	batchOp.MaxBodyBytes = 100 << 20
 	huma.Register(api, batchOp, h.submitVerifyJob)
-	huma.Register(api, op("verify-job", "GET", "/verify-jobs/{id}", "A batch verification's progress", "exchange", 0), h.verifyJob)
-	huma.Register(api, op("verify-job-results", "GET", "/verify-jobs/{id}/results", "A finished batch's answers, JSON Lines in input order", "exchange", 0), h.verifyJobResults)
-	enrichOp := op("enrich", "POST", "/enrichment", "Send sector records (JSON Lines) to be tied to citizens; returns the match report (agencies with the enrich service)", "exchange", 0)
+	huma.Register(api, op("verify-job", "GET", "/verify-jobs/{id}", "A batch verification's progress", "exchange", 0, agencies(access.VerifyCitizen)), h.verifyJob)
+	huma.Register(api, op("verify-job-results", "GET", "/verify-jobs/{id}/results", "A finished batch's answers, JSON Lines in input order", "exchange", 0, agencies(access.VerifyCitizen)), h.verifyJobResults)
+	enrichOp := op("enrich", "POST", "/enrichment", "Send sector records (JSON Lines) to be tied to citizens; returns the match report (agencies with the enrich service)", "exchange", 0, agencies(access.EnrichRegistry))
 	enrichOp.MaxBodyBytes = 100 << 20
 	huma.Register(api, enrichOp, h.enrich)
-	huma.Register(api, op("disagreements", "GET", "/data-quality/disagreements", "Sector records that disagree with the registry (administrators)", "exchange", 0), h.disagreements)
-	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201), h.subscribe)
-	huma.Register(api, op("dead-letters", "GET", "/subscriptions/{id}/dead-letters", "Events given up on after the retries", "exchange", 0), h.deadLetters)
-	huma.Register(api, op("replay", "POST", "/subscriptions/{id}/replay", "Deliver again every event from a given one on", "exchange", 0), h.replay)
-	huma.Register(api, op("revoke-agency-consent", "DELETE", "/me/agency-consents/{agency}", "Withdraw a consent (citizens)", "exchange", 204), h.revokeAgencyConsent)
+	huma.Register(api, op("disagreements", "GET", "/data-quality/disagreements", "Sector records that disagree with the registry (administrators)", "exchange", 0, officers(access.ManageOfficers)), h.disagreements)
+	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201, agencies(access.SubscribeEvents)), h.subscribe)
+	huma.Register(api, op("dead-letters", "GET", "/subscriptions/{id}/dead-letters", "Events given up on after the retries", "exchange", 0, agencies(access.SubscribeEvents)), h.deadLetters)
+	huma.Register(api, op("replay", "POST", "/subscriptions/{id}/replay", "Deliver again every event from a given one on", "exchange", 0, agencies(access.SubscribeEvents)), h.replay)
+	huma.Register(api, op("revoke-agency-consent", "DELETE", "/me/agency-consents/{agency}", "Withdraw a consent (citizens)", "exchange", 204, citizens), h.revokeAgencyConsent)
 }
 
 type queryInput struct {

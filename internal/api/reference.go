@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -203,6 +204,24 @@ func (h *handlers) accessEvents(ctx context.Context, in *accessEventsInput) (*ac
 	}
 	if evs == nil {
 		evs = []audit.Event{}
+	}
+	// The log says whom was read: reading it is itself a read of those
+	// people, recorded as one group record.
+	var subjects []string
+	for _, e := range evs {
+		if e.Subject != "" {
+			subjects = append(subjects, e.Subject)
+		}
+	}
+	if in.Subject != "" {
+		subjects = append(subjects, in.Subject)
+	}
+	if len(subjects) > 0 {
+		ev := audit.NewGroupEvent(ctx, time.Now(), "read_access_log", subjects, "")
+		ev.Purpose = "oversight of the access log"
+		if err := h.DB.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
+			return nil, h.problemQuery(ctx, err)
+		}
 	}
 	return &accessEventsOutput{Body: evs}, nil
 }

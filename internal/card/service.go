@@ -287,7 +287,7 @@ func StatusOn(ctx context.Context, q sqldb.Querier, pid, day string) (string, er
 // expiry (the renewal ages of Art. 21); a reissue names its reason; a
 // person has at most one open application.
 func (s *Service) Apply(ctx context.Context, in Intake) (CardApplication, error) {
-	officer, err := access.Require(ctx, access.WriteCitizen)
+	officer, err := s.registry.RequireOver(ctx, access.WriteCitizen, in.PID)
 	if err != nil {
 		return CardApplication{}, err
 	}
@@ -387,6 +387,9 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, note stri
 		if _, err := s.policy.RequireIn(ctx, access.WriteCitizen, access.Place{Scheme: adminunit.Scheme2025, Commune: app.Commune}); err != nil {
 			return err
 		}
+		if _, err := s.registry.RequireOverIn(ctx, tx, access.WriteCitizen, app.PID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE card_application SET state = $1, decided_at = $2, decided_by = $3, note = $4 WHERE id = $5 AND state = 'submitted'`,
 			to, now, officer.ID, note, id)
 		if n, _ := rowsAffected(res, err); n != 1 {
@@ -444,6 +447,9 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return tx.QueryRowContext(ctx, `SELECT photo FROM card_application WHERE id = $1`, id).Scan(&photo)
 	})
 	if err != nil {
+		return Card{}, err
+	}
+	if _, err := s.registry.RequireOver(ctx, access.WriteCitizen, app.PID); err != nil {
 		return Card{}, err
 	}
 	if app.State != "approved" {
@@ -551,7 +557,7 @@ func dateVN(d string) string {
 
 // ReportLost marks a person's active card lost: it no longer passes.
 func (s *Service) ReportLost(ctx context.Context, pid string) error {
-	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+	if _, err := s.registry.RequireOver(ctx, access.WriteCitizen, pid); err != nil {
 		return err
 	}
 	now := s.clock()
@@ -593,7 +599,11 @@ func (s *Service) Chip(ctx context.Context, cardID string) (sod []byte, groups m
 	if err != nil {
 		return nil, nil, err
 	}
+	if _, err := s.registry.RequireOver(ctx, access.WriteCitizen, pid); err != nil {
+		return nil, nil, err
+	}
 	ev := audit.NewEvent(ctx, s.clock(), "card_chip_read", pid, cardID)
+	ev.Purpose = "card personalisation"
 	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
 		return nil, nil, err
 	}
@@ -795,15 +805,19 @@ func (s *Service) Deliver(ctx context.Context, cardID string) error {
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var pid, app, commune string
-		err := tx.QueryRowContext(ctx, `SELECT pid, application_id, commune FROM card WHERE id = $1 AND delivered_at IS NULL`, cardID).Scan(&pid, &app, &commune)
+		var delivered sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT pid, application_id, commune, delivered_at FROM card WHERE id = $1`, cardID).Scan(&pid, &app, &commune, &delivered)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(errs.Conflict, "card %s is unknown or delivered already", cardID)
+			return errs.E(errs.NotFound, "no card %s", cardID)
 		}
 		if err != nil {
 			return err
 		}
 		if _, err := s.policy.RequireIn(ctx, access.WriteCitizen, access.Place{Scheme: adminunit.Scheme2025, Commune: commune}); err != nil {
 			return err
+		}
+		if delivered.Valid {
+			return errs.E(errs.Conflict, "card %s was delivered already", cardID)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE card SET delivered_at = $1 WHERE id = $2`, now, cardID); err != nil {
 			return err

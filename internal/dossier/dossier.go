@@ -173,11 +173,7 @@ func citizen(ctx context.Context) (*actor.Actor, error) {
 // record reads the applicant's record as the dossier system, so that the
 // read is audited.
 func (s *Service) record(ctx context.Context, pid, purpose string) (registry.Citizen, error) {
-	sys := actor.SystemActor("dossier")
-	if a, ok := actor.From(ctx); ok {
-		sys.Source = a.Source
-	}
-	return s.registry.Get(actor.With(ctx, sys), pid, purpose)
+	return s.registry.GetOnBehalf(ctx, pid, purpose)
 }
 
 // Prefill returns what the registry holds about the acting citizen that a
@@ -453,7 +449,24 @@ func (s *Service) Get(ctx context.Context, id string) (Dossier, error) {
 		st.At = st.At.UTC()
 		d.Steps = append(d.Steps, st)
 	}
-	return s.withOverdue(d), rows.Err()
+	if err := rows.Err(); err != nil {
+		return Dossier{}, err
+	}
+	if err := s.recordRead(ctx, "dossier_read", d); err != nil {
+		return Dossier{}, err
+	}
+	return s.withOverdue(d), nil
+}
+
+// recordRead records a read of a dossier (it holds the applicant's form)
+// under the actor in ctx, before it is answered.
+func (s *Service) recordRead(ctx context.Context, action string, d Dossier) error {
+	ev := audit.NewEvent(ctx, s.clock(), action, d.Applicant, d.Code)
+	ev.Purpose = "dossier " + d.Service
+	if a, ok := actor.From(ctx); ok && a.Kind == actor.Citizen {
+		ev.Purpose = "the applicant's own dossier"
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) })
 }
 
 // move changes a dossier's state by an officer or its applicant, in one
@@ -635,9 +648,23 @@ func (s *Service) Queue(ctx context.Context, state State, overdueOnly bool, limi
 		q += fmt.Sprintf(" AND commune = $%d", len(args))
 	}
 	q += " ORDER BY due_at, submitted_at, id"
-	return s.list(ctx, q, limit, func(d Dossier) bool {
+	out, err := s.list(ctx, q, limit, func(d Dossier) bool {
 		return a.Kind == actor.System || s.policy.Covers(a.Jurisdiction, access.Place{Scheme: adminunit.Scheme2025, Commune: d.Commune})
 	}, args...)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	// The queue shows every applicant's form: one group record names them.
+	subjects := make([]string, 0, len(out))
+	for _, d := range out {
+		subjects = append(subjects, d.Applicant)
+	}
+	ev := audit.NewGroupEvent(ctx, s.clock(), "dossier_queue", subjects, "")
+	ev.Purpose = "handling dossiers"
+	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (s *Service) list(ctx context.Context, q string, limit int, keep func(Dossier) bool, args ...any) ([]Dossier, error) {

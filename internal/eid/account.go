@@ -53,16 +53,33 @@ func self(ctx context.Context, pid string) bool {
 // Account returns an account to its holder or to an officer who reviews
 // e-ID accounts.
 func (s *Service) Account(ctx context.Context, pid string) (Account, error) {
+	purpose := "the holder's own account"
 	if !self(ctx, pid) {
 		if err := s.requireOfficerFor(ctx, pid); err != nil {
 			return Account{}, err
 		}
+		purpose = "e-ID account administration"
 	}
 	acc, err := loadAccount(ctx, s.db, pid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, errs.E(errs.NotFound, "no e-ID account %s", pid)
 	}
-	return acc, err
+	if err != nil {
+		return Account{}, err
+	}
+	// The account holds the phone and e-mail: the read is recorded, under
+	// the real actor, before it is answered.
+	if err := s.recordRead(ctx, "eid_account_read", pid, purpose, ""); err != nil {
+		return Account{}, err
+	}
+	return acc, nil
+}
+
+// recordRead records a read of a person's e-ID data by the actor in ctx.
+func (s *Service) recordRead(ctx context.Context, action, pid, purpose, detail string) error {
+	ev := audit.NewEvent(ctx, s.clock(), action, pid, detail)
+	ev.Purpose = purpose
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) })
 }
 
 // Application returns an application to its applicant, or to an officer
@@ -84,10 +101,15 @@ func (s *Service) Application(ctx context.Context, id string) (Application, erro
 	if err != nil {
 		return Application{}, err
 	}
+	purpose := "the applicant's own application"
 	if a.Kind != actor.Citizen {
 		if _, err := s.policy.RequireIn(ctx, access.ReviewEID, access.Place{Scheme: adminunit.Scheme2025, Commune: app.Commune}); err != nil {
 			return Application{}, err
 		}
+		purpose = "e-ID application review"
+	}
+	if err := s.recordRead(ctx, "eid_application_read", app.PID, purpose, app.ID); err != nil {
+		return Application{}, err
 	}
 	return s.withOverdue(app), nil
 }
@@ -95,20 +117,10 @@ func (s *Service) Application(ctx context.Context, id string) (Application, erro
 // requireOfficerFor checks that the actor is an officer who reviews e-ID
 // accounts and whose jurisdiction covers the person's permanent residence.
 func (s *Service) requireOfficerFor(ctx context.Context, pid string) error {
-	if _, err := access.Require(ctx, access.ReviewEID); err != nil {
-		return err
-	}
-	if a, _ := actor.From(ctx); a.Kind == actor.System || a.Jurisdiction.Level == actor.National {
-		return nil
-	}
-	_, commune, err := s.lookup(ctx, pid, "e-ID account administration")
+	_, err := s.registry.RequireOver(ctx, access.ReviewEID, pid)
 	if errs.Is(err, errs.NotFound) {
 		return errs.E(errs.NotFound, "no e-ID account %s", pid)
 	}
-	if err != nil {
-		return err
-	}
-	_, err = s.policy.RequireIn(ctx, access.ReviewEID, access.Place{Scheme: adminunit.Scheme2025, Commune: commune})
 	return err
 }
 
@@ -161,7 +173,21 @@ func (s *Service) Queue(ctx context.Context, overdueOnly bool, limit int) ([]App
 		}
 		out = append(out, s.withOverdue(app))
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	// The queue shows each applicant's phone and e-mail: one group record
+	// names them all.
+	subjects := make([]string, 0, len(out))
+	for _, app := range out {
+		subjects = append(subjects, app.PID)
+	}
+	ev := audit.NewGroupEvent(ctx, s.clock(), "eid_queue", subjects, "")
+	ev.Purpose = "e-ID application review"
+	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Lock locks an account at its holder's request or by an officer; Unlock
@@ -269,7 +295,7 @@ func accountEvent(ctx context.Context, tx *sql.Tx, pid string, state AccountStat
 // request): tokens issued before now stop working.
 func (s *Service) LogoutEverywhere(ctx context.Context, pid string) error {
 	if !self(ctx, pid) {
-		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+		if err := s.requireOfficerFor(ctx, pid); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,10 @@ package eid
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -127,14 +130,11 @@ func ageOn(birth string, now time.Time) (int, bool) {
 	return age, true
 }
 
-// lookup reads a person for an e-ID check as the e-ID system, so the read
-// is recorded, and returns the record and its competent commune.
+// lookup reads a person for an e-ID check, recorded under the actor in ctx
+// (the applicant or the officer), and returns the record and its competent
+// commune.
 func (s *Service) lookup(ctx context.Context, pid, purpose string) (registry.Citizen, string, error) {
-	sys := actor.SystemActor("eid")
-	if a, ok := actor.From(ctx); ok {
-		sys.Source = a.Source
-	}
-	c, err := s.registry.Get(actor.With(ctx, sys), pid, purpose)
+	c, err := s.registry.GetOnBehalf(ctx, pid, purpose)
 	if err != nil {
 		return c, "", err
 	}
@@ -178,31 +178,42 @@ func (s *Service) ApplySelf(ctx context.Context, in SelfApplication) (Applicatio
 	if err := f.Err(); err != nil {
 		return Application{}, err
 	}
-	if app, ok, err := s.byIdempotencyKey(ctx, in.IdempotencyKey, string(pid)); ok || err != nil {
+	stored, prefix := idempotency(ctx, in.IdempotencyKey, string(pid), in)
+	if app, ok, err := s.byIdempotencyKey(ctx, stored, prefix); ok || err != nil {
 		return app, err
 	}
+	app, err := s.applySelf(ctx, pid, in, phone, email, stored)
+	// Anyone may apply: whatever stands in the way once the form is well
+	// formed (details that do not match, no such person, a person not
+	// alive, under 14, holding an account already or waiting for one) is
+	// one answer, so that nobody learns from it whether a person or an
+	// account exists.
+	if e := (*errs.Error)(nil); errors.As(err, &e) && e.Kind != errs.Internal && e.Kind != errs.Unavailable {
+		return Application{}, errRefused
+	}
+	return app, err
+}
+
+// errRefused is the one refusal of an online application after its form
+// was checked.
+var errRefused = errs.E(errs.Invalid, "an account cannot be opened online with these details: check that the personal ID number, name, date of birth and sex are as in the national population database, or ask the commune police")
+
+func (s *Service) applySelf(ctx context.Context, pid personalid.Number, in SelfApplication, phone, email, idem string) (Application, error) {
 	now := s.clock()
 	c, commune, err := s.lookup(ctx, string(pid), "e-ID level 1 application check")
-	mismatch := errs.E(errs.Invalid, "the personal ID number, name, date of birth and sex do not match the national population database")
-	if errs.Is(err, errs.NotFound) {
-		return Application{}, mismatch
-	}
 	if err != nil {
 		return Application{}, err
 	}
-	if !sameName(c.Name.Full(), in.Name) || c.BirthDate != in.BirthDate || string(c.Sex) != in.Sex {
-		return Application{}, mismatch
-	}
-	if c.Status != registry.Alive {
-		return Application{}, errs.E(errs.Conflict, "the national population database does not record this person as alive")
+	if !sameName(c.Name.Full(), in.Name) || c.BirthDate != in.BirthDate || string(c.Sex) != in.Sex || c.Status != registry.Alive {
+		return Application{}, errRefused
 	}
 	if age, ok := ageOn(c.BirthDate, now.Add(7*time.Hour)); !ok || age < 14 {
-		return Application{}, errs.Field("pid", "a child under 14 cannot hold an account: a parent or guardian attaches the child to their own account")
+		return Application{}, errRefused
 	}
 	app := Application{ID: uuid.Must(uuid.NewV7()).String(), PID: string(pid), Level: Level1, Channel: "self", State: Submitted,
 		Phone: phone, Email: email, CardStatus: CardNone, Commune: commune, SubmittedAt: now,
 		DueAt: s.cal.Deadline(now, Deadline(Level1, CardNone)).UTC()}
-	err = s.submit(ctx, &app, in.IdempotencyKey, []Biometric{in.Face})
+	err = s.submit(ctx, &app, idem, []Biometric{in.Face})
 	return app, err
 }
 
@@ -219,6 +230,9 @@ func (s *Service) ApplyAtCounter(ctx context.Context, in CounterApplication) (Ap
 	pid, err := personalid.Parse(in.PID)
 	if err != nil {
 		f.Add("pid", "%s", err.Error())
+	} else if _, err := s.registry.RequireOver(ctx, access.ReviewEID, in.PID); err != nil && !errs.Is(err, errs.NotFound) {
+		// An officer takes applications of people of the jurisdiction.
+		return Application{}, err
 	}
 	phone := normalisePhone(&f, "phone", in.Phone)
 	email := checkEmail(&f, "email", in.Email, false)
@@ -250,7 +264,8 @@ func (s *Service) ApplyAtCounter(ctx context.Context, in CounterApplication) (Ap
 	if err := f.Err(); err != nil {
 		return Application{}, err
 	}
-	if app, ok, err := s.byIdempotencyKey(ctx, in.IdempotencyKey, string(pid)); ok || err != nil {
+	stored, prefix := idempotency(ctx, in.IdempotencyKey, string(pid), in)
+	if app, ok, err := s.byIdempotencyKey(ctx, stored, prefix); ok || err != nil {
 		return app, err
 	}
 	now := s.clock()
@@ -278,25 +293,50 @@ func (s *Service) ApplyAtCounter(ctx context.Context, in CounterApplication) (Ap
 	app := Application{ID: uuid.Must(uuid.NewV7()).String(), PID: string(pid), Level: Level2, Channel: "counter", State: Submitted,
 		Phone: phone, Email: email, CardStatus: in.CardStatus, Commune: commune, SubmittedAt: now, TakenBy: officer.ID,
 		DueAt: s.cal.Deadline(now, Deadline(Level2, in.CardStatus)).UTC()}
-	err = s.submit(ctx, &app, in.IdempotencyKey, in.Biometrics)
+	err = s.submit(ctx, &app, stored, in.Biometrics)
 	return app, err
 }
 
-func (s *Service) byIdempotencyKey(ctx context.Context, key, pid string) (Application, bool, error) {
+// idempotency is how a submission's Idempotency-Key is kept: scoped to the
+// caller (an officer, a citizen, or, for anonymous callers, the number the
+// application is for) and bound to a hash of the whole request, so that a
+// key replayed by someone else, or with another body, never finds the
+// first application. stored is kept with the application; prefix finds it.
+func idempotency(ctx context.Context, key, pid string, body any) (stored, prefix string) {
 	if key == "" {
+		return "", ""
+	}
+	scope := "anonymous|" + pid
+	if a, ok := actor.From(ctx); ok && a.ID != "anonymous" {
+		scope = string(a.Kind) + "|" + a.ID
+	}
+	k := sha256.Sum256([]byte(scope + "\x00" + key))
+	b, _ := json.Marshal(body)
+	h := sha256.Sum256(b)
+	prefix = hex.EncodeToString(k[:])
+	return prefix + ":" + hex.EncodeToString(h[:]), prefix
+}
+
+// byIdempotencyKey finds the application a retry repeats: the same key
+// from the same caller with the same request. The same key with another
+// request is a conflict that tells nothing of the first.
+func (s *Service) byIdempotencyKey(ctx context.Context, stored, prefix string) (Application, bool, error) {
+	if stored == "" {
 		return Application{}, false, nil
 	}
-	app, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM eid_application WHERE idempotency_key = $1`, key))
+	var id, held string
+	err := s.db.QueryRowContext(ctx, `SELECT id, idempotency_key FROM eid_application WHERE idempotency_key LIKE $1`, prefix+":%").Scan(&id, &held)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Application{}, false, nil
 	}
 	if err != nil {
 		return Application{}, false, err
 	}
-	if app.PID != pid {
-		return Application{}, false, errs.Field("idempotency_key", "was used for another application")
+	if held != stored {
+		return Application{}, false, errs.E(errs.Conflict, "this Idempotency-Key was used for another request: use a new key for a new request")
 	}
-	return app, true, nil
+	app, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM eid_application WHERE id = $1`, id))
+	return app, err == nil, err
 }
 
 // submit stores a new application after checking the account it would

@@ -49,7 +49,9 @@ func otpHash(id, code string) string {
 // StartActivation sends a one-time code for an approved account, by SMS
 // when contact is the account's phone number, by e-mail when it is the
 // account's e-mail address. The number and the contact must match the
-// account; the answer does not say which of them did not.
+// account; the answer is the same whether they do, do not, or enough codes
+// were sent already (otpPerWindow), so it tells nobody whether the account
+// exists.
 func (s *Service) StartActivation(ctx context.Context, pidText, contact string) error {
 	var f errs.Fields
 	pid, err := personalid.Parse(pidText)
@@ -70,7 +72,9 @@ func (s *Service) StartActivation(ctx context.Context, pidText, contact string) 
 		acc, err := loadAccount(ctx, tx, string(pid))
 		matches := err == nil && acc.State == Approved && ((channel == "sms" && acc.Phone == to) || (channel == "email" && strings.EqualFold(acc.Email, to)))
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !matches) {
-			return errs.E(errs.Invalid, "no account waiting for activation has this ID number and %s", map[string]string{"sms": "phone number", "email": "e-mail address"}[channel])
+			// The same answer as when a code is sent: an anonymous caller
+			// must not learn whether a number has an account, nor its phone.
+			return nil
 		}
 		if err != nil {
 			return err
@@ -81,7 +85,9 @@ func (s *Service) StartActivation(ctx context.Context, pidText, contact string) 
 			return err
 		}
 		if recent >= otpPerWindow {
-			return errs.E(errs.TooMany, "%d codes were sent in the last %s: wait before asking for another", recent, otpWindow)
+			// Enough codes are on their way; saying so would tell that the
+			// account exists.
+			return nil
 		}
 		n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
 		code := fmt.Sprintf("%06d", n.Int64())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/adminunit"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -180,17 +181,32 @@ func (s *Service) DecideOrganisation(ctx context.Context, id string, approve boo
 
 // Organisation returns an organisation to its representative or an officer.
 func (s *Service) Organisation(ctx context.Context, id string) (Organisation, error) {
+	a, ok := actor.From(ctx)
+	if !ok {
+		return Organisation{}, errs.E(errs.Unauthenticated, "log in first")
+	}
+	if a.Kind != actor.Citizen {
+		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+			return Organisation{}, err
+		}
+	}
 	o, err := scanOrg(s.db.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM eid_organisation WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && a.Kind == actor.Citizen && !self(ctx, o.Representative)) {
 		return Organisation{}, errs.E(errs.NotFound, "no organisation %s", id)
 	}
 	if err != nil {
 		return Organisation{}, err
 	}
-	if !self(ctx, o.Representative) {
-		if _, err := access.Require(ctx, access.ReviewEID); err != nil {
+	purpose := "the representative's own organisation"
+	if a.Kind != actor.Citizen {
+		// Officers of the unit of the head office, as for deciding it.
+		if _, err := s.policy.RequireIn(ctx, access.ReviewEID, access.Place{Scheme: adminunit.Scheme2025, Commune: o.Commune}); err != nil {
 			return Organisation{}, err
 		}
+		purpose = "organisation e-ID review"
+	}
+	if err := s.recordRead(ctx, "eid_org_read", o.Representative, purpose, o.ID); err != nil {
+		return Organisation{}, err
 	}
 	return o, nil
 }

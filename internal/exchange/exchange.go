@@ -286,13 +286,37 @@ func (s *Service) Verify(ctx context.Context, in Request) (Answer, error) {
 		Decision: "no_match", IssuedAt: now.Unix()}
 	if cmp.Match {
 		ans.Decision = "match"
-	} else if _, err := s.db.ExecContext(ctx, `INSERT INTO verify_mismatch (pid, agency, at) VALUES ($1, $2, $3)`, in.PID, ag.ID, now); err != nil {
+	} else if err := s.takeMismatch(ctx, in.PID, ag.ID, now); err != nil {
 		return Answer{}, err
 	}
 	if ans.Signature, err = s.sign(ctx, ans, now); err != nil {
 		return Answer{}, err
 	}
 	return ans, nil
+}
+
+// takeMismatch records a mismatch of pid, or refuses it when the window
+// holds MismatchLimit already. The record is written and the window counted
+// in one transaction that holds the number's lock, so concurrent
+// mismatches, from any number of processes, never answer more than the
+// limit: the count read before the comparison is only a fast path.
+func (s *Service) takeMismatch(ctx context.Context, pid, agency string, now time.Time) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.db.Dialect.LockKey(ctx, tx, "verify_mismatch|"+pid); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO verify_mismatch (pid, agency, at) VALUES ($1, $2, $3)`, pid, agency, now); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM verify_mismatch WHERE pid = $1 AND at > $2`, pid, now.Add(-MismatchWindow)).Scan(&n); err != nil {
+			return err
+		}
+		if n > MismatchLimit {
+			return errs.E(errs.TooMany, "too many verifications of this number did not match recently: try again later")
+		}
+		return nil
+	})
 }
 
 func (s *Service) sign(ctx context.Context, ans Answer, now time.Time) (string, error) {

@@ -230,6 +230,7 @@ func (s *Service) Household(ctx context.Context, id string) (Household, error) {
 	evs := make([]audit.Event, len(h.Members))
 	for i, m := range h.Members {
 		evs[i] = audit.NewEvent(ctx, now, "read_household", m.PID, id)
+		evs[i].Purpose = "the household and its members"
 	}
 	if err := s.audit.Record(ctx, evs...); err != nil {
 		return Household{}, err
@@ -268,6 +269,11 @@ func (s *Service) moveIn(ctx context.Context, tx *sql.Tx, pid personalid.Number,
 	cur, err := loadRecord(ctx, tx, pid)
 	if err != nil {
 		return Record{}, err
+	}
+	if checkJurisdiction {
+		if _, err := s.policy.RequireChange(ctx, placeOf(&cur.Details)); err != nil {
+			return Record{}, err
+		}
 	}
 	if ifMatch != 0 && ifMatch != cur.Version {
 		return Record{}, errs.E(errs.Precondition, "record %s is at version %d, not %d: read it again", pid, cur.Version, ifMatch)

@@ -134,7 +134,17 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 			}
 		}
 		out = r
-		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "register_birth", string(pid), ""))
+		evs := []audit.Event{audit.NewEvent(ctx, now, "register_birth", string(pid), "")}
+		// The answer names the parents found by their numbers: a read of
+		// each parent's record.
+		for _, p := range []*Relative{r.Father, r.Mother} {
+			if p != nil && p.PID != "" {
+				ev := audit.NewEvent(ctx, now, "read_parent", p.PID, string(pid))
+				ev.Purpose = "birth registration of " + string(pid)
+				evs = append(evs, ev)
+			}
+		}
+		return audit.WriteTx(ctx, tx, evs...)
 	})
 	if err != nil {
 		return Citizen{}, err

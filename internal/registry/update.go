@@ -54,6 +54,11 @@ func (s *Service) Update(ctx context.Context, pidText string, ifMatch int64, p P
 		if err != nil {
 			return err
 		}
+		// Jurisdiction first: an officer outside it learns neither the
+		// version nor what else is wrong with the change.
+		if _, err := s.policy.RequireChange(ctx, placeOf(&cur.Details)); err != nil {
+			return err
+		}
 		if ifMatch != cur.Version {
 			return errs.E(errs.Precondition, "record %s is at version %d, not %d: read it again", pid, cur.Version, ifMatch)
 		}
@@ -247,6 +252,9 @@ func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, 
 		if err != nil {
 			return err
 		}
+		if _, err := s.policy.RequireChange(ctx, placeOf(&cur.Details)); err != nil {
+			return err
+		}
 		if ifMatch != 0 && ifMatch != cur.Version {
 			return errs.E(errs.Precondition, "record %s is at version %d, not %d: read it again", pid, cur.Version, ifMatch)
 		}
@@ -255,9 +263,6 @@ func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, 
 		}
 		if in.Date < cur.BirthDate {
 			return errs.Field("date", "%s is before the date of birth %s", in.Date, cur.BirthDate)
-		}
-		if _, err := s.policy.RequireChange(ctx, placeOf(&cur.Details)); err != nil {
-			return err
 		}
 		now := s.clock()
 		next := cur

@@ -45,7 +45,8 @@ type App struct {
 	Calendar *workday.Calendar
 	Log      *slog.Logger
 
-	demoPortal bool // serve the demo relying party (--demo)
+	demoPortal bool   // serve the demo relying party (--demo)
+	publicURL  string // the public base URL (Config.PublicURL)
 }
 
 // Open opens the store, brings its schema up to date (refusing a schema
@@ -98,6 +99,7 @@ func (a *App) Close() {
 // OpenID provider and the public-service dossiers, which need the data key;
 // the server calls it, commands that only touch the registry do not.
 func (a *App) OpenIdentity(cfg Config) error {
+	a.publicURL = cfg.PublicURL // set by serve; the other commands serve no links
 	a.Calendar = workday.Vietnam()
 	if cfg.HolidaysFile != "" {
 		f, err := os.Open(cfg.HolidaysFile)
@@ -126,7 +128,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now)
 	a.PKI = pki.NewStore(a.DB, sealer)
 	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
-	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.Issuer, DataKey: key, Insecure: !strings.HasPrefix(cfg.Issuer, "https://")}, a.Log, time.Now)
+	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.PublicURL, DataKey: key, Insecure: !strings.HasPrefix(cfg.PublicURL, "https://")}, a.Log, time.Now)
 	return err
 }
 

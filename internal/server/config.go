@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +32,7 @@ type Config struct {
 	BulkLoad        bool          // opened by a bulk load: leave indexes it deferred alone
 	DataKey         string        // base64 AES-256 key sealing biometrics and signing keys (secret)
 	DataKeyFile     string        // or the file holding it; default: data.key beside the SQLite file, created if missing
-	Issuer          string        // OpenID issuer URL; default: from each request's Host
+	PublicURL       string        // the public base URL: the OpenID issuer, the WebAuthn relying party and every absolute link; never a request's Host
 	HolidaysFile    string        // extra holidays and working days for deadlines (YYYY-MM-DD holiday|workday name)
 	NATSURL         string        // publish change events to NATS JetStream too (optional)
 }
@@ -57,7 +59,7 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "shutdown timeout  %s\n", c.ShutdownTimeout)
 	fmt.Fprintf(w, "data key          %s\n", mask(c.DataKey))
 	fmt.Fprintf(w, "data key file     %s\n", c.DataKeyFile)
-	fmt.Fprintf(w, "issuer            %s\n", c.Issuer)
+	fmt.Fprintf(w, "public url        %s\n", c.PublicURL)
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
 }
@@ -145,4 +147,28 @@ func writeNewKey(path string) (bool, error) {
 		err = cerr
 	}
 	return err == nil, err
+}
+
+// PublicBase decides the public base URL from the configured one, or, when
+// none is configured, from the address the server listens on: a loopback
+// or unspecified address becomes localhost, which browsers treat as a
+// secure context and WebAuthn accepts as a relying-party ID (an IP address
+// is neither). The request's Host header never decides it.
+func PublicBase(configured string, listen net.Addr) (string, error) {
+	if configured != "" {
+		u, err := url.Parse(configured)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return "", fmt.Errorf("--public-url %q: want an absolute http(s) URL of a host, such as https://id.dancu.vn, without a path", configured)
+		}
+		return u.Scheme + "://" + u.Host, nil
+	}
+	host, port, err := net.SplitHostPort(listen.String())
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }

@@ -16,7 +16,7 @@ import (
 // demoPortal is a tiny relying party inside the demo server: it shows a
 // public-service portal's side of single sign-on (code flow with PKCE,
 // then userinfo), for the demo clients. It is mounted only with --demo.
-type demoPortal struct{}
+type demoPortal struct{ base string }
 
 var demoPortalPage = template.Must(template.New("portal").Parse(`<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -63,8 +63,8 @@ a.alt{background:#38598b}pre{background:#f4f5f7;padding:1rem;border-radius:6px;o
 </script>{{end}}
 </body></html>`))
 
-func (demoPortal) config(r *http.Request, client string) oauth2.Config {
-	base := "http://" + r.Host
+func (p demoPortal) config(r *http.Request, client string) oauth2.Config {
+	base := p.base
 	scopes := []string{"openid", "profile", "pid", "phone", "address"}
 	if client == "demo-bank" {
 		scopes = []string{"openid", "profile", "pid"}
@@ -122,7 +122,7 @@ func (p demoPortal) finish(r *http.Request, client, verifier string) (string, st
 	if err != nil {
 		return "", "", "", err
 	}
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.Host+"/userinfo", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.base+"/userinfo", nil)
 	tok.SetAuthHeader(req)
 	res, err := hc.Do(req)
 	if err != nil {

@@ -32,7 +32,7 @@ func (a *App) Handler(version string) http.Handler {
 	reg.MustRegister(requests)
 
 	mux := http.NewServeMux()
-	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Dossier: a.Dossier, Exchange: a.Exchange, Events: a.Events, Cards: a.Cards, Log: a.Log, Version: version}))
+	mux.Handle(api.Prefix+"/", api.New(api.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Dossier: a.Dossier, Exchange: a.Exchange, Events: a.Events, Cards: a.Cards, Log: a.Log, Version: version, PublicURL: a.publicURL}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
@@ -94,8 +94,8 @@ func (a *App) Handler(version string) http.Handler {
 		w.Write(der)
 	})
 	if a.demoPortal {
-		mux.Handle("/demo/portal", demoPortal{})
-		mux.Handle("/demo/portal/", demoPortal{})
+		mux.Handle("/demo/portal", demoPortal{base: a.publicURL})
+		mux.Handle("/demo/portal/", demoPortal{base: a.publicURL})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {

@@ -1,6 +1,8 @@
 package sqldb
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,4 +99,17 @@ func (d Dialect) AnyOf(column string, n int, values []string) (string, any) {
 		return fmt.Sprintf("%s IN (SELECT value FROM json_each($%d))", column, n), string(arr)
 	}
 	return fmt.Sprintf("%s = ANY($%d::text[])", column, n), values
+}
+
+// LockKey serializes, until tx ends, the transactions that lock the same
+// key: a check-then-write on a counter (a throttle) is then atomic, across
+// every process on the database. PostgreSQL takes a transaction-scoped
+// advisory lock; SQLite has one writer, so a transaction that writes before
+// it reads is serialized already and nothing is taken.
+func (d Dialect) LockKey(ctx context.Context, tx *sql.Tx, key string) error {
+	if d != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key)
+	return err
 }
