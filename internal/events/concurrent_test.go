@@ -1,0 +1,155 @@
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/events"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+)
+
+// TestConcurrentWritersLoseNothing: many transactions emit events at once,
+// each sleeping a little after the event took its ID, so that they commit
+// in another order than their IDs; two delivery loops (two servers on one
+// database) run all the while. Every event reaches the subscriber, each
+// person's in order, none lost.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		const writers, people, perPerson = 16, 2, 25
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sealer, _ := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
+		ring, keys := documentKeys(t, db, sealer)
+		servers := []*events.Service{newService(db, sealer, ring, time.Now), newService(db, sealer, ring, time.Now)}
+		rcv := &receiver{keys: keys}
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		_, secret, err := servers[0].Subscribe(agencyCtx(), srv.URL, []string{"vn.dancu.residence.changed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.secretFrom(secret)
+
+		var loops sync.WaitGroup
+		for _, svc := range servers {
+			loops.Go(func() {
+				for ctx.Err() == nil {
+					if _, err := svc.Deliver(ctx); err != nil && ctx.Err() == nil {
+						t.Errorf("deliver: %v", err)
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+		// Each writer owns its people, as the registry's row locks make one
+		// person's changes follow each other; the writers race each other.
+		// SQLite's writers take the database lock at BEGIN, one at a time,
+		// so there a long sleep would only make the test slow.
+		pause := 5000
+		if db.Dialect == sqldb.SQLite {
+			pause = 500
+		}
+		var writing sync.WaitGroup
+		for w := range writers {
+			writing.Go(func() {
+				for i := range people * perPerson {
+					subject := fmt.Sprintf("0010900%03d%02d", w, i%people)
+					err := db.InTx(ctx, func(tx *sql.Tx) error {
+						if err := events.Emit(ctx, tx, "vn.dancu.residence.changed", subject, map[string]int{"n": i}, time.Now()); err != nil {
+							return err
+						}
+						time.Sleep(time.Duration(rand.IntN(pause)) * time.Microsecond)
+						return nil
+					})
+					if err != nil {
+						t.Errorf("emit: %v", err)
+						return
+					}
+				}
+			})
+		}
+		writing.Wait()
+		want := outboxIDs(t, db)
+		if len(want) != writers*people*perPerson {
+			t.Fatalf("%d events in the outbox, want %d", len(want), writers*people*perPerson)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && distinct(rcv) < len(want) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		// A little longer, so that a late duplicate or a stray event shows.
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		loops.Wait()
+
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		seen := map[string]bool{}
+		last := map[string]string{}
+		dups := 0
+		for _, g := range rcv.got {
+			if seen[g.id] {
+				dups++
+				continue
+			}
+			seen[g.id] = true
+			if g.id < last[g.subject] {
+				t.Errorf("events of %s out of order: %s after %s", g.subject, g.id, last[g.subject])
+			}
+			last[g.subject] = g.id
+		}
+		var missing []string
+		for _, id := range want {
+			if !seen[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 || len(seen) != len(want) || rcv.bad != 0 {
+			t.Fatalf("received %d distinct of %d events (%d badly signed); never delivered: %v", len(seen), len(want), rcv.bad, missing)
+		}
+		t.Logf("%d events, %d duplicates dropped by ID", len(want), dups)
+	})
+}
+
+// outboxIDs lists every event ID in the outbox.
+func outboxIDs(t *testing.T, db *sqldb.DB) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT id FROM event_outbox ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// distinct counts the different events the receiver got.
+func distinct(r *receiver) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	for _, g := range r.got {
+		seen[g.id] = true
+	}
+	return len(seen)
+}
