@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,4 +154,70 @@ func distinct(r *receiver) int {
 		seen[g.id] = true
 	}
 	return len(seen)
+}
+
+// TestHungReceiverDoesNotDelayOthers: a subscriber whose receiver takes
+// the connection and never answers holds up only itself; another
+// subscriber gets every event within a small bound, far below the ten
+// seconds a delivery may wait for an answer.
+func TestHungReceiverDoesNotDelayOthers(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sealer, _ := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
+		ring, keys := documentKeys(t, db, sealer)
+		svc := newService(db, sealer, ring, time.Now)
+		release := make(chan struct{})
+		var hungCalls atomic.Int32
+		hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hungCalls.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer hung.Close()
+		defer close(release) // before hung.Close, which waits for its handlers
+		if _, _, err := svc.Subscribe(agencyCtx(), hung.URL, []string{"vn.dancu.residence.changed"}); err != nil {
+			t.Fatal(err)
+		}
+		rcv := &receiver{keys: keys}
+		healthy := httptest.NewServer(rcv)
+		defer healthy.Close()
+		_, secret, err := svc.Subscribe(agencyCtx(), healthy.URL, []string{"vn.dancu.residence.changed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.secretFrom(secret)
+
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			svc.Run(ctx, 20*time.Millisecond, func(err error) { t.Errorf("run: %v", err) })
+		}()
+		// The first event gets the hung receiver stuck; the rest come while
+		// it is.
+		ids := emit(t, db, 1)
+		for wait := time.Now(); hungCalls.Load() == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Since(wait) > 5*time.Second {
+				t.Fatal("the hung receiver was never called")
+			}
+		}
+		start := time.Now()
+		for range 5 {
+			ids = append(ids, emit(t, db, 6)...)
+			time.Sleep(30 * time.Millisecond)
+		}
+		const bound = 3 * time.Second
+		for time.Since(start) < bound && distinct(rcv) < len(ids) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		took := time.Since(start)
+		cancel()
+		<-done
+		if n := distinct(rcv); n != len(ids) {
+			t.Fatalf("the healthy subscriber got %d of %d events in %v while another hung", n, len(ids), took)
+		}
+		t.Logf("all %d events in %v beside a hung receiver", len(ids), took)
+	})
 }
