@@ -160,7 +160,8 @@ func (s *Service) drain(ctx context.Context, id string) (int, error) {
 	}
 	to.key = key
 	delivered := 0
-	end := time.Now().Add(turn)
+	end := time.Now().Add(turn) // the wall clock: s.now may be a test's stopped one
+
 	for time.Now().Before(end) {
 		list, err := s.due(ctx, id)
 		if err != nil || len(list) == 0 {
