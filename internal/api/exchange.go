@@ -109,7 +109,7 @@ func (h *handlers) verify(ctx context.Context, in *verifyRequest) (*verifyAnswer
 
 type subscribeInput struct {
 	Body struct {
-		URL   string   `json:"url" maxLength:"2000" doc:"The webhook: https (http only on loopback)"`
+		URL   string   `json:"url" maxLength:"2000" doc:"The webhook: https to a public host (the operator may allow other hosts for tests)"`
 		Types []string `json:"types" maxItems:"20" doc:"Event types, e.g. vn.dancu.residence.changed"`
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -45,27 +44,72 @@ const (
 	MaxAttempts = 8
 	maxBackoff  = time.Hour
 	batch       = 200
+	// DefaultMaxParallel is how many subscribers are delivered to at once
+	// unless MaxParallel says otherwise.
+	DefaultMaxParallel = 8
+	// sendTimeout bounds one delivery, from dialling to the answer.
+	sendTimeout = 10 * time.Second
+	// claimFor is how long a claimed delivery is left to the server that
+	// claimed it: longer than a send can take.
+	claimFor = 3 * sendTimeout
 )
 
 // Service delivers events.
 type Service struct {
-	db     *sqldb.DB
-	sealer keyring.Sealer
-	signer *keyring.Ring
-	client *http.Client
-	now    func() time.Time
-	source string // CloudEvents source
+	db       *sqldb.DB
+	sealer   keyring.Sealer
+	signer   *keyring.Ring
+	client   *http.Client
+	now      func() time.Time
+	source   string // CloudEvents source
+	allow    []string
+	parallel int
+	resolver resolver
+}
+
+// Option changes how a Service delivers.
+type Option func(*Service)
+
+// AllowHosts lets webhooks name these hosts although they are not public
+// https endpoints: a host on the list may be reached over plain http and at
+// any address, loopback and private ones included, both when subscribing
+// and when delivering. Every other webhook must be https to a host that
+// resolves only to public addresses. It is for tests and for a receiver on
+// a closed network that the operator vouches for; an empty list (the
+// default) is what a public deployment wants. Entries are host names or IP
+// addresses without a port, compared without regard to case.
+func AllowHosts(hosts ...string) Option {
+	return func(s *Service) {
+		for _, h := range hosts {
+			s.allow = append(s.allow, canonicalHost(h))
+		}
+	}
+}
+
+// MaxParallel sets how many subscribers are delivered to at once
+// (DefaultMaxParallel if n < 1). Each subscriber's deliveries go one at a
+// time, so a slow one holds one of these and no more.
+func MaxParallel(n int) Option {
+	return func(s *Service) {
+		if n >= 1 {
+			s.parallel = n
+		}
+	}
 }
 
 // NewService returns the event delivery service. sealer keeps the HMAC
 // secrets; signer (the document key ring, published at
 // /.well-known/dancu-document-keys) signs every delivery as a JWS too.
-func NewService(db *sqldb.DB, sealer keyring.Sealer, signer *keyring.Ring, now func() time.Time) *Service {
+func NewService(db *sqldb.DB, sealer keyring.Sealer, signer *keyring.Ring, now func() time.Time, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, sealer: sealer, signer: signer, now: now, source: "urn:dancu", client: &http.Client{Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	s := &Service{db: db, sealer: sealer, signer: signer, now: now, source: "urn:dancu", parallel: DefaultMaxParallel, resolver: net.DefaultResolver}
+	for _, o := range opts {
+		o(s)
+	}
+	s.client = s.newClient()
+	return s
 }
 
 // Subscription is an agency's webhook.
@@ -81,16 +125,17 @@ func secretAAD(id string) []byte { return []byte("subscription|" + id) }
 
 // Subscribe registers the acting agency's webhook for event types and
 // returns the subscription with its HMAC secret (shown once). Events from
-// now on are delivered; earlier ones by Replay.
+// now on are delivered; earlier ones by Replay. The URL must be https to a
+// public host (see AllowHosts for the exception); an Invalid error names
+// the field "url" and says why not.
 func (s *Service) Subscribe(ctx context.Context, rawURL string, types []string) (Subscription, string, error) {
 	a, err := access.Require(ctx, access.SubscribeEvents)
 	if err != nil {
 		return Subscription{}, "", err
 	}
 	var f errs.Fields
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
-		f.Add("url", "must be an https URL (http only on the loopback interface)")
+	if reason := s.checkURL(rawURL); reason != "" {
+		f.Add("url", "%s", reason)
 	}
 	if len(types) == 0 {
 		f.Add("types", "name at least one of %v", Types)
@@ -108,156 +153,15 @@ func (s *Service) Subscribe(ctx context.Context, rawURL string, types []string) 
 	key := make([]byte, 32)
 	rand.Read(key)
 	secret := base64.StdEncoding.EncodeToString(key)
-	var cursor string
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), '') FROM event_outbox`).Scan(&cursor); err != nil {
-		return Subscription{}, "", err
-	}
 	tb, _ := json.Marshal(types)
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subscription (id, agency, url, secret_sealed, types, cursor, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,false,$7)`,
-			sub.ID, sub.Agency, sub.URL, s.sealer.Seal(key, secretAAD(sub.ID)), string(tb), cursor, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subscription (id, agency, url, secret_sealed, types, cursor, disabled, created_at) VALUES ($1,$2,$3,$4,$5,'',false,$6)`,
+			sub.ID, sub.Agency, sub.URL, s.sealer.Seal(key, secretAAD(sub.ID)), string(tb), now); err != nil {
 			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "subscribe", "", sub.ID+" "+sub.URL))
 	})
 	return sub, "whsec_" + secret, err
-}
-
-func loopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
-// fanOut gives every subscription a delivery for each new event of its
-// types.
-func (s *Service) fanOut(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, types, cursor FROM subscription WHERE NOT disabled`)
-	if err != nil {
-		return err
-	}
-	type sub struct {
-		id, cursor string
-		types      []string
-	}
-	var subs []sub
-	for rows.Next() {
-		var x sub
-		var types string
-		if err := rows.Scan(&x.id, &types, &x.cursor); err != nil {
-			rows.Close()
-			return err
-		}
-		json.Unmarshal([]byte(types), &x.types)
-		subs = append(subs, x)
-	}
-	rows.Close()
-	now := s.now().UTC()
-	for _, x := range subs {
-		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-			evs, err := tx.QueryContext(ctx, `SELECT id, type, subject FROM event_outbox WHERE id > $1 ORDER BY id LIMIT 5000`, x.cursor)
-			if err != nil {
-				return err
-			}
-			type ev struct{ id, typ, subject string }
-			var list []ev
-			for evs.Next() {
-				var e ev
-				if err := evs.Scan(&e.id, &e.typ, &e.subject); err != nil {
-					evs.Close()
-					return err
-				}
-				list = append(list, e)
-			}
-			evs.Close()
-			if len(list) == 0 {
-				return nil
-			}
-			for _, e := range list {
-				if !slices.Contains(x.types, e.typ) {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO delivery (subscription_id, event_id, subject, attempts, next_at, dead, last_error)
-					VALUES ($1, $2, $3, 0, $4, false, '') ON CONFLICT DO NOTHING`, x.id, e.id, e.subject, now); err != nil {
-					return err
-				}
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE subscription SET cursor = $1 WHERE id = $2 AND cursor = $3`, list[len(list)-1].id, x.id, x.cursor)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// due lists the deliveries to attempt now: for each person only the
-// earliest undelivered event, so that a person's events arrive in order.
-type due struct {
-	sub, url, event, subject string
-	attempts                 int
-	key                      []byte
-}
-
-func (s *Service) due(ctx context.Context) ([]due, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT d.subscription_id, s.url, s.secret_sealed, d.event_id, d.subject, d.attempts
-		FROM delivery d JOIN subscription s ON s.id = d.subscription_id
-		WHERE d.delivered_at IS NULL AND NOT d.dead AND d.next_at <= $1 AND NOT s.disabled
-		AND NOT EXISTS (SELECT 1 FROM delivery e WHERE e.subscription_id = d.subscription_id AND e.subject = d.subject
-			AND e.event_id < d.event_id AND e.delivered_at IS NULL AND NOT e.dead)
-		ORDER BY d.event_id LIMIT $2`, s.now().UTC(), batch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []due
-	for rows.Next() {
-		var d due
-		var sealed []byte
-		if err := rows.Scan(&d.sub, &d.url, &sealed, &d.event, &d.subject, &d.attempts); err != nil {
-			return nil, err
-		}
-		if d.key, err = s.sealer.Open(sealed, secretAAD(d.sub)); err != nil {
-			return nil, fmt.Errorf("subscription %s: %w", d.sub, err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// Deliver runs one round: new events fanned out, due deliveries attempted.
-// It returns how many were delivered.
-func (s *Service) Deliver(ctx context.Context) (int, error) {
-	if err := s.fanOut(ctx); err != nil {
-		return 0, err
-	}
-	list, err := s.due(ctx)
-	if err != nil {
-		return 0, err
-	}
-	delivered := 0
-	for _, d := range list {
-		body, err := s.cloudEvent(ctx, d.event)
-		if err != nil {
-			return delivered, err
-		}
-		now := s.now().UTC()
-		sendErr := s.post(ctx, d, body, now)
-		if sendErr == nil {
-			delivered++
-			_, err = s.db.ExecContext(ctx, `UPDATE delivery SET delivered_at = $1, attempts = attempts + 1, last_error = '' WHERE subscription_id = $2 AND event_id = $3`,
-				now, d.sub, d.event)
-		} else {
-			attempts := d.attempts + 1
-			backoff := min(time.Duration(1<<min(attempts, 20))*time.Second, maxBackoff)
-			_, err = s.db.ExecContext(ctx, `UPDATE delivery SET attempts = $1, next_at = $2, dead = $3, last_error = $4 WHERE subscription_id = $5 AND event_id = $6`,
-				attempts, now.Add(backoff), attempts >= MaxAttempts, truncate(sendErr.Error(), 500), d.sub, d.event)
-		}
-		if err != nil {
-			return delivered, err
-		}
-	}
-	return delivered, nil
 }
 
 func truncate(s string, n int) string {
@@ -283,17 +187,17 @@ func (s *Service) cloudEvent(ctx context.Context, id string) ([]byte, error) {
 // secret, as in Standard Webhooks; webhook-jws is a compact JWS (ES256)
 // with the payload detached (RFC 7515 Appendix F), made with the published
 // document keys, which the receiver can keep as evidence that we sent it.
-func (s *Service) post(ctx context.Context, d due, body []byte, now time.Time) error {
+func (s *Service) post(ctx context.Context, to target, event string, body []byte, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
-	signed := slices.Concat([]byte(d.event+"."+ts+"."), body)
-	mac := hmac.New(sha256.New, d.key)
+	signed := slices.Concat([]byte(event+"."+ts+"."), body)
+	mac := hmac.New(sha256.New, to.key)
 	mac.Write(signed)
-	req, err := http.NewRequestWithContext(ctx, "POST", d.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, "POST", to.url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/cloudevents+json")
-	req.Header.Set("webhook-id", d.event)
+	req.Header.Set("webhook-id", event)
 	req.Header.Set("webhook-timestamp", ts)
 	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	if s.signer != nil {
@@ -310,10 +214,15 @@ func (s *Service) post(ctx context.Context, d due, body []byte, now time.Time) e
 	io.Copy(io.Discard, io.LimitReader(res.Body, 1<<16))
 	res.Body.Close()
 	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("the receiver answered %d", res.StatusCode)
+		return &statusError{res.StatusCode}
 	}
 	return nil
 }
+
+// statusError is a receiver's answer other than 2xx.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return fmt.Sprintf("the receiver answered %d", e.code) }
 
 // DeadLetter is a delivery given up on.
 type DeadLetter struct {
@@ -391,22 +300,6 @@ func (s *Service) Replay(ctx context.Context, id, from string) (int, error) {
 		return nil
 	})
 	return int(n), err
-}
-
-// Run delivers every interval until ctx ends.
-func (s *Service) Run(ctx context.Context, every time.Duration, onError func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil && onError != nil {
-			onError(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // detachedJWS signs payload with the current document key and returns the

@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,17 +15,20 @@ import (
 // agencies that consume a stream instead of webhooks: subject
 // "<prefix>.<type>", the CloudEvents document as the message, the event ID
 // as the message ID (JetStream drops a duplicate published within its
-// window, so a retry after a crash publishes once). Its cursor is kept in
-// the database.
+// window, so a retry after a crash publishes once). The sink is registered
+// in the database (event_sink) under "nats:<stream>"; from then on the
+// fan-out queues every event for it, and it publishes from that queue.
 type NATSSink struct {
 	svc    *Service
 	js     jetstream.JetStream
 	nc     *nats.Conn
 	stream string
 	prefix string
+	name   string // in event_sink
 }
 
-// NewNATSSink connects to url and makes sure the stream exists.
+// NewNATSSink connects to url, makes sure the stream exists and registers
+// the sink, so that every event fanned out from now on is queued for it.
 func (s *Service) NewNATSSink(ctx context.Context, url, stream, prefix string) (*NATSSink, error) {
 	nc, err := nats.Connect(url, nats.Name("dancu"), nats.Timeout(5*time.Second))
 	if err != nil {
@@ -42,25 +44,28 @@ func (s *Service) NewNATSSink(ctx context.Context, url, stream, prefix string) (
 		nc.Close()
 		return nil, fmt.Errorf("nats stream %s: %w", stream, err)
 	}
-	return &NATSSink{svc: s, js: js, nc: nc, stream: stream, prefix: prefix}, nil
+	name := "nats:" + stream
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO event_sink (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, name, s.now().UTC()); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &NATSSink{svc: s, js: js, nc: nc, stream: stream, prefix: prefix, name: name}, nil
 }
 
 // Close ends the connection.
 func (n *NATSSink) Close() { n.nc.Close() }
 
-// Publish sends the events after the sink's cursor, up to limit, and moves
-// the cursor; it returns how many it published.
+// Publish fans out new events and sends up to limit of the sink's queued
+// ones, oldest first, taking each off the queue once JetStream has it; it
+// returns how many it published. Two servers publishing at once may send
+// an event twice, which JetStream drops by its message ID.
 func (n *NATSSink) Publish(ctx context.Context, limit int) (int, error) {
 	db := n.svc.db
-	name := "nats:" + n.stream
-	var cursor string
-	err := db.QueryRowContext(ctx, `SELECT cursor FROM sink_cursor WHERE name = $1`, name).Scan(&cursor)
-	if errors.Is(err, sql.ErrNoRows) {
-		cursor = ""
-	} else if err != nil {
+	if err := n.svc.fanOut(ctx); err != nil {
 		return 0, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, type FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2`, cursor, limit)
+	rows, err := db.QueryContext(ctx, `SELECT p.event_id, e.type FROM sink_pending p JOIN event_outbox e ON e.id = p.event_id
+		WHERE p.sink = $1 ORDER BY p.event_id LIMIT $2`, n.name, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -75,6 +80,10 @@ func (n *NATSSink) Publish(ctx context.Context, limit int) (int, error) {
 		list = append(list, e)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var ids []string
 	for _, e := range list {
 		body, err := n.svc.cloudEvent(ctx, e.id)
 		if err != nil {
@@ -82,15 +91,24 @@ func (n *NATSSink) Publish(ctx context.Context, limit int) (int, error) {
 		}
 		subject := n.prefix + "." + strings.TrimPrefix(e.typ, "vn.dancu.")
 		if _, err := n.js.Publish(ctx, subject, body, jetstream.WithMsgID(e.id)); err != nil {
-			return 0, fmt.Errorf("publish %s: %w", e.id, err)
+			if len(ids) > 0 {
+				err = errors.Join(err, n.done(ctx, ids))
+			}
+			return len(ids), fmt.Errorf("publish %s: %w", e.id, err)
 		}
+		ids = append(ids, e.id)
 	}
-	if len(list) == 0 {
+	if len(ids) == 0 {
 		return 0, nil
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO sink_cursor (name, cursor) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor`,
-		name, list[len(list)-1].id)
-	return len(list), err
+	return len(ids), n.done(ctx, ids)
+}
+
+// done takes published events off the sink's queue.
+func (n *NATSSink) done(ctx context.Context, ids []string) error {
+	in, arg := n.svc.db.Dialect.AnyOf("event_id", 2, ids)
+	_, err := n.svc.db.ExecContext(ctx, `DELETE FROM sink_pending WHERE sink = $1 AND `+in, n.name, arg)
+	return err
 }
 
 // Run publishes every interval until ctx ends.
