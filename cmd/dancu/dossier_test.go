@@ -52,7 +52,7 @@ func TestDossierEndToEnd(t *testing.T) {
 }
 
 func dossierEndToEnd(t *testing.T, dbURL string) {
-	srv := startServer(t, dbURL)
+	srv := startServer(t, dbURL, "--webhook-allow-hosts", "127.0.0.1")
 	admin := login(t, srv.URL, "admin", adminPassword)
 	for _, o := range []map[string]any{
 		{"username": "lan", "display_name": "Nguyễn Thị Lan", "role": "registrar", "password": "Lan-pass-2026!",

@@ -112,6 +112,10 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go profiling (pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
+	if v := getenv("DANCU_WEBHOOK_ALLOW_HOSTS"); v != "" {
+		cfg.WebhookAllowHosts = strings.Split(v, ",")
+	}
+	cmd.Flags().StringSliceVar(&cfg.WebhookAllowHosts, "webhook-allow-hosts", cfg.WebhookAllowHosts, "hosts that may receive webhooks over http or at a private address, for tests only (env DANCU_WEBHOOK_ALLOW_HOSTS, comma-separated); every other webhook is https to a public address")
 	cmd.Flags().StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "also publish change events to this NATS JetStream server, e.g. nats://127.0.0.1:4222 (env DANCU_NATS_URL)")
 	cmd.Flags().StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "the public base URL, e.g. https://id.example.vn: the OpenID issuer, the passkey relying party and every absolute link (env DANCU_PUBLIC_URL; default: http://localhost:PORT for a loopback listener)")
 	cmd.Flags().StringVar(&cfg.PublicURL, "issuer", cfg.PublicURL, "the same as --public-url (env DANCU_ISSUER)")

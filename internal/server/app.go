@@ -125,7 +125,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
-	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now)
+	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now, events.AllowHosts(cfg.WebhookAllowHosts...))
 	a.PKI = pki.NewStore(a.DB, sealer)
 	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
 	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.PublicURL, DataKey: key, Insecure: !strings.HasPrefix(cfg.PublicURL, "https://")}, a.Log, time.Now)

@@ -35,6 +35,10 @@ type Config struct {
 	PublicURL       string        // the public base URL: the OpenID issuer, the WebAuthn relying party and every absolute link; never a request's Host
 	HolidaysFile    string        // extra holidays and working days for deadlines (YYYY-MM-DD holiday|workday name)
 	NATSURL         string        // publish change events to NATS JetStream too (optional)
+	// WebhookAllowHosts may receive webhooks over http or at a loopback or
+	// private address: for tests and local integration only. Every other
+	// subscription is https to a public address.
+	WebhookAllowHosts []string
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
@@ -62,6 +66,7 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "public url        %s\n", c.PublicURL)
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
+	fmt.Fprintf(w, "webhook allow     %s\n", strings.Join(c.WebhookAllowHosts, ","))
 }
 
 // NewLogger returns the process logger described by the configuration.
