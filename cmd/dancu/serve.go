@@ -33,12 +33,17 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cfg.AdminPassword = pw
+			// Outside the demo, the data key must come from apart from the data.
+			cfg.RequireDataKey = !cfg.Demo
 			app, log, err := openApp(ctx, cfg, stderr)
 			if err != nil {
 				return err
 			}
 			defer app.Close()
 			if err := app.OpenIdentity(cfg); err != nil {
+				return err
+			}
+			if err := app.OpenWitnesses(ctx, cfg); err != nil {
 				return err
 			}
 			adminPw, created, err := app.Access.EnsureAdmin(ctx, cfg.AdminPassword)
@@ -94,6 +99,7 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	storeFlags(cmd, &cfg, getenv)
+	auditFlags(cmd, &cfg, getenv)
 	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
 	cfg.Issuer = getenv("DANCU_ISSUER")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 )
 
@@ -33,6 +34,17 @@ type Config struct {
 	Issuer          string        // OpenID issuer URL; default: from each request's Host
 	HolidaysFile    string        // extra holidays and working days for deadlines (YYYY-MM-DD holiday|workday name)
 	NATSURL         string        // publish change events to NATS JetStream too (optional)
+	// RequireDataKey refuses to make or use a data key kept beside the
+	// database: serve sets it outside --demo, since whoever copies the data
+	// directory would otherwise take the key that seals it along.
+	RequireDataKey bool
+	// NoNewDataKey uses an existing data key but never makes one (audit
+	// verify: checking the log must not create what it checks with).
+	NoNewDataKey bool
+
+	AuditOrigin        string // names the access log in its checkpoints when first sealed (default dancu/access-log)
+	AuditCheckpointDir string // copy every signed audit checkpoint to this directory, outside the database
+	AuditNATSURL       string // and to NATS JetStream stream DANCU_AUDIT (optional)
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
@@ -60,6 +72,9 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "issuer            %s\n", c.Issuer)
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
+	fmt.Fprintf(w, "audit origin      %s\n", c.AuditOrigin)
+	fmt.Fprintf(w, "audit checkpoints %s\n", c.AuditCheckpointDir)
+	fmt.Fprintf(w, "audit nats url    %s\n", c.AuditNATSURL)
 }
 
 // NewLogger returns the process logger described by the configuration.
@@ -101,6 +116,10 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 	if c.DataKey != "" {
 		return eid.ParseKey(c.DataKey)
 	}
+	if c.RequireDataKey && c.DataKeyFile == "" {
+		return nil, errs.E(errs.Invalid, "no data key: set DANCU_DATA_KEY or DANCU_DATA_KEY_FILE (a base64 AES-256 key kept apart from the database, "+
+			"e.g. openssl rand -base64 32 > /etc/dancu/data.key); only --demo makes one beside the database")
+	}
 	path := c.DataKeyFile
 	if path == "" {
 		dir := "dancu-data"
@@ -111,6 +130,9 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 		path = filepath.Join(dir, "data.key")
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && c.NoNewDataKey {
+		return nil, errs.E(errs.NotFound, "no data key at %s: set DANCU_DATA_KEY or DANCU_DATA_KEY_FILE to the deployment's key (this command never makes one)", path)
+	}
 	if errors.Is(err, os.ErrNotExist) && c.DataKeyFile == "" {
 		created, werr := writeNewKey(path)
 		if werr != nil {
