@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/server"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
@@ -184,13 +186,15 @@ func TestClientCommand(t *testing.T) {
 	}
 }
 
-// TestAuditCommands: seal, verify intact, then tamper with the database
-// directly and see verify name the entry and fail.
+// TestAuditCommands: seal (copying the checkpoint outside), verify intact,
+// prove an entry, then tamper with the database directly and see verify
+// name the entry and fail.
 func TestAuditCommands(t *testing.T) {
 	for _, engine := range sqldbtest.EngineNames() {
 		t.Run(engine, func(t *testing.T) {
 			db := sqldbtest.URL(t, engine)
-			env := map[string]string{"DANCU_DATA_KEY": testDataKey}
+			outside := t.TempDir()
+			env := map[string]string{"DANCU_DATA_KEY": testDataKey, "DANCU_AUDIT_CHECKPOINT_DIR": outside}
 			for _, id := range []string{"one", "two", "three"} {
 				if _, _, err := runCLI(t, env, "client", "create", "svc-"+id, "--db", db, "--name", id, "--type", "service"); err != nil {
 					t.Fatal(err)
@@ -201,8 +205,23 @@ func TestAuditCommands(t *testing.T) {
 				t.Fatalf("audit seal = %q, %v", out, err)
 			}
 			out, _, err = runCLI(t, env, "audit", "verify", "--db", db)
-			if err != nil || !strings.Contains(out, "3 links, 1 signed checkpoints, 0 events not sealed yet: intact") {
+			if err != nil || !strings.Contains(out, "3 entries, 1 signed checkpoints (covering 3), 0 events not sealed yet, dir:"+outside+" pins 3: intact") {
 				t.Fatalf("audit verify = %q, %v", out, err)
+			}
+			vkey, _, err := runCLI(t, env, "audit", "key", "--db", db)
+			if err != nil || !strings.HasPrefix(vkey, "dancu/access-log+") {
+				t.Fatalf("audit key = %q, %v", vkey, err)
+			}
+			out, _, err = runCLI(t, env, "audit", "verify", "--db", db, "--verifier-key", strings.TrimSpace(vkey))
+			if err != nil || !strings.HasSuffix(out, ": intact\n") {
+				t.Fatalf("audit verify with the key pinned = %q, %v", out, err)
+			}
+			out, _, err = runCLI(t, env, "audit", "prove", "1", "--db", db)
+			if err != nil || !strings.Contains(out, `"index": 1`) || !strings.Contains(out, `"checkpoint": "dancu/access-log\n3\n`) {
+				t.Fatalf("audit prove 1 = %q, %v", out, err)
+			}
+			if _, _, err := runCLI(t, env, "audit", "prove", "3", "--db", db); !errs.Is(err, errs.NotFound) {
+				t.Errorf("audit prove past the end = %v", err)
 			}
 			conn, err := sqldb.Open(context.Background(), db)
 			if err != nil {
@@ -216,14 +235,50 @@ func TestAuditCommands(t *testing.T) {
 			if _, err := conn.Exec(drop); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := conn.Exec(`UPDATE access_event SET detail = 'svc-nobody' WHERE id = (SELECT event_id FROM audit_chain WHERE seq = 2)`); err != nil {
+			if _, err := conn.Exec(`UPDATE access_event SET detail = 'svc-nobody' WHERE id = (SELECT event_id FROM audit_leaf WHERE idx = 1)`); err != nil {
 				t.Fatal(err)
 			}
 			out, _, err = runCLI(t, env, "audit", "verify", "--db", db)
-			if err == nil || !strings.Contains(out, "seq 2: modified") {
+			if err == nil || !strings.Contains(out, "index 1: modified") || !strings.Contains(out, "the first at index 1") {
 				t.Fatalf("audit verify after tampering = %q, %v", out, err)
 			}
 		})
+	}
+}
+
+// TestAuditVerifyMakesNoKey: verifying a log never makes the keys it would
+// check with: without the data key it fails and leaves none behind, and on
+// a log never sealed it makes no note key.
+func TestAuditVerifyMakesNoKey(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "d.db")
+	if _, _, err := runCLI(t, nil, "audit", "verify", "--db", db); err == nil || !strings.Contains(err.Error(), "DANCU_DATA_KEY") {
+		t.Fatalf("audit verify without a data key = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("audit verify made a data key: %v", err)
+	}
+	env := map[string]string{"DANCU_DATA_KEY": testDataKey}
+	out, _, err := runCLI(t, env, "audit", "verify", "--db", db)
+	if err != nil || !strings.Contains(out, "0 entries") || !strings.Contains(out, "no outside copy given") {
+		t.Fatalf("audit verify of an empty log = %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, env, "audit", "key", "--db", db); !errs.Is(err, errs.NotFound) {
+		t.Errorf("a note key exists after verify: %v", err)
+	}
+}
+
+// TestServeRefusesDataKeyBesideData: outside the demo, serve does not make
+// or use a data key kept beside the database.
+func TestServeRefusesDataKeyBesideData(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "d.db")
+	_, _, err := runCLI(t, map[string]string{"DANCU_ADMIN_PASSWORD": adminPassword}, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "DANCU_DATA_KEY_FILE") {
+		t.Fatalf("serve without a data key = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("serve made a data key beside the database: %v", err)
 	}
 }
 

@@ -44,6 +44,8 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			if cfg.PublicURL, err = server.PublicBase(cfg.PublicURL, ln.Addr()); err != nil {
 				return err
 			}
+			// Outside the demo, the data key must come from apart from the data.
+			cfg.RequireDataKey = !cfg.Demo
 			app, log, err := openApp(ctx, cfg, stderr)
 			if err != nil {
 				return err
@@ -53,6 +55,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				log.Warn("listening beyond loopback without --public-url: links, the OpenID issuer and passkeys name "+cfg.PublicURL, "addr", ln.Addr().String())
 			}
 			if err := app.OpenIdentity(cfg); err != nil {
+				return err
+			}
+			if err := app.OpenWitnesses(ctx, cfg); err != nil {
 				return err
 			}
 			adminPw, created, err := app.Access.EnsureAdmin(ctx, cfg.AdminPassword)
@@ -105,6 +110,7 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	storeFlags(cmd, &cfg, getenv)
+	auditFlags(cmd, &cfg, getenv)
 	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
 	cfg.PublicURL = or(getenv("DANCU_PUBLIC_URL"), getenv("DANCU_ISSUER"))

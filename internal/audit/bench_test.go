@@ -8,6 +8,7 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
 
@@ -51,4 +52,36 @@ func BenchmarkRecordGroup(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(pids))/b.Elapsed().Seconds(), "subjects/s")
+}
+
+// BenchmarkSeal seals 10,000 recorded events into the tree, a checkpoint
+// every 1,000, as the server's sealer does after a busy interval.
+func BenchmarkSeal(b *testing.B) {
+	db := sqldbtest.Open(b, "sqlite")
+	rec := audit.NewRecorder(db, quiet())
+	defer rec.Close()
+	sealer, err := eid.NewSealer(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	chain := audit.NewChain(db, sealer, "", nil)
+	ctx := actor.With(context.Background(), &actor.Actor{ID: "bank-1", Kind: actor.Agency, Name: "Ngân hàng A"})
+	evs := make([]audit.Event, 10000)
+	sealed := 0
+	for n := 0; n < b.N; n++ {
+		b.StopTimer()
+		for i := range evs {
+			evs[i] = audit.NewEvent(ctx, time.Now(), "verify", fmt.Sprintf("001090%06d", i), "eKYC")
+		}
+		if err := rec.Record(ctx, evs...); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		k, err := chain.Seal(ctx, len(evs))
+		if err != nil || k != len(evs) {
+			b.Fatalf("Seal = %d, %v", k, err)
+		}
+		sealed += k
+	}
+	b.ReportMetric(float64(sealed)/b.Elapsed().Seconds(), "events/s")
 }

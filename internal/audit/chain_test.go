@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -31,25 +35,32 @@ func writeEvents(t *testing.T, db *sqldb.DB, n int, at time.Time) {
 }
 
 func newChain(t *testing.T, db *sqldb.DB, now func() time.Time) *audit.Chain {
+	return audit.NewChain(db, testSealer(t), "test.dancu/access-log", now)
+}
+
+func testSealer(t *testing.T) *eid.Sealer {
 	sealer, err := eid.NewSealer(bytes.Repeat([]byte{3}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return audit.NewChain(db, audit.NewChainKeys(db, sealer), now)
+	return sealer
 }
 
 // allowTampering drops the append-only triggers, as someone with direct
 // access to the database could.
 func allowTampering(t *testing.T, db *sqldb.DB) {
 	t.Helper()
-	stmts := []string{`DROP TRIGGER access_event_no_update`, `DROP TRIGGER access_event_no_delete`,
-		`DROP TRIGGER audit_chain_no_update`, `DROP TRIGGER audit_chain_no_delete`}
-	if db.Dialect == sqldb.Postgres {
-		stmts = []string{`ALTER TABLE access_event DISABLE TRIGGER access_event_append_only`, `ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_append_only`}
+	var stmts []string
+	for _, table := range []string{"access_event", "access_subject", "audit_leaf", "audit_tree_hash", "audit_tree_checkpoint", "audit_note_key"} {
+		if db.Dialect == sqldb.Postgres {
+			stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s DISABLE TRIGGER %s_append_only`, table, table))
+		} else {
+			stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER %s_no_update`, table), fmt.Sprintf(`DROP TRIGGER %s_no_delete`, table))
+		}
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(context.Background(), s); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", s, err)
 		}
 	}
 }
@@ -67,6 +78,18 @@ func TestChainVerifies(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now()
 		chain := newChain(t, db, func() time.Time { return now })
+		w, err := audit.NewDirWitness(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := audit.VerifyOptions{Grace: time.Minute, Witnesses: []audit.Witness{w}}
+		// Before anything is sealed there is no key, and verifying makes none.
+		if r, err := chain.Verify(ctx, opt); err != nil || len(r.Problems) != 0 || r.Entries != 0 {
+			t.Fatalf("empty log: %+v, %v", r, err)
+		}
+		if _, err := chain.VerifierKey(ctx); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("verify made a note key: %v", err)
+		}
 		writeEvents(t, db, audit.CheckpointEvery+20, now.Add(-time.Hour))
 		n, err := chain.Seal(ctx, 0)
 		if err != nil || n != audit.CheckpointEvery+20 {
@@ -75,117 +98,105 @@ func TestChainVerifies(t *testing.T) {
 		if n, err := chain.Seal(ctx, 0); err != nil || n != 0 {
 			t.Fatalf("second Seal = %d, %v", n, err)
 		}
-		r, err := chain.Verify(ctx, time.Minute)
-		if err != nil || len(r.Problems) != 0 || r.Links != int64(audit.CheckpointEvery+20) || r.Checkpoints != 2 {
+		// Signed but not yet copied out is fine within the grace.
+		r, err := chain.Verify(ctx, opt)
+		if err != nil || len(r.Problems) != 0 || r.Entries != int64(audit.CheckpointEvery+20) || r.Checkpoints != 2 || r.Signed != r.Entries {
 			t.Fatalf("intact log: %+v, %v\n%s", r, err, kinds(r))
+		}
+		later := newChain(t, db, func() time.Time { return now.Add(time.Hour) })
+		if r, _ := later.Verify(ctx, opt); r.FirstBad() != 0 || !strings.Contains(kinds(r), "unpinned") {
+			t.Errorf("a witness left empty past the grace: %s", kinds(r))
+		}
+		if err := chain.Publish(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if err := chain.Publish(ctx, w); err != nil {
+			t.Fatalf("publishing again: %v", err)
+		}
+		if sizes, _ := w.Sizes(ctx); len(sizes) != 2 || sizes[0] != audit.CheckpointEvery || sizes[1] != r.Entries {
+			t.Errorf("the witness holds %v", sizes)
+		}
+		if r, err := later.Verify(ctx, opt); err != nil || len(r.Problems) != 0 || len(r.Outside) != 1 || r.Outside[0].Size != r.Entries {
+			t.Fatalf("intact and pinned: %+v, %v\n%s", r, err, kinds(r))
 		}
 		// Events not yet sealed are reported once they are older than the grace.
 		writeEvents(t, db, 3, now.Add(-time.Hour))
-		r, _ = chain.Verify(ctx, time.Minute)
+		r, _ = chain.Verify(ctx, opt)
 		if r.Unchained != 3 || len(r.Problems) != 1 || r.Problems[0].Kind != "unchained" {
 			t.Errorf("unsealed events: %+v", r)
 		}
 		if n, _ := chain.Seal(ctx, 0); n != 3 {
 			t.Errorf("sealed %d of the 3 new events", n)
 		}
+		// Sealed and signed, but not copied out for longer than the grace.
+		if r, _ := later.Verify(ctx, opt); r.FirstBad() != r.Entries-3 || !strings.Contains(kinds(r), "unpinned") {
+			t.Errorf("checkpoints not copied out: %s", kinds(r))
+		}
 	})
 }
 
-// TestChainPinpointsTampering: a modified, a deleted and a reordered
-// entry are each reported at their place; a chain rewritten to hide a
-// change contradicts the signed checkpoints.
-func TestChainPinpointsTampering(t *testing.T) {
+// TestInclusionAndConsistencyProofs: every entry proves against the latest
+// checkpoint, the proof checks offline with the verifier key, and fails for
+// a changed record; an older checkpoint is proven a prefix of the newer.
+func TestInclusionAndConsistencyProofs(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		now := time.Now()
-		chain := newChain(t, db, func() time.Time { return now })
-		writeEvents(t, db, 60, now.Add(-time.Hour))
+		chain := newChain(t, db, nil)
+		writeEvents(t, db, 7, time.Now())
 		if _, err := chain.Seal(ctx, 0); err != nil {
 			t.Fatal(err)
 		}
-		id := func(seq int) string {
-			var s string
-			if err := db.QueryRowContext(ctx, `SELECT event_id FROM audit_chain WHERE seq = $1`, seq).Scan(&s); err != nil {
+		first, err := chain.LatestCheckpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chain.ProveInclusion(ctx, 7); !errs.Is(err, errs.NotFound) {
+			t.Errorf("proof past the end: %v", err)
+		}
+		writeEvents(t, db, 6, time.Now())
+		if _, err := chain.Seal(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		vkey, err := chain.VerifierKey(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := note.VerifierList(v)
+		for i := int64(0); i < 13; i++ {
+			p, err := chain.ProveInclusion(ctx, i)
+			if err != nil {
 				t.Fatal(err)
 			}
-			return s
-		}
-		exec := func(q string, args ...any) {
-			t.Helper()
-			if _, err := db.ExecContext(ctx, q, args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
+			ev, err := audit.ByID(ctx, db, p.EventID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if idx, err := chain.IndexOf(ctx, ev.ID); err != nil || idx != i {
+				t.Errorf("IndexOf = %d, %v, want %d", idx, err, i)
+			}
+			cp, err := audit.CheckInclusion(p, ev, "test.dancu/access-log", keys)
+			if err != nil || cp.Size != 13 {
+				t.Fatalf("entry %d: %v (size %d)", i, err, cp.Size)
+			}
+			ev.Purpose = "another purpose"
+			if _, err := audit.CheckInclusion(p, ev, "test.dancu/access-log", keys); err == nil {
+				t.Errorf("entry %d: a changed record proved", i)
 			}
 		}
-		// The triggers refuse tampering until dropped.
-		if _, err := db.ExecContext(ctx, `UPDATE access_event SET detail = 'x' WHERE id = $1`, id(10)); err == nil {
-			t.Fatal("the access log accepted an update")
-		}
-		allowTampering(t, db)
-		exec(`UPDATE access_event SET purpose = 'nothing to see' WHERE id = $1`, id(10))
-		exec(`DELETE FROM access_event WHERE id = $1`, id(20))
-		// Swap the events sealed at 30 and 31.
-		a, b := id(30), id(31)
-		exec(`UPDATE audit_chain SET event_id = 'tmp' WHERE seq = 30`)
-		exec(`UPDATE audit_chain SET event_id = $1 WHERE seq = 31`, a)
-		exec(`UPDATE audit_chain SET event_id = $1 WHERE seq = 30`, b)
-		r, err := chain.Verify(ctx, time.Minute)
+		latest, _ := chain.LatestCheckpoint(ctx)
+		proof, err := chain.ProveConsistency(ctx, first.Size, latest.Size)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int64{"modified": 10, "deleted": 20}
-		got := map[string][]int64{}
-		for _, p := range r.Problems {
-			got[p.Kind] = append(got[p.Kind], p.Seq)
+		if err := tlog.CheckTree(proof, latest.Size, latest.Root, first.Size, first.Root); err != nil {
+			t.Errorf("consistency proof 7 -> 13: %v", err)
 		}
-		for k, seq := range want {
-			if len(got[k]) != 1 || got[k][0] != seq {
-				t.Errorf("%s reported at %v, want seq %d\n%s", k, got[k], seq, kinds(r))
-			}
-		}
-		if len(got["reordered"]) != 2 || got["reordered"][0] != 30 || got["reordered"][1] != 31 {
-			t.Errorf("reordered reported at %v, want 30 and 31\n%s", got["reordered"], kinds(r))
-		}
-		if len(r.Problems) != 4 {
-			t.Errorf("%d problems, want 4:\n%s", len(r.Problems), kinds(r))
-		}
-	})
-}
-
-// TestRewrittenChainContradictsCheckpoint: whoever changes an event and
-// recomputes every later link still cannot match the signed checkpoint.
-func TestRewrittenChainContradictsCheckpoint(t *testing.T) {
-	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		ctx := context.Background()
-		now := time.Now()
-		chain := newChain(t, db, func() time.Time { return now })
-		writeEvents(t, db, 30, now.Add(-time.Hour))
-		if _, err := chain.Seal(ctx, 0); err != nil {
-			t.Fatal(err)
-		}
-		allowTampering(t, db)
-		// Change event 12, then rebuild the chain from scratch as a careful
-		// attacker would: drop every link and seal again.
-		var id string
-		db.QueryRowContext(ctx, `SELECT event_id FROM audit_chain WHERE seq = 12`).Scan(&id)
-		if _, err := db.ExecContext(ctx, `UPDATE access_event SET detail = 'rewritten' WHERE id = $1`, id); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.ExecContext(ctx, `DELETE FROM audit_chain`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := chain.Seal(ctx, 0); err != nil {
-			t.Fatal(err)
-		}
-		r, err := chain.Verify(ctx, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found := false
-		for _, p := range r.Problems {
-			found = found || (p.Kind == "checkpoint" && p.Seq == 30)
-		}
-		if !found {
-			t.Errorf("a rewritten chain passed:\n%s", kinds(r))
+		if err := tlog.CheckTree(proof, latest.Size, latest.Root, first.Size, tlog.RecordHash([]byte("x"))); err == nil {
+			t.Error("a consistency proof checked against another root")
 		}
 	})
 }
@@ -220,7 +231,7 @@ func TestGroupEventSubjects(t *testing.T) {
 		if _, err := chain.Seal(ctx, 0); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := chain.Verify(ctx, time.Minute); err != nil || len(r.Problems) != 0 {
+		if r, err := chain.Verify(ctx, audit.VerifyOptions{Grace: time.Minute}); err != nil || len(r.Problems) != 0 {
 			t.Fatalf("intact: %v\n%s", err, kinds(r))
 		}
 		if _, err := db.ExecContext(ctx, `DELETE FROM access_subject WHERE subject_pid = '001090000002'`); err == nil {
@@ -237,13 +248,13 @@ func TestGroupEventSubjects(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		r, _ := chain.Verify(ctx, time.Minute)
+		r, _ := chain.Verify(ctx, audit.VerifyOptions{Grace: time.Minute})
 		if got := kinds(r); len(r.Problems) != 2 || !strings.Contains(got, "people of this group event were changed (2 stored)") ||
 			!strings.Contains(got, "inserted") || !strings.Contains(got, group.ID) {
 			t.Errorf("a person removed: %s", got)
 		}
 		db.ExecContext(ctx, `INSERT INTO access_subject (subject_pid, event_id) VALUES ('001090000002', $1), ('001090000007', $1)`, group.ID)
-		r, _ = chain.Verify(ctx, time.Minute)
+		r, _ = chain.Verify(ctx, audit.VerifyOptions{Grace: time.Minute})
 		if got := kinds(r); !strings.Contains(got, "(4 stored)") {
 			t.Errorf("a person added: %s", got)
 		}

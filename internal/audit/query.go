@@ -2,9 +2,12 @@ package audit
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 )
 
@@ -56,4 +59,13 @@ func List(ctx context.Context, q sqldb.Querier, f Filter) ([]Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// ByID returns one access event, NotFound if there is none.
+func ByID(ctx context.Context, q sqldb.Querier, id string) (Event, error) {
+	e, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM access_event WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, errs.E(errs.NotFound, "no access event %s", id)
+	}
+	return e, err
 }

@@ -47,6 +47,10 @@ type App struct {
 
 	demoPortal bool   // serve the demo relying party (--demo)
 	publicURL  string // the public base URL (Config.PublicURL)
+
+	// Witnesses keep the audit checkpoints outside the database
+	// (OpenWitnesses); the sealer copies each new one to them.
+	Witnesses []audit.Witness
 }
 
 // Open opens the store, brings its schema up to date (refusing a schema
@@ -91,6 +95,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // Close stops the audit recorder after it has written what is queued, then
 // closes the store.
 func (a *App) Close() {
+	for _, w := range a.Witnesses {
+		if n, ok := w.(*audit.NATSWitness); ok {
+			n.Close()
+		}
+	}
 	a.Audit.Close()
 	a.DB.Close()
 }
@@ -123,7 +132,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	}
 	a.EID = eid.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
-	a.Chain = audit.NewChain(a.DB, audit.NewChainKeys(a.DB, sealer), time.Now)
+	a.Chain = audit.NewChain(a.DB, sealer, cfg.AuditOrigin, time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
 	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now, events.AllowHosts(cfg.WebhookAllowHosts...))
 	a.PKI = pki.NewStore(a.DB, sealer)
@@ -132,9 +141,46 @@ func (a *App) OpenIdentity(cfg Config) error {
 	return err
 }
 
-// RunSealer seals the access log into its hash chain every interval until
-// ctx ends (a signed checkpoint with every batch), and marks failed the
-// batch jobs that stopped making progress.
+// OpenWitnesses opens the outside copies of the audit checkpoints that cfg
+// names: a directory, NATS JetStream, both or none.
+func (a *App) OpenWitnesses(ctx context.Context, cfg Config) error {
+	if cfg.AuditCheckpointDir != "" {
+		w, err := audit.NewDirWitness(cfg.AuditCheckpointDir)
+		if err != nil {
+			return err
+		}
+		a.Witnesses = append(a.Witnesses, w)
+	}
+	if cfg.AuditNATSURL != "" {
+		w, err := audit.NewNATSWitness(ctx, cfg.AuditNATSURL, "DANCU_AUDIT", "dancu.audit.checkpoint")
+		if err != nil {
+			return err
+		}
+		a.Witnesses = append(a.Witnesses, w)
+	}
+	return nil
+}
+
+// OpenAudit builds the verifiable access log alone, for the audit
+// commands: its note key is sealed with the data key, and it needs nothing
+// else.
+func (a *App) OpenAudit(cfg Config) error {
+	key, err := cfg.dataKey(a.Log)
+	if err != nil {
+		return err
+	}
+	sealer, err := eid.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	a.Chain = audit.NewChain(a.DB, sealer, cfg.AuditOrigin, time.Now)
+	return nil
+}
+
+// RunSealer seals the access log into its Merkle tree every interval until
+// ctx ends (a signed checkpoint with every batch), copies the new
+// checkpoints to the witnesses, and marks failed the batch jobs that
+// stopped making progress.
 func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -144,6 +190,12 @@ func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 			a.Log.Error("seal the access log", "err", err)
 		} else if n > 0 {
 			a.Log.Debug("access log sealed", "events", n)
+		}
+		// A refused publication (the log does not extend what a witness
+		// holds) is an alarm, not a hiccup: it says the database was
+		// rewritten.
+		if err := a.Chain.Publish(ctx, a.Witnesses...); err != nil && ctx.Err() == nil {
+			a.Log.Error("copy the audit checkpoints outside the database", "err", err)
 		}
 		if n, err := a.Exchange.FailStalled(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("look for interrupted batch jobs", "err", err)

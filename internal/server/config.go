@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 )
 
@@ -39,6 +40,17 @@ type Config struct {
 	// private address: for tests and local integration only. Every other
 	// subscription is https to a public address.
 	WebhookAllowHosts []string
+	// RequireDataKey refuses to make or use a data key kept beside the
+	// database: serve sets it outside --demo, since whoever copies the data
+	// directory would otherwise take the key that seals it along.
+	RequireDataKey bool
+	// NoNewDataKey uses an existing data key but never makes one (audit
+	// verify: checking the log must not create what it checks with).
+	NoNewDataKey bool
+
+	AuditOrigin        string // names the access log in its checkpoints when first sealed (default dancu/access-log)
+	AuditCheckpointDir string // copy every signed audit checkpoint to this directory, outside the database
+	AuditNATSURL       string // and to NATS JetStream stream DANCU_AUDIT (optional)
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
@@ -67,6 +79,9 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
 	fmt.Fprintf(w, "webhook allow     %s\n", strings.Join(c.WebhookAllowHosts, ","))
+	fmt.Fprintf(w, "audit origin      %s\n", c.AuditOrigin)
+	fmt.Fprintf(w, "audit checkpoints %s\n", c.AuditCheckpointDir)
+	fmt.Fprintf(w, "audit nats url    %s\n", c.AuditNATSURL)
 }
 
 // NewLogger returns the process logger described by the configuration.
@@ -108,6 +123,10 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 	if c.DataKey != "" {
 		return eid.ParseKey(c.DataKey)
 	}
+	if c.RequireDataKey && c.DataKeyFile == "" {
+		return nil, errs.E(errs.Invalid, "no data key: set DANCU_DATA_KEY or DANCU_DATA_KEY_FILE (a base64 AES-256 key kept apart from the database, "+
+			"e.g. openssl rand -base64 32 > /etc/dancu/data.key); only --demo makes one beside the database")
+	}
 	path := c.DataKeyFile
 	if path == "" {
 		dir := "dancu-data"
@@ -118,6 +137,9 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 		path = filepath.Join(dir, "data.key")
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && c.NoNewDataKey {
+		return nil, errs.E(errs.NotFound, "no data key at %s: set DANCU_DATA_KEY or DANCU_DATA_KEY_FILE to the deployment's key (this command never makes one)", path)
+	}
 	if errors.Is(err, os.ErrNotExist) && c.DataKeyFile == "" {
 		created, werr := writeNewKey(path)
 		if werr != nil {

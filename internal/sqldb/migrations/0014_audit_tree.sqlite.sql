@@ -1,0 +1,16 @@
+CREATE TRIGGER audit_leaf_no_update BEFORE UPDATE ON audit_leaf
+BEGIN SELECT RAISE(ABORT, 'audit_leaf is append-only'); END;
+CREATE TRIGGER audit_leaf_no_delete BEFORE DELETE ON audit_leaf
+BEGIN SELECT RAISE(ABORT, 'audit_leaf is append-only'); END;
+CREATE TRIGGER audit_tree_hash_no_update BEFORE UPDATE ON audit_tree_hash
+BEGIN SELECT RAISE(ABORT, 'audit_tree_hash is append-only'); END;
+CREATE TRIGGER audit_tree_hash_no_delete BEFORE DELETE ON audit_tree_hash
+BEGIN SELECT RAISE(ABORT, 'audit_tree_hash is append-only'); END;
+CREATE TRIGGER audit_tree_checkpoint_no_update BEFORE UPDATE ON audit_tree_checkpoint
+BEGIN SELECT RAISE(ABORT, 'audit_tree_checkpoint is append-only'); END;
+CREATE TRIGGER audit_tree_checkpoint_no_delete BEFORE DELETE ON audit_tree_checkpoint
+BEGIN SELECT RAISE(ABORT, 'audit_tree_checkpoint is append-only'); END;
+CREATE TRIGGER audit_note_key_no_update BEFORE UPDATE ON audit_note_key
+BEGIN SELECT RAISE(ABORT, 'audit_note_key is append-only'); END;
+CREATE TRIGGER audit_note_key_no_delete BEFORE DELETE ON audit_note_key
+BEGIN SELECT RAISE(ABORT, 'audit_note_key is append-only'); END;
