@@ -138,6 +138,29 @@ func matrix() map[string]row {
 			"jurisdiction": map[string]string{"level": "commune", "code": communeA}})
 		return call{path: map[string]string{"username": name}, body: map[string]any{"password": "Pw-second-2026!"}}
 	}}
+	m["update-officer"] = row{allow: adminOnly, build: func(w *world, a who) call {
+		if a != admin {
+			return call{path: map[string]string{"username": "viewer-a"}, body: map[string]any{"role": "admin"}}
+		}
+		w.seq++
+		name := fmt.Sprintf("upd-%d", w.seq)
+		w.c(admin).must(201, "POST", "/api/v1/officers", map[string]any{"username": name, "display_name": name, "role": "viewer", "password": "Pw-first-2026!",
+			"jurisdiction": map[string]string{"level": "commune", "code": communeA}})
+		return call{path: map[string]string{"username": name}, body: map[string]any{"role": "registrar"}}
+	}}
+	m["change-my-password"] = row{allow: officerRoles, build: func(w *world, a who) call {
+		body := map[string]any{"current_password": "Pw-first-2026!", "password": "Pw-second-2026!"}
+		if !slices.Contains(officerRoles, a) {
+			return call{body: body}
+		}
+		// A fresh officer's own session: the matrix's officers keep their passwords.
+		w.seq++
+		name := fmt.Sprintf("own-%d", w.seq)
+		var o struct{ ID string }
+		w.c(admin).must(201, "POST", "/api/v1/officers", map[string]any{"username": name, "display_name": name, "role": "viewer", "password": "Pw-first-2026!",
+			"jurisdiction": map[string]string{"level": "commune", "code": communeA}}).json(w.t, &o)
+		return call{token: login(w.t, w.srv.URL, name, "Pw-first-2026!").token, actorID: o.ID, body: body}
+	}}
 	// Citizens.
 	m["register-birth"] = row{allow: registrars, reveals: true, build: func(w *world, a who) call {
 		w.seq++

@@ -162,6 +162,21 @@ func TestFirstStartMakesDataKey(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data.key")); err != nil {
 		t.Fatal(err)
 	}
+	// `dancu config` says which key is in effect, never the key itself.
+	key, _ := os.ReadFile(filepath.Join(dir, "data.key"))
+	out, _, err := runCLI(t, nil, "config", "--db", db)
+	if err != nil || !strings.Contains(out, "data key          file "+filepath.Join(dir, "data.key")+" beside the database (in use") ||
+		strings.Contains(out, strings.TrimSpace(string(key))) {
+		t.Errorf("config with the key beside the database:\n%s%v", out, err)
+	}
+	out, _, _ = runCLI(t, map[string]string{"DANCU_DATA_KEY_FILE": "/nonexistent/k"}, "config", "--db", db)
+	if !strings.Contains(out, "file /nonexistent/k (DANCU_DATA_KEY_FILE; cannot be read") {
+		t.Errorf("config with an unreadable key file:\n%s", out)
+	}
+	out, _, _ = runCLI(t, nil, "config", "--db", "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
+	if !strings.Contains(out, "data key          not set") {
+		t.Errorf("config without a key:\n%s", out)
+	}
 }
 
 func TestClientCommand(t *testing.T) {

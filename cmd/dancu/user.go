@@ -77,14 +77,14 @@ func userCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			return tw.Flush()
 		})}
 
-	passwd := &cobra.Command{Use: "passwd USERNAME", Short: "Set an officer's password (ends their sessions)", Args: cobra.ExactArgs(1),
+	passwd := &cobra.Command{Use: "passwd USERNAME", Short: "Reset an officer's password (ends their sessions and tokens)", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			pw, err := password(getenv, c.InOrStdin(), stderr)
 			if err != nil {
 				return err
 			}
 			return with(func(ctx context.Context, app *server.App) error {
-				if err := app.Access.SetPassword(ctx, args[0], pw); err != nil {
+				if err := app.Access.ResetPassword(ctx, args[0], pw); err != nil {
 					return err
 				}
 				fmt.Fprintf(stdout, "password of %s changed\n", args[0])
@@ -121,7 +121,7 @@ func userCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			})(c, args)
 		}}
 	token.Flags().StringVar(&tokenName, "name", "cli", "what the token is for")
-	token.Flags().DurationVar(&ttl, "ttl", 0, "lifetime, e.g. 720h; 0 for no expiry")
+	token.Flags().DurationVar(&ttl, "ttl", 0, "lifetime, e.g. 720h; 0 for 30 days; at most 2160h (90 days)")
 
 	cmd.AddCommand(create, list, passwd, disable, enable, token)
 	return cmd

@@ -39,9 +39,10 @@ type NewOfficer struct {
 
 // Service manages officers, their passwords and their tokens.
 type Service struct {
-	db     *sqldb.DB
-	policy *Policy
-	now    func() time.Time
+	db       *sqldb.DB
+	policy   *Policy
+	throttle *Throttle
+	now      func() time.Time
 }
 
 // NewService returns the officer service.
@@ -49,7 +50,7 @@ func NewService(db *sqldb.DB, policy *Policy, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, policy: policy, now: now}
+	return &Service{db: db, policy: policy, throttle: NewThrottle(db, DefaultThrottle, now), now: now}
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
@@ -158,47 +159,177 @@ func (s *Service) OfficerByUsername(ctx context.Context, username string) (Offic
 	return o, err
 }
 
-// SetPassword replaces an officer's password and ends their sessions. An
-// officer may change their own; an administrator anyone's.
-func (s *Service) SetPassword(ctx context.Context, username, password string) error {
-	a, ok := actor.From(ctx)
-	if !ok {
-		return errs.E(errs.Unauthenticated, "log in first")
+// ResetPassword replaces an officer's password, for an administrator (or
+// the system: `dancu user passwd`), and revokes every session and API token
+// the officer holds, and the failures counted against the name. An
+// administrator changes their own password with ChangeOwnPassword, which
+// asks for the current one.
+func (s *Service) ResetPassword(ctx context.Context, username, password string) error {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
+		return err
 	}
-	username = strings.ToLower(username)
-	if a.Kind != actor.System {
-		// Officers may change their own password; only administrators
-		// anyone else's. "Own" is decided by account ID, not by name.
-		var id string
-		err := s.db.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1`, username).Scan(&id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if !(a.Kind == actor.Officer && id != "" && id == a.ID) {
-			if _, err := Require(ctx, ManageOfficers); err != nil {
-				return err
-			}
-		}
-	}
+	username = strings.ToLower(strings.TrimSpace(username))
 	if err := CheckPasswordPolicy(password); err != nil {
 		return err
 	}
 	now := s.now().UTC()
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var id string
-		err := tx.QueryRowContext(ctx, `UPDATE officer SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2
-			WHERE username = $3 RETURNING id`, HashPassword(password), now, username).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(errs.NotFound, "no officer %q", username)
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE officer_token SET revoked_at = $1 WHERE officer_id = $2 AND kind = 'session' AND revoked_at IS NULL`, now, id); err != nil {
-			return err
-		}
-		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "password_change", "", "officer "+username))
+	return securityWrite(ctx, func(ctx context.Context) error {
+		return s.db.InTx(ctx, func(tx *sql.Tx) error {
+			var id string
+			err := tx.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1`, username).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.E(errs.NotFound, "no officer %q", username)
+			}
+			if err != nil {
+				return err
+			}
+			if a.Kind == actor.Officer && a.ID == id {
+				return errs.E(errs.Forbidden, "change your own password with your current one (PUT /api/v1/me/password)")
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE officer SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $3`,
+				HashPassword(password), now, id); err != nil {
+				return err
+			}
+			if err := revokeAll(ctx, tx, id, "", now); err != nil {
+				return err
+			}
+			if err := s.throttle.Clear(ctx, tx, "officer", username); err != nil {
+				return err
+			}
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "password_reset", "", "officer "+username))
+		})
 	})
+}
+
+// ChangeOwnPassword replaces the acting officer's password after checking
+// the current one (a wrong one counts as a failed login), and revokes every
+// other session and API token: the session it is called from goes on.
+func (s *Service) ChangeOwnPassword(ctx context.Context, current, password string) error {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.Officer {
+		return errs.E(errs.Unauthenticated, "log in as an officer first")
+	}
+	if err := CheckPasswordPolicy(password); err != nil {
+		return err
+	}
+	if current == password {
+		return errs.Field("password", "must differ from the current password")
+	}
+	try, err := s.throttle.Begin(ctx, "officer", a.Name, a.Source)
+	if err != nil {
+		return err
+	}
+	var hash string
+	if err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM officer WHERE id = $1`, a.ID).Scan(&hash); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	now := s.now().UTC()
+	if !VerifyPassword(hash, current) {
+		if err := s.recordAuth(ctx, now, "password_change_refused", "wrong current password"); err != nil {
+			return err
+		}
+		return errs.Field("current_password", "is not your current password")
+	}
+	if err := try.Succeeded(ctx); err != nil {
+		return fmt.Errorf("login throttle: %w", err)
+	}
+	return securityWrite(ctx, func(ctx context.Context) error {
+		return s.db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE officer SET password_hash = $1, updated_at = $2 WHERE id = $3`,
+				HashPassword(password), now, a.ID); err != nil {
+				return err
+			}
+			if err := revokeAll(ctx, tx, a.ID, a.TokenID, now); err != nil {
+				return err
+			}
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "password_change", "", "officer "+a.Name))
+		})
+	})
+}
+
+// revokeAll revokes every session and API token of an officer but keep.
+func revokeAll(ctx context.Context, tx *sql.Tx, officerID, keep string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE officer_token SET revoked_at = $1 WHERE officer_id = $2 AND revoked_at IS NULL AND id <> $3`,
+		now, officerID, keep)
+	return err
+}
+
+// OfficerChange is what UpdateOfficer changes; absent fields stay.
+type OfficerChange struct {
+	DisplayName  *string             `json:"display_name,omitempty"`
+	Role         *actor.Role         `json:"role,omitempty"`
+	Jurisdiction *actor.Jurisdiction `json:"jurisdiction,omitempty"`
+}
+
+// UpdateOfficer changes an officer's name, role or jurisdiction, for an
+// administrator. A change of role or jurisdiction revokes every session
+// and API token of the officer, so no token goes on with the old powers.
+// An administrator may not change their own role or jurisdiction (another
+// administrator must), so the last one cannot lock everybody out.
+func (s *Service) UpdateOfficer(ctx context.Context, username string, ch OfficerChange) (Officer, error) {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
+		return Officer{}, err
+	}
+	username = strings.ToLower(strings.TrimSpace(username))
+	var f errs.Fields
+	if ch.DisplayName != nil {
+		n := strings.TrimSpace(*ch.DisplayName)
+		if n == "" || len(n) > 200 {
+			f.Add("display_name", "must be 1–200 bytes")
+		}
+		ch.DisplayName = &n
+	}
+	if ch.Role != nil {
+		if _, ok := rolePermissions[*ch.Role]; !ok {
+			f.Add("role", "must be admin, registrar or viewer")
+		}
+	}
+	if ch.Jurisdiction != nil {
+		f.Merge("jurisdiction", s.normaliseJurisdiction(ch.Jurisdiction))
+	}
+	if err := f.Err(); err != nil {
+		return Officer{}, err
+	}
+	now := s.now().UTC()
+	var o Officer
+	err = securityWrite(ctx, func(ctx context.Context) error {
+		return s.db.InTx(ctx, func(tx *sql.Tx) error {
+			if err := scanOfficer(tx.QueryRowContext(ctx, `SELECT `+officerColumns+` FROM officer WHERE username = $1`, username), &o); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return errs.E(errs.NotFound, "no officer %q", username)
+				}
+				return err
+			}
+			powers := (ch.Role != nil && *ch.Role != o.Role) || (ch.Jurisdiction != nil && *ch.Jurisdiction != o.Jurisdiction)
+			if powers && a.Kind == actor.Officer && a.ID == o.ID {
+				return errs.E(errs.Forbidden, "another administrator must change your role or jurisdiction")
+			}
+			if ch.DisplayName != nil {
+				o.DisplayName = *ch.DisplayName
+			}
+			if ch.Role != nil {
+				o.Role = *ch.Role
+			}
+			if ch.Jurisdiction != nil {
+				o.Jurisdiction = *ch.Jurisdiction
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE officer SET display_name = $1, role = $2, jurisdiction_level = $3, jurisdiction_code = $4,
+				updated_at = $5 WHERE id = $6`, o.DisplayName, o.Role, o.Jurisdiction.Level, o.Jurisdiction.Code, now, o.ID); err != nil {
+				return err
+			}
+			detail := "officer " + username
+			if powers {
+				if err := revokeAll(ctx, tx, o.ID, "", now); err != nil {
+					return err
+				}
+				detail += fmt.Sprintf(": %s %s %s, tokens revoked", o.Role, o.Jurisdiction.Level, o.Jurisdiction.Code)
+			}
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "officer_update", "", detail))
+		})
+	})
+	return o, err
 }
 
 // SetDisabled disables or re-enables an account; disabling also revokes
@@ -208,6 +339,10 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 		return err
 	}
 	now := s.now().UTC()
+	return securityWrite(ctx, func(ctx context.Context) error { return s.setDisabled(ctx, username, disabled, now) })
+}
+
+func (s *Service) setDisabled(ctx context.Context, username string, disabled bool, now time.Time) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var id string
 		err := tx.QueryRowContext(ctx, `UPDATE officer SET disabled = $1, updated_at = $2 WHERE username = $3 RETURNING id`,
@@ -219,7 +354,7 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 			return err
 		}
 		if disabled {
-			if _, err := tx.ExecContext(ctx, `UPDATE officer_token SET revoked_at = $1 WHERE officer_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
+			if err := revokeAll(ctx, tx, id, "", now); err != nil {
 				return err
 			}
 		}

@@ -34,6 +34,14 @@ type Token struct {
 // SessionTTL is how long a login lasts.
 const SessionTTL = 12 * time.Hour
 
+// API tokens always expire: DefaultTokenTTL when no lifetime is asked for,
+// and never later than MaxTokenTTL after they were made (tokens made
+// before this rule without an expiry are held to it too).
+const (
+	DefaultTokenTTL = 30 * 24 * time.Hour
+	MaxTokenTTL     = 90 * 24 * time.Hour
+)
+
 const tokenPrefix = "dcu_"
 
 func newSecret() (secret, hash string) {
@@ -48,78 +56,88 @@ func hashSecret(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login checks a username and password and opens a session. Repeated
-// failures lock the account for a growing time (1, 2, 4 … up to 60
-// minutes after the fifth); every attempt is recorded.
+// Login checks a username and password and opens a session. Failures are
+// slowed down by the login throttle (throttle.go), never locked out; the
+// answer to an unknown name and to a wrong password is the same, and the
+// account's state is told only to whoever knows the password. Every
+// attempt is recorded; a login whose record or count cannot be written
+// fails.
 func (s *Service) Login(ctx context.Context, username, password string) (string, Token, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	now := s.now().UTC()
+	source := ""
+	if src, ok := actor.From(ctx); ok {
+		source = src.Source
+	}
+	refused := errs.E(errs.Unauthenticated, "wrong username or password")
+	try, err := s.throttle.Begin(ctx, "officer", username, source)
+	if err != nil {
+		if errs.Is(err, errs.TooMany) {
+			if werr := s.recordAuth(ctx, now, "login_refused", "throttled: "+username); werr != nil {
+				return "", Token{}, werr
+			}
+		}
+		return "", Token{}, err
+	}
 	var (
 		id, name, hash string
 		disabled       bool
-		failed         int
-		lockedUntil    sql.NullTime
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, display_name, password_hash, disabled, failed_logins, locked_until FROM officer WHERE username = $1`,
-		username).Scan(&id, &name, &hash, &disabled, &failed, &lockedUntil)
+	err = s.db.QueryRowContext(ctx, `SELECT id, display_name, password_hash, disabled FROM officer WHERE username = $1`,
+		username).Scan(&id, &name, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(dummyHash, password)
-		s.recordAuth(ctx, now, "login_failed", "unknown user "+username)
-		return "", Token{}, errs.E(errs.Unauthenticated, "wrong username or password")
+		if err := s.recordAuth(ctx, now, "login_failed", "unknown user "+username); err != nil {
+			return "", Token{}, err
+		}
+		return "", Token{}, refused
 	}
 	if err != nil {
 		return "", Token{}, fmt.Errorf("login: %w", err)
 	}
-	who := &actor.Actor{ID: id, Kind: actor.Officer, Name: username}
-	if src, ok := actor.From(ctx); ok {
-		who.Source = src.Source
-	}
+	who := &actor.Actor{ID: id, Kind: actor.Officer, Name: username, Source: source}
 	actx := actor.With(ctx, who)
-	if lockedUntil.Valid && lockedUntil.Time.After(now) {
-		s.recordAuth(actx, now, "login_refused", "account locked")
-		return "", Token{}, errs.E(errs.TooMany, "too many failed logins: try again after %s", lockedUntil.Time.UTC().Format(time.RFC3339))
-	}
 	if !VerifyPassword(hash, password) {
-		// Count in the database, not from the value read above: failures
-		// that arrive together must all count, or guessing in parallel
-		// would never lock the account.
-		s.db.InTx(ctx, func(tx *sql.Tx) error {
-			err := tx.QueryRowContext(ctx, `UPDATE officer SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, id).Scan(&failed)
-			if err != nil || failed < 5 {
-				return err
-			}
-			until := now.Add(min(time.Duration(1<<min(failed-5, 6))*time.Minute, time.Hour))
-			_, err = tx.ExecContext(ctx, `UPDATE officer SET locked_until = $1 WHERE id = $2`, until, id)
-			return err
-		})
-		s.recordAuth(actx, now, "login_failed", fmt.Sprintf("wrong password (%d in a row)", failed))
-		return "", Token{}, errs.E(errs.Unauthenticated, "wrong username or password")
+		if err := s.recordAuth(actx, now, "login_failed", "wrong password"); err != nil {
+			return "", Token{}, err
+		}
+		return "", Token{}, refused
+	}
+	if err := try.Succeeded(ctx); err != nil {
+		return "", Token{}, fmt.Errorf("login throttle: %w", err)
 	}
 	if disabled {
-		s.recordAuth(actx, now, "login_refused", "account disabled")
+		if err := s.recordAuth(actx, now, "login_refused", "account disabled"); err != nil {
+			return "", Token{}, err
+		}
 		return "", Token{}, errs.E(errs.Unauthenticated, "this account is disabled")
 	}
-	secret, tok, err := s.issue(actx, id, "session", "login", SessionTTL, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE officer SET failed_logins = 0, locked_until = NULL WHERE id = $1`, id)
+	var secret string
+	var tok Token
+	err = securityWrite(ctx, func(wctx context.Context) error {
+		secret, tok, err = s.issue(actor.With(wctx, who), id, "session", "login", SessionTTL, nil)
 		return err
 	})
 	return secret, tok, err
 }
 
-func (s *Service) recordAuth(ctx context.Context, now time.Time, action, detail string) {
-	s.db.InTx(ctx, func(tx *sql.Tx) error {
-		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", detail))
+// recordAuth records a login attempt; the caller fails when it cannot.
+func (s *Service) recordAuth(ctx context.Context, now time.Time, action, detail string) error {
+	return securityWrite(ctx, func(ctx context.Context) error {
+		return s.db.InTx(ctx, func(tx *sql.Tx) error {
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", detail))
+		})
 	})
 }
 
-// CreateToken gives the acting officer an API token for scripts. ttl 0
-// means no expiry.
+// CreateToken gives the acting officer an API token for scripts, for ttl
+// (0: DefaultTokenTTL; at most MaxTokenTTL).
 func (s *Service) CreateToken(ctx context.Context, name string, ttl time.Duration) (string, Token, error) {
 	a, ok := actor.From(ctx)
 	if !ok || a.Kind != actor.Officer {
 		return "", Token{}, errs.E(errs.Unauthenticated, "log in as an officer first")
 	}
-	name, err := checkToken(name, ttl)
+	name, err := checkToken(name, &ttl)
 	if err != nil {
 		return "", Token{}, err
 	}
@@ -128,13 +146,18 @@ func (s *Service) CreateToken(ctx context.Context, name string, ttl time.Duratio
 
 // checkToken validates what an API token is for and how long it lasts; a
 // negative ttl would otherwise mean no expiry at all.
-func checkToken(name string, ttl time.Duration) (string, error) {
+func checkToken(name string, ttl *time.Duration) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return "", errs.Field("name", "must be 1–100 bytes")
 	}
-	if ttl < 0 {
+	switch {
+	case *ttl < 0:
 		return "", errs.Field("ttl", "must not be negative")
+	case *ttl > MaxTokenTTL:
+		return "", errs.Field("ttl", "must be at most %d days", int(MaxTokenTTL.Hours()/24))
+	case *ttl == 0:
+		*ttl = DefaultTokenTTL
 	}
 	return name, nil
 }
@@ -145,7 +168,7 @@ func (s *Service) CreateTokenFor(ctx context.Context, username, name string, ttl
 	if _, err := Require(ctx, ManageOfficers); err != nil {
 		return "", Token{}, err
 	}
-	name, err := checkToken(name, ttl)
+	name, err := checkToken(name, &ttl)
 	if err != nil {
 		return "", Token{}, err
 	}
@@ -201,14 +224,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*actor.Actor
 	var (
 		a                 actor.Actor
 		expires, lastUsed sql.NullTime
+		created           time.Time
 		revoked           sql.NullTime
 		disabled          bool
 	)
 	a.Kind = actor.Officer
-	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, o.id, o.username, o.role,
+	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, o.id, o.username, o.role,
 		o.jurisdiction_level, o.jurisdiction_code, o.disabled
 		FROM officer_token t JOIN officer o ON o.id = t.officer_id WHERE t.secret_hash = $1`, hashSecret(secret)).
-		Scan(&a.TokenID, &expires, &revoked, &lastUsed, &a.ID, &a.Name, &a.Role, &a.Jurisdiction.Level, &a.Jurisdiction.Code, &disabled)
+		Scan(&a.TokenID, &created, &expires, &revoked, &lastUsed, &a.ID, &a.Name, &a.Role, &a.Jurisdiction.Level, &a.Jurisdiction.Code, &disabled)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errs.E(errs.Unauthenticated, "unknown token")
@@ -216,7 +240,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*actor.Actor
 		return nil, fmt.Errorf("authenticate: %w", err)
 	case revoked.Valid:
 		return nil, errs.E(errs.Unauthenticated, "this token was revoked")
-	case expires.Valid && !expires.Time.After(now):
+	case expires.Valid && !expires.Time.After(now), !expires.Valid && !created.Add(MaxTokenTTL).After(now):
 		return nil, errs.E(errs.Unauthenticated, "this token has expired: log in again")
 	case disabled:
 		return nil, errs.E(errs.Unauthenticated, "this account is disabled")

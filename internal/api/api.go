@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -78,6 +80,7 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("login", "POST", "/auth/login", "Log in with username and password", "auth", 0, anyone), h.login)
 	huma.Register(api, op("logout", "POST", "/auth/logout", "End the current session", "auth", 0, signedIn), h.logout)
 	huma.Register(api, op("me", "GET", "/me", "Who am I", "auth", 0, officersOnly), h.me)
+	huma.Register(api, op("change-my-password", "PUT", "/me/password", "Change my password (the current one is asked; my other sessions and tokens end)", "auth", 204, officersOnly), h.changeOwnPassword)
 	huma.Register(api, op("list-tokens", "GET", "/tokens", "List my tokens", "auth", 0, officersOnly), h.listTokens)
 	huma.Register(api, op("create-token", "POST", "/tokens", "Create an API token for scripts", "auth", 201, officersOnly), h.createToken)
 	huma.Register(api, op("revoke-token", "DELETE", "/tokens/{id}", "Revoke a token", "auth", 204, officersOnly), h.revokeToken)
@@ -85,7 +88,8 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("list-officers", "GET", "/officers", "List officer accounts", "officers", 0, officers(access.ManageOfficers)), h.listOfficers)
 	huma.Register(api, op("create-officer", "POST", "/officers", "Create an officer account", "officers", 201, officers(access.ManageOfficers)), h.createOfficer)
 	huma.Register(api, op("set-officer-disabled", "PUT", "/officers/{username}/disabled", "Disable or enable an account", "officers", 204, officers(access.ManageOfficers)), h.setDisabled)
-	huma.Register(api, op("set-officer-password", "PUT", "/officers/{username}/password", "Set a password", "officers", 204, officers(access.ManageOfficers)), h.setPassword)
+	huma.Register(api, op("set-officer-password", "PUT", "/officers/{username}/password", "Reset a password (every session and token of the officer ends)", "officers", 204, officers(access.ManageOfficers)), h.setPassword)
+	huma.Register(api, op("update-officer", "PATCH", "/officers/{username}", "Change an officer's name, role or jurisdiction (a new role or jurisdiction ends every session and token)", "officers", 0, officers(access.ManageOfficers)), h.updateOfficer)
 	// Citizens.
 	huma.Register(api, op("register-birth", "POST", "/births", "Register a birth and assign a personal ID number", "citizens", 201, officers(access.WriteCitizen)), h.registerBirth)
 	huma.Register(api, op("register-citizen", "POST", "/citizens", "Register a person from existing data with their number", "citizens", 201, officers(access.WriteCitizen)), h.registerExisting)
@@ -200,7 +204,11 @@ func (h *handlers) problemIn(ctx context.Context, err error, in string, fieldIn 
 	if msg == "" {
 		msg = e.Kind.String()
 	}
-	return huma.NewError(status, msg, details...)
+	herr := huma.NewError(status, msg, details...)
+	if d := e.RetryAfter; d > 0 {
+		return huma.ErrorWithHeaders(herr, http.Header{"Retry-After": {strconv.Itoa(int((d + time.Second - 1) / time.Second))}})
+	}
+	return herr
 }
 
 // authenticate resolves a bearer token, if any, to the acting officer. A

@@ -76,7 +76,7 @@ func (h *handlers) listTokens(ctx context.Context, _ *struct{}) (*tokensOutput, 
 type createTokenInput struct {
 	Body struct {
 		Name       string `json:"name" maxLength:"100" doc:"What the token is for"`
-		TTLSeconds int64  `json:"ttl_seconds,omitempty" minimum:"0" doc:"Lifetime; 0 or absent for no expiry"`
+		TTLSeconds int64  `json:"ttl_seconds,omitempty" minimum:"0" doc:"Lifetime; 0 or absent for 30 days; at most 90 days"`
 	}
 }
 
@@ -149,5 +149,29 @@ type setPasswordInput struct {
 }
 
 func (h *handlers) setPassword(ctx context.Context, in *setPasswordInput) (*struct{}, error) {
-	return nil, h.problem(ctx, h.Access.SetPassword(ctx, in.Username, in.Body.Password))
+	return nil, h.problem(ctx, h.Access.ResetPassword(ctx, in.Username, in.Body.Password))
+}
+
+type changeOwnPasswordInput struct {
+	Body struct {
+		CurrentPassword string `json:"current_password" maxLength:"200"`
+		Password        string `json:"password" maxLength:"200" doc:"The new password"`
+	}
+}
+
+func (h *handlers) changeOwnPassword(ctx context.Context, in *changeOwnPasswordInput) (*struct{}, error) {
+	return nil, h.problem(ctx, h.Access.ChangeOwnPassword(ctx, in.Body.CurrentPassword, in.Body.Password))
+}
+
+type updateOfficerInput struct {
+	Username string `path:"username" maxLength:"64"`
+	Body     access.OfficerChange
+}
+
+func (h *handlers) updateOfficer(ctx context.Context, in *updateOfficerInput) (*officerOutput, error) {
+	o, err := h.Access.UpdateOfficer(ctx, in.Username, in.Body)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return &officerOutput{Body: o}, nil
 }

@@ -23,13 +23,12 @@ const accountColumns = `pid, subject, level, state, phone, email, guardian_pid, 
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
+	// locked_until and failed_logins are no longer used: logins are
+	// throttled by access.Throttle, which never locks an account.
 	var locked, activated sql.NullTime
+	var failed int
 	err := row.Scan(&a.PID, &a.Subject, &a.Level, &a.State, &a.Phone, &a.Email, &a.Guardian, &a.StateReason, &locked, &a.Version,
-		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &a.failed, &a.password, &a.passcode, &a.TOTP)
-	if locked.Valid {
-		t := locked.Time.UTC()
-		a.LockedUntil = &t
-	}
+		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &failed, &a.password, &a.passcode, &a.TOTP)
 	if activated.Valid {
 		t := activated.Time.UTC()
 		a.ActivatedAt = &t
@@ -240,6 +239,16 @@ func (s *Service) move(ctx context.Context, pid string, to AccountState, reason 
 		if _, err := tx.ExecContext(ctx, `UPDATE eid_account SET state = $1, state_reason = $2, session_epoch = session_epoch + 1,
 			failed_logins = 0, locked_until = NULL, version = version + 1, updated_at = $3 WHERE pid = $4`, to, reason, now, pid); err != nil {
 			return err
+		}
+		if to == Active && !byHolder {
+			// An officer's unlock also forgets the failed logins counted
+			// against the number: the holder, who came to the counter with
+			// their card, is not kept waiting by someone else's guessing.
+			for _, realm := range []string{"eid", "eid-totp"} {
+				if err := s.throttle.Clear(ctx, tx, realm, pid); err != nil {
+					return err
+				}
+			}
 		}
 		if out, err = loadAccount(ctx, tx, pid); err != nil {
 			return err

@@ -31,7 +31,7 @@ type AccountState string
 const (
 	Approved AccountState = "approved" // an application was approved: waiting for activation
 	Active   AccountState = "active"
-	Locked   AccountState = "locked" // by the citizen, an officer, or after failed logins
+	Locked   AccountState = "locked" // by the citizen or an officer (failed logins only slow down: access.Throttle)
 	Revoked  AccountState = "revoked"
 )
 
@@ -96,14 +96,12 @@ type Account struct {
 	Email       string       `json:"email,omitempty"`
 	Guardian    string       `json:"guardian_pid,omitempty" doc:"For a child under 14 or a ward: the guardian's account"`
 	StateReason string       `json:"state_reason,omitempty"`
-	LockedUntil *time.Time   `json:"locked_until,omitempty" doc:"A temporary lock after failed logins"`
 	Version     int64        `json:"version"`
 	CreatedAt   time.Time    `json:"created_at"`
 	UpdatedAt   time.Time    `json:"updated_at"`
 	ActivatedAt *time.Time   `json:"activated_at,omitempty"`
 	TOTP        bool         `json:"totp" doc:"An authenticator app is the second factor of logins"`
 	epoch       int64
-	failed      int
 	password    string
 	passcode    string
 }
@@ -157,6 +155,7 @@ type Service struct {
 	cal      *workday.Calendar
 	sender   Sender
 	sealer   *Sealer
+	throttle *access.Throttle
 	now      func() time.Time
 }
 
@@ -168,7 +167,8 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 	if sender == nil {
 		sender = Outbox{}
 	}
-	s := &Service{db: db, registry: reg, policy: policy, cal: cal, sender: sender, sealer: sealer, now: now}
+	s := &Service{db: db, registry: reg, policy: policy, cal: cal, sender: sender, sealer: sealer, now: now,
+		throttle: access.NewThrottle(db, access.DefaultThrottle, now)}
 	reg.OnStatusChange(s.onStatusChange)
 	return s
 }

@@ -24,13 +24,10 @@ import (
 
 // One-time codes and login throttling.
 const (
-	OTPTTL          = 5 * time.Minute
-	otpAttempts     = 5                // wrong codes before a code is void
-	otpPerWindow    = 3                // codes sent per account per window
-	otpWindow       = 15 * time.Minute //
-	accountFailures = 5                // failed logins before the account is locked for a while
-	sourceFailures  = 20               // failed logins from one address within sourceWindow before it is refused
-	sourceWindow    = 15 * time.Minute
+	OTPTTL       = 5 * time.Minute
+	otpAttempts  = 5                // wrong codes before a code is void
+	otpPerWindow = 3                // codes sent per account per window
+	otpWindow    = 15 * time.Minute //
 )
 
 // Activation is the second step of activation.
@@ -224,12 +221,13 @@ type Login struct {
 // dummyHash equalises the time of a login for an unknown number.
 var dummyHash = access.HashPassword("dancu-eid-timing-equaliser")
 
-// Login checks a citizen's password. Failures are counted per account
-// (after five in a row the account is locked for 1, 2, 4… up to 60 minutes)
-// and per source address (twenty within 15 minutes refuse that address for
-// 15 minutes); every attempt is recorded. The answer to a wrong number or a
-// wrong password is the same; the account's state is told only to whoever
-// knows the password.
+// Login checks a citizen's password. Failures are slowed down by the
+// platform's one login throttle (access.Throttle, realm "eid"): never a
+// lock-out the owner could be kept out by. The answer to a wrong number or
+// a wrong password is the same, and so is the throttle, which counts by the
+// number as typed; the account's state is told only to whoever knows the
+// password. Every attempt is recorded, and a login whose count or record
+// cannot be written fails.
 func (s *Service) Login(ctx context.Context, pidText, password string) (Login, error) {
 	source := ""
 	if a, ok := actor.From(ctx); ok {
@@ -239,110 +237,60 @@ func (s *Service) Login(ctx context.Context, pidText, password string) (Login, e
 	pid := strings.TrimSpace(pidText)
 	who := actor.With(ctx, citizenActor(pid, source))
 	refused := errs.E(errs.Unauthenticated, "wrong ID number or password")
-	if until, err := s.sourceLocked(ctx, source, now); err != nil {
+	try, err := s.throttle.Begin(ctx, "eid", pid, source)
+	if err != nil {
+		if errs.Is(err, errs.TooMany) {
+			if werr := s.record(who, now, "eid_login_refused", "throttled"); werr != nil {
+				return Login{}, werr
+			}
+		}
 		return Login{}, err
-	} else if !until.IsZero() {
-		s.record(who, now, "eid_login_refused", "too many failures from "+source)
-		return Login{}, errs.E(errs.TooMany, "too many failed logins from your address: try again after %s", until.Format(time.RFC3339))
 	}
 	acc, err := loadAccount(ctx, s.db, pid)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && acc.password == "") {
 		access.VerifyPassword(dummyHash, password)
-		s.fail(ctx, who, source, "", now, "unknown or not activated account")
+		if err := s.record(who, now, "eid_login_failed", "unknown or not activated account"); err != nil {
+			return Login{}, err
+		}
 		return Login{}, refused
 	}
 	if err != nil {
 		return Login{}, err
 	}
-	if acc.LockedUntil != nil && acc.LockedUntil.After(now) {
-		s.record(who, now, "eid_login_refused", "account temporarily locked")
-		return Login{}, errs.E(errs.TooMany, "too many failed logins: try again after %s", acc.LockedUntil.Format(time.RFC3339))
-	}
 	if !access.VerifyPassword(acc.password, password) {
-		s.fail(ctx, who, source, pid, now, "wrong password")
+		if err := s.record(who, now, "eid_login_failed", "wrong password"); err != nil {
+			return Login{}, err
+		}
 		return Login{}, refused
+	}
+	if err := try.Succeeded(ctx); err != nil {
+		return Login{}, err
 	}
 	switch acc.State {
 	case Active:
 	case Locked:
-		s.record(who, now, "eid_login_refused", "account locked")
-		return Login{}, errs.E(errs.Forbidden, "this account is locked (%s)", acc.StateReason)
-	default:
-		s.record(who, now, "eid_login_refused", "account "+string(acc.State))
-		return Login{}, errs.E(errs.Forbidden, "this account is %s", acc.State)
-	}
-	if acc.failed > 0 || acc.LockedUntil != nil {
-		if _, err := s.db.ExecContext(ctx, `UPDATE eid_account SET failed_logins = 0, locked_until = NULL WHERE pid = $1`, pid); err != nil {
+		if err := s.record(who, now, "eid_login_refused", "account locked"); err != nil {
 			return Login{}, err
 		}
+		return Login{}, errs.E(errs.Forbidden, "this account is locked (%s)", acc.StateReason)
+	default:
+		if err := s.record(who, now, "eid_login_refused", "account "+string(acc.State)); err != nil {
+			return Login{}, err
+		}
+		return Login{}, errs.E(errs.Forbidden, "this account is %s", acc.State)
 	}
-	s.record(who, now, "eid_login", fmt.Sprintf("level %d", acc.Level))
+	if err := s.record(who, now, "eid_login", fmt.Sprintf("level %d", acc.Level)); err != nil {
+		return Login{}, err
+	}
 	return Login{PID: pid, Level: acc.Level, Epoch: acc.epoch, AuthTime: now, SecondFactor: acc.TOTP}, nil
 }
 
-func (s *Service) record(ctx context.Context, now time.Time, action, detail string) {
-	s.db.InTx(ctx, func(tx *sql.Tx) error {
-		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", detail))
-	})
-}
-
-// sourceLocked returns until when source is refused, or zero.
-func (s *Service) sourceLocked(ctx context.Context, source string, now time.Time) (time.Time, error) {
-	if source == "" {
-		return time.Time{}, nil
-	}
-	var until sql.NullTime
-	err := s.db.QueryRowContext(ctx, `SELECT locked_until FROM auth_throttle WHERE source = $1`, source).Scan(&until)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!until.Valid || !until.Time.After(now))) {
-		return time.Time{}, nil
-	}
-	return until.Time.UTC(), err
-}
-
-// fail counts a failed login against the account (if known) and the source,
-// in the database, so that failures arriving together all count.
-func (s *Service) fail(ctx, who context.Context, source, pid string, now time.Time, why string) {
-	s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if pid != "" {
-			var failed int
-			err := tx.QueryRowContext(ctx, `UPDATE eid_account SET failed_logins = failed_logins + 1 WHERE pid = $1 RETURNING failed_logins`, pid).Scan(&failed)
-			if err != nil {
-				return err
-			}
-			if failed >= accountFailures {
-				until := now.Add(min(time.Duration(1<<min(failed-accountFailures, 6))*time.Minute, time.Hour))
-				if _, err := tx.ExecContext(ctx, `UPDATE eid_account SET locked_until = $1 WHERE pid = $2`, until, pid); err != nil {
-					return err
-				}
-			}
-			why = fmt.Sprintf("%s (%d in a row)", why, failed)
-		}
-		if source != "" {
-			// Lock the address's row first, so that failures arriving
-			// together are counted one after the other.
-			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_throttle (source, failures, window_start) VALUES ($1, 0, $2)
-				ON CONFLICT (source) DO UPDATE SET window_start = excluded.window_start`, source, now); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_failure (source, at) VALUES ($1, $2)`, source, now); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM auth_failure WHERE source = $1 AND at <= $2`, source, now.Add(-sourceWindow)); err != nil {
-				return err
-			}
-			var failures int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM auth_failure WHERE source = $1`, source).Scan(&failures); err != nil {
-				return err
-			}
-			var until any
-			if failures >= sourceFailures {
-				until = now.Add(sourceWindow)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE auth_throttle SET failures = $1, locked_until = COALESCE($2, locked_until) WHERE source = $3`,
-				failures, until, source); err != nil {
-				return err
-			}
-		}
-		return audit.WriteTx(who, tx, audit.NewEvent(who, now, "eid_login_failed", "", why))
+// record writes a login record; the caller fails when it cannot. It
+// completes even when the client has gone away.
+func (s *Service) record(ctx context.Context, now time.Time, action, detail string) error {
+	return access.SecurityWrite(ctx, func(ctx context.Context) error {
+		return s.db.InTx(ctx, func(tx *sql.Tx) error {
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, "", detail))
+		})
 	})
 }

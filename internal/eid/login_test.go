@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	pqotp "github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -55,191 +58,70 @@ func TestLogin(t *testing.T) {
 		if errWrong.Error() != errUnknown.Error() || errApproved.Error() != errUnknown.Error() {
 			t.Errorf("wrong password %q, unknown number %q, not activated %q: the answers differ", errWrong, errUnknown, errApproved)
 		}
-		if a := e.account(t, p.PID); a.Failed != 1 {
-			t.Errorf("%d failures counted, want 1", a.Failed)
-		}
 		if n, m := e.loginEvents(t, "eid_login", p.PID), e.loginEvents(t, "eid_login_failed", p.PID); n != 1 || m != 1 {
 			t.Errorf("%d logins and %d failures recorded, want 1 and 1", n, m)
 		}
 	})
 }
 
-// TestLoginLockout: after five failures in a row the account is locked for
-// a minute, then two, four …; even the right password is refused meanwhile,
-// and a success resets the count.
-func TestLoginLockout(t *testing.T) {
+// TestLoginThrottled: citizens' logins are slowed down by the platform's
+// one login throttle (its rules are tested in internal/access): guessing
+// from one address slows that address, an unknown number behaves like a
+// known one, and the owner at their own address is never kept out.
+func TestLoginThrottled(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		p := e.adult(t, baDinh)
 		e.active(t, p)
-		ctx := context.Background()
-		fail := func(n int) {
-			t.Helper()
-			for range n {
-				_, err := e.svc.Login(ctx, p.PID, wrongPassword)
-				wantKind(t, err, errs.Unauthenticated)
-			}
-		}
-		login := func() {
-			t.Helper()
-			if _, err := e.svc.Login(ctx, p.PID, goodPassword); err != nil {
-				t.Fatalf("Login at %s: %v", e.clock.Now().In(vn), err)
-			}
-		}
-		refused := func() {
-			t.Helper()
-			_, err := e.svc.Login(ctx, p.PID, goodPassword)
-			wantKind(t, err, errs.TooMany)
-		}
-		lockedUntil := func(want time.Time) {
-			t.Helper()
-			a := e.account(t, p.PID)
-			if a.LockedUntil == nil || !a.LockedUntil.Equal(want) {
-				t.Fatalf("locked until %v, want %s", a.LockedUntil, want)
-			}
-		}
-
-		fail(4)
-		login() // four do not lock; a success resets the count
-		if a := e.account(t, p.PID); a.Failed != 0 || a.LockedUntil != nil {
-			t.Fatalf("after a success: %d failures, locked until %v", a.Failed, a.LockedUntil)
-		}
-		fail(4)
-		login()
-		t0 := e.clock.Now()
-		fail(5)
-		lockedUntil(t0.Add(time.Minute))
-		refused()
-		_, err := e.svc.Login(ctx, p.PID, wrongPassword)
-		wantKind(t, err, errs.TooMany)
-		if a := e.account(t, p.PID); a.Failed != 5 {
-			t.Errorf("%d failures counted, want 5: refusals while locked do not count", a.Failed)
-		}
-		e.clock.Advance(time.Minute - time.Second)
-		refused()
-		e.clock.Advance(time.Second)
-		login()
-		if a := e.account(t, p.PID); a.Failed != 0 || a.LockedUntil != nil || a.State != eid.Active {
-			t.Errorf("after the lock expired and a login: %+v", a)
-		}
-
-		// Failures after a lock lock for longer each time.
-		fail(5)
-		e.clock.Advance(time.Minute)
-		fail(1) // the sixth in a row
-		lockedUntil(e.clock.Now().Add(2 * time.Minute))
-		e.clock.Advance(2*time.Minute - time.Microsecond)
-		refused()
-		e.clock.Advance(time.Microsecond)
-		fail(1) // the seventh
-		lockedUntil(e.clock.Now().Add(4 * time.Minute))
-
-		// However many, an hour at most.
-		if _, err := db.ExecContext(ctx, `UPDATE eid_account SET failed_logins = 40 WHERE pid = $1`, p.PID); err != nil {
+		owner, attacker := from("198.51.100.9"), from("203.0.113.7")
+		if _, err := e.svc.Login(owner, p.PID, goodPassword); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Advance(4 * time.Minute)
-		fail(1)
-		lockedUntil(e.clock.Now().Add(time.Hour))
-		e.clock.Advance(time.Hour)
-		login()
-		if n := e.loginEvents(t, "eid_login_refused", p.PID); n != 4 {
-			t.Errorf("%d refusals recorded, want 4", n)
+		answers := func(pid string) []string {
+			var out []string
+			for range 7 {
+				_, err := e.svc.Login(attacker, pid, wrongPassword)
+				out = append(out, errs.KindOf(err).String()+fmt.Sprint(errs.RetryAfterOf(err).Round(time.Second)))
+			}
+			return out
 		}
-	})
-}
-
-// TestLoginSourceThrottle: twenty failures from one address within 15
-// minutes, whatever the numbers, refuse that address for 15 minutes; other
-// addresses are not affected.
-func TestLoginSourceThrottle(t *testing.T) {
-	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		e := newEnv(t, db)
-		p := e.adult(t, baDinh)
-		e.active(t, p)
-		attacker, neighbour := from("203.0.113.7"), from("198.51.100.9")
-		for i := range 19 {
-			_, err := e.svc.Login(attacker, unknownPID(i%4), "Guess-"+fmt.Sprint(i)+"!a")
-			wantKind(t, err, errs.Unauthenticated)
-			e.clock.Advance(30 * time.Second)
+		known, unknown := answers(p.PID), answers(unknownPID(1))
+		if fmt.Sprint(known) != fmt.Sprint(unknown) {
+			t.Errorf("known number %v, unknown number %v", known, unknown)
 		}
-		// Nineteen: the address may still log in, and a success does not
-		// clear its failures.
+		if known[4] != "unauthenticated0s" || known[5] != "too many requests31s" {
+			t.Errorf("answers %v: the sixth try is not slowed down", known)
+		}
+		_, err := e.svc.Login(attacker, p.PID, goodPassword)
+		wantKind(t, err, errs.TooMany)
+		if _, err := e.svc.Login(owner, p.PID, goodPassword); err != nil {
+			t.Errorf("the owner at their own address: %v", err)
+		}
+		e.clock.Advance(31 * time.Second)
 		if _, err := e.svc.Login(attacker, p.PID, goodPassword); err != nil {
-			t.Fatalf("Login after 19 failures from the address: %v", err)
+			t.Errorf("after the delay: %v", err)
 		}
-		_, err := e.svc.Login(attacker, unknownPID(9), "Guess-20!a")
-		wantKind(t, err, errs.Unauthenticated)
-		lockedAt := e.clock.Now()
-
-		_, err = e.svc.Login(attacker, p.PID, goodPassword)
-		wantKind(t, err, errs.TooMany)
-		_, err = e.svc.Login(attacker, unknownPID(1), "Guess-21!a")
-		wantKind(t, err, errs.TooMany)
-		if _, err := e.svc.Login(neighbour, p.PID, goodPassword); err != nil {
-			t.Errorf("Login from another address: %v", err)
-		}
-		if n := e.count(t, `SELECT failures FROM auth_throttle WHERE source = '203.0.113.7'`); n != 20 {
-			t.Errorf("%d failures counted for the address, want 20", n)
-		}
-		if a := e.account(t, p.PID); a.Failed != 0 {
-			t.Errorf("refusals of the address counted %d failures against the account", a.Failed)
-		}
-
-		e.clock.Set(lockedAt.Add(15*time.Minute - time.Microsecond))
-		_, err = e.svc.Login(attacker, p.PID, goodPassword)
-		wantKind(t, err, errs.TooMany)
-		e.clock.Set(lockedAt.Add(15 * time.Minute))
-		if _, err := e.svc.Login(attacker, p.PID, goodPassword); err != nil {
-			t.Errorf("Login after the address's 15 minutes: %v", err)
+		if n := e.loginEvents(t, "eid_login_refused", p.PID); n != 3 {
+			t.Errorf("%d refusals recorded, want 3", n)
 		}
 	})
 }
 
-// TestLoginSourceWindow: failures older than 15 minutes no longer count.
-func TestLoginSourceWindow(t *testing.T) {
+// TestTOTPThrottled: wrong authenticator codes are throttled like
+// passwords, so six digits cannot be run through.
+func TestTOTPThrottled(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		p := e.adult(t, baDinh)
 		e.active(t, p)
-		src := from("203.0.113.8")
-		for i := range 19 {
-			_, err := e.svc.Login(src, unknownPID(i), "Guess-1!a")
-			wantKind(t, err, errs.Unauthenticated)
+		e.enableTOTP(t, p.PID)
+		ctx := from("203.0.113.10")
+		var kinds []string
+		for range 7 {
+			kinds = append(kinds, errs.KindOf(e.svc.VerifyTOTP(ctx, p.PID, "000000")).String())
 		}
-		e.clock.Advance(15*time.Minute + time.Microsecond)
-		_, err := e.svc.Login(src, unknownPID(0), "Guess-1!a")
-		wantKind(t, err, errs.Unauthenticated)
-		if _, err := e.svc.Login(src, p.PID, goodPassword); err != nil {
-			t.Errorf("Login after 19 old failures and one new: %v", err)
-		}
-	})
-}
-
-// TestLoginSourceBurst: twenty failures within 15 minutes refuse the address
-// even when they straddle the start of a new counting window.
-func TestLoginSourceBurst(t *testing.T) {
-	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		e := newEnv(t, db)
-		p := e.adult(t, baDinh)
-		e.active(t, p)
-		src := from("203.0.113.9")
-		_, err := e.svc.Login(src, unknownPID(0), "Guess-1!a") // opens a window at start
-		wantKind(t, err, errs.Unauthenticated)
-		e.clock.Advance(14 * time.Minute)
-		for i := range 10 {
-			_, err := e.svc.Login(src, unknownPID(i), "Guess-1!a")
-			wantKind(t, err, errs.Unauthenticated)
-		}
-		e.clock.Advance(2 * time.Minute) // past the window the first failure opened
-		for i := range 10 {
-			_, err := e.svc.Login(src, unknownPID(i), "Guess-1!a")
-			wantKind(t, err, errs.Unauthenticated)
-		}
-		// Twenty failures in the last two minutes: the address is refused.
-		if _, err := e.svc.Login(src, p.PID, goodPassword); !errs.Is(err, errs.TooMany) {
-			t.Errorf("after 20 failures within 2 minutes (%d in the table): %v, want TooMany",
-				e.count(t, `SELECT failures FROM auth_throttle WHERE source = '203.0.113.9'`), err)
+		if kinds[4] != "invalid" || kinds[5] != "too many requests" {
+			t.Errorf("wrong codes answered %v", kinds)
 		}
 	})
 }
@@ -340,4 +222,20 @@ func TestLogoutEverywhere(t *testing.T) {
 			t.Errorf("SessionValid of an unknown number = %v, %v", ok, err)
 		}
 	})
+}
+
+// enableTOTP sets up an authenticator app for pid, as its holder would.
+func (e *env) enableTOTP(tb testing.TB, pid string) {
+	tb.Helper()
+	en, err := e.svc.StartTOTP(citizen(pid), pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	code, err := totp.GenerateCodeCustom(en.Secret, e.clock.Now(), totp.ValidateOpts{Period: 30, Digits: pqotp.DigitsSix, Algorithm: pqotp.AlgorithmSHA1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := e.svc.ConfirmTOTP(citizen(pid), pid, code); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -257,12 +257,16 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, rp RP, ceremony string
 		if user != nil {
 			who = actor.With(ctx, citizenActor(user.pid, source))
 		}
-		s.record(who, now, "eid_login_failed", "passkey refused: "+protocolReason(errOr(err, "no account")))
+		if werr := s.record(who, now, "eid_login_failed", "passkey refused: "+protocolReason(errOr(err, "no account"))); werr != nil {
+			return Login{}, werr
+		}
 		return Login{}, refused
 	}
 	who := actor.With(ctx, citizenActor(user.pid, source))
 	if acc.State != Active {
-		s.record(who, now, "eid_login_refused", "account "+string(acc.State))
+		if err := s.record(who, now, "eid_login_refused", "account "+string(acc.State)); err != nil {
+			return Login{}, err
+		}
 		return Login{}, errs.E(errs.Forbidden, "this account is %s", acc.State)
 	}
 	raw, _ := json.Marshal(cred)
@@ -270,7 +274,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, rp RP, ceremony string
 	if _, err := s.db.ExecContext(ctx, `UPDATE eid_passkey SET credential = $1, last_used_at = $2 WHERE id = $3 AND pid = $4`, string(raw), now, id, user.pid); err != nil {
 		return Login{}, err
 	}
-	s.record(who, now, "eid_login", fmt.Sprintf("level %d, passkey", acc.Level))
+	if err := s.record(who, now, "eid_login", fmt.Sprintf("level %d, passkey", acc.Level)); err != nil {
+		return Login{}, err
+	}
 	return Login{PID: user.pid, Level: acc.Level, Epoch: acc.epoch, AuthTime: now, Passkey: true}, nil
 }
 

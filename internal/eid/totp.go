@@ -99,6 +99,16 @@ func (s *Service) checkTOTP(ctx context.Context, pid, code string, enabling bool
 		return errs.Field("code", "must be the 6 digits the app shows")
 	}
 	now := s.clock()
+	var try *access.Attempt
+	if !enabling {
+		// Six digits are guessed quickly: the second factor is throttled
+		// like the password.
+		t, err := s.throttle.Begin(ctx, "eid-totp", pid, sourceOfCtx(ctx))
+		if err != nil {
+			return err
+		}
+		try = t
+	}
 	var sealed []byte
 	var enabled bool
 	var last int64
@@ -123,9 +133,16 @@ func (s *Service) checkTOTP(ctx context.Context, pid, code string, enabling bool
 	}
 	if step < 0 || step <= last {
 		if !enabling {
-			s.fail(ctx, ctx, sourceOfCtx(ctx), pid, now, "wrong authenticator code")
+			if err := s.record(ctx, now, "eid_login_failed", "wrong authenticator code"); err != nil {
+				return err
+			}
 		}
 		return errs.Field("code", "wrong or already used code")
+	}
+	if try != nil {
+		if err := try.Succeeded(ctx); err != nil {
+			return err
+		}
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE eid_account SET totp_last_step = $1, totp_enabled = true, failed_logins = 0 WHERE pid = $2 AND totp_last_step < $1`, step, pid)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -46,6 +47,9 @@ type Error struct {
 	Msg    string       // safe to show to the caller
 	Fields []FieldError // for Invalid: every refused field
 	Err    error        // underlying cause, logged, never shown
+	// RetryAfter, for TooMany and Unavailable: when trying again may
+	// succeed (the API's Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -72,6 +76,23 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Later builds an error of the given kind that may succeed when tried
+// again after d.
+func Later(d time.Duration, k Kind, format string, args ...any) *Error {
+	e := E(k, format, args...)
+	e.RetryAfter = d
+	return e
+}
+
+// RetryAfterOf is when err says to try again, or 0.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
 
 // E builds an error of the given kind with a message safe to show.
 func E(k Kind, format string, args ...any) *Error {

@@ -184,7 +184,14 @@ func (a *App) OpenAudit(cfg Config) error {
 func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var swept time.Time
 	for {
+		if time.Since(swept) > 10*time.Minute {
+			if err := a.Access.SweepThrottle(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("forget old login failures", "err", err)
+			}
+			swept = time.Now()
+		}
 		n, err := a.Chain.Seal(ctx, 0)
 		if err != nil && ctx.Err() == nil {
 			a.Log.Error("seal the access log", "err", err)

@@ -73,8 +73,7 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "log level         %s\n", c.LogLevel)
 	fmt.Fprintf(w, "log format        %s\n", c.LogFormat)
 	fmt.Fprintf(w, "shutdown timeout  %s\n", c.ShutdownTimeout)
-	fmt.Fprintf(w, "data key          %s\n", mask(c.DataKey))
-	fmt.Fprintf(w, "data key file     %s\n", c.DataKeyFile)
+	fmt.Fprintf(w, "data key          %s\n", c.DataKeyInEffect())
 	fmt.Fprintf(w, "public url        %s\n", c.PublicURL)
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
@@ -116,6 +115,36 @@ func ReadSecret(getenv func(string) string, name string) (string, error) {
 	return "", nil
 }
 
+// defaultDataKeyPath is where the data key is kept when none is given:
+// beside the SQLite database, or in ./dancu-data for PostgreSQL.
+func (c Config) defaultDataKeyPath() string {
+	dir := "dancu-data"
+	if p, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+		p, _, _ = strings.Cut(p, "?")
+		dir = filepath.Dir(p)
+	}
+	return filepath.Join(dir, "data.key")
+}
+
+// DataKeyInEffect says which data key serve would use, never the key
+// itself, and never makes one.
+func (c Config) DataKeyInEffect() string {
+	switch {
+	case c.DataKey != "":
+		return "from DANCU_DATA_KEY (value masked)"
+	case c.DataKeyFile != "":
+		if _, err := os.Stat(c.DataKeyFile); err != nil {
+			return "file " + c.DataKeyFile + " (DANCU_DATA_KEY_FILE; cannot be read: " + err.Error() + ")"
+		}
+		return "file " + c.DataKeyFile + " (DANCU_DATA_KEY_FILE)"
+	}
+	path := c.defaultDataKeyPath()
+	if _, err := os.Stat(path); err == nil {
+		return "file " + path + " beside the database (in use; outside --demo serve refuses it: set DANCU_DATA_KEY_FILE)"
+	}
+	return "not set (serve --demo would make " + path + "; serve outside --demo refuses to start)"
+}
+
 // dataKey returns the data key: given, read from DataKeyFile, or read from
 // (and on first use written to) data.key beside the SQLite database or in
 // ./dancu-data for PostgreSQL.
@@ -129,12 +158,7 @@ func (c Config) dataKey(log *slog.Logger) ([]byte, error) {
 	}
 	path := c.DataKeyFile
 	if path == "" {
-		dir := "dancu-data"
-		if p, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
-			p, _, _ = strings.Cut(p, "?")
-			dir = filepath.Dir(p)
-		}
-		path = filepath.Join(dir, "data.key")
+		path = c.defaultDataKeyPath()
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && c.NoNewDataKey {
