@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,17 +114,7 @@ func (w *world) account() (pid, password, app string) {
 		"phone": phone, "email": "manh@example.vn", "face": face}).json(w.t, &a)
 	w.c(admin).must(200, "POST", "/api/v1/eid/applications/"+a.ID+"/decision", map[string]any{"approve": true})
 	anonC.must(202, "POST", "/api/v1/eid/activation/code", map[string]string{"pid": pid, "phone": phone})
-	var msgs []struct{ Body string }
-	w.c(admin).must(200, "GET", "/api/v1/outbox?recipient="+phone, nil).json(w.t, &msgs)
-	code := ""
-	for _, m := range msgs {
-		if c := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(m.Body); c != nil && code == "" {
-			code = c[1]
-		}
-	}
-	if code == "" {
-		w.t.Fatalf("no activation code for %s", pid)
-	}
+	code := activationCode(w.t, w.srv.URL, phone)
 	password = "Mk-" + pid[6:] + "a!"
 	anonC.must(200, "POST", "/api/v1/eid/activation", map[string]string{"pid": pid, "code": code, "password": password, "passcode": "240719"})
 	return pid, password, a.ID

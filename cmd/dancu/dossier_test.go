@@ -209,10 +209,17 @@ func dossierEndToEnd(t *testing.T, dbURL string) {
 	if !strings.Contains(result.Text, "Temporary residence registered") {
 		t.Errorf("result %+v", result)
 	}
-	var notices []struct{ Body string }
-	admin.must(200, "GET", "/api/v1/outbox?recipient="+pid, nil).json(t, &notices)
+	notices := messagesTo(t, srv.URL, pid, 4)
 	if len(notices) < 4 || !strings.Contains(notices[0].Body, d.Code) {
 		t.Errorf("notices %+v", notices)
+	}
+	// Administrators follow the deliveries, but read no text outside --demo.
+	var entries []struct {
+		Body, State string
+	}
+	admin.must(200, "GET", "/api/v1/outbox?recipient="+pid, nil).json(t, &entries)
+	if len(entries) < 4 || entries[0].State != "sent" || entries[0].Body != "" {
+		t.Errorf("outbox entries %+v", entries)
 	}
 	// Another citizen's view: not found.
 	expectProblem(t, (&client{t: t, base: srv.URL, token: "nope.nope.nope"}).do("GET", "/api/v1/dossiers/"+d.ID, nil), 401, "")

@@ -39,7 +39,8 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	pr, pw := io.Pipe()
 	env := map[string]string{"DANCU_ADMIN_PASSWORD": adminPassword, "DANCU_DATA_KEY": testDataKey}
 	s := &runningServer{DB: dbURL, done: make(chan error, 1), stop: cancel}
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbURL, "--log-level", "warn"}, extra...)
+	gw := newGateway(t)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbURL, "--log-level", "warn", "--message-gateway", gw.srv.URL}, extra...)
 	var stderr bytes.Buffer
 	go func() {
 		err := run(ctx, args, func(k string) string { return env[k] }, pw, &stderr)
@@ -63,7 +64,9 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 		t.Fatalf("server did not start: %v\n%s", sc.Err(), stderr.String())
 	}
 	go io.Copy(io.Discard, pr)
+	gateways.Store(s.URL, gw)
 	t.Cleanup(func() {
+		gateways.Delete(s.URL)
 		cancel()
 		select {
 		case err := <-s.done:

@@ -28,7 +28,7 @@ import (
 
 // citizenWithAccount registers a person from existing data and takes them
 // through the level-1 e-ID path: online application, approval, activation
-// with the code read from the outbox. It returns the password.
+// with the code the message gateway received. It returns the password.
 func citizenWithAccount(t *testing.T, admin *client, pid, name, birth, sex, phone string) string {
 	t.Helper()
 	parts := strings.Fields(name)
@@ -59,17 +59,7 @@ func citizenWithAccount(t *testing.T, admin *client, pid, name, birth, sex, phon
 	}
 	admin.must(200, "POST", "/api/v1/eid/applications/"+app.ID+"/decision", map[string]any{"approve": true})
 	anon.must(202, "POST", "/api/v1/eid/activation/code", map[string]string{"pid": pid, "phone": phone})
-	var msgs []struct{ Body string }
-	admin.must(200, "GET", "/api/v1/outbox?recipient="+phone, nil).json(t, &msgs)
-	code := ""
-	for _, m := range msgs {
-		if c := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(m.Body); c != nil && code == "" {
-			code = c[1]
-		}
-	}
-	if code == "" {
-		t.Fatalf("no activation code in the outbox: %+v", msgs)
-	}
+	code := activationCode(t, admin.base, phone)
 	password := "Mk-" + pid[6:] + "a!"
 	anon.must(200, "POST", "/api/v1/eid/activation", map[string]string{"pid": pid, "code": code, "password": password, "passcode": "240719"})
 	return password

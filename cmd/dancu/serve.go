@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/server"
 )
 
@@ -33,6 +34,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cfg.AdminPassword = pw
+			if cfg.MessageGatewayToken, err = server.ReadSecret(getenv, "DANCU_MESSAGE_GATEWAY_TOKEN"); err != nil {
+				return err
+			}
 			// Listen first: with port 0 the address, and so the default
 			// public URL, is known only then.
 			ln, err := net.Listen("tcp", cfg.Addr)
@@ -69,6 +73,12 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			} else if created {
 				fmt.Fprintln(stdout, "Created the administrator account 'admin' with the password from DANCU_ADMIN_PASSWORD")
 			}
+			// The text of queued messages is readable (by administrators)
+			// only in a demo, so demos work offline (until a gateway takes them).
+			app.EID.ShowMessageBodies(cfg.Demo)
+			if cfg.MessageGatewayURL == "" && !cfg.Demo {
+				log.Warn("no message gateway (--message-gateway): activation codes and notices wait in the outbox and reach nobody")
+			}
 			var demo []server.DemoLogin
 			var demoIDs []server.DemoCitizen
 			if cfg.Demo {
@@ -96,6 +106,10 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			defer stopSealing()
 			go app.RunSealer(sealCtx, 5*time.Second)
 			go app.Events.Run(sealCtx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
+			if cfg.MessageGatewayURL != "" {
+				go app.RunMessages(sealCtx, eid.HTTPGateway{URL: cfg.MessageGatewayURL, Token: cfg.MessageGatewayToken}, 250*time.Millisecond)
+				fmt.Fprintf(stdout, "messages to citizens go to the gateway %s\n", cfg.MessageGatewayURL)
+			}
 			if cfg.NATSURL != "" {
 				sink, err := app.Events.NewNATSSink(ctx, cfg.NATSURL, "DANCU_EVENTS", "dancu")
 				if err != nil {
@@ -126,6 +140,8 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "the public base URL, e.g. https://id.example.vn: the OpenID issuer, the passkey relying party and every absolute link (env DANCU_PUBLIC_URL; default: http://localhost:PORT for a loopback listener)")
 	cmd.Flags().StringVar(&cfg.PublicURL, "issuer", cfg.PublicURL, "the same as --public-url (env DANCU_ISSUER)")
 	cmd.Flags().MarkDeprecated("issuer", "use --public-url")
+	cfg.MessageGatewayURL = getenv("DANCU_MESSAGE_GATEWAY_URL")
+	cmd.Flags().StringVar(&cfg.MessageGatewayURL, "message-gateway", cfg.MessageGatewayURL, "post messages to citizens (activation codes, notices) as JSON to this URL, the SMS / e-mail gateway's adapter (env DANCU_MESSAGE_GATEWAY_URL; its bearer token in DANCU_MESSAGE_GATEWAY_TOKEN[_FILE])")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd
 }

@@ -26,7 +26,7 @@ func (h *handlers) eidRoutes(api huma.API) {
 	huma.Register(api, op("eid-lock", "POST", "/eid/accounts/{pid}/lock", "Lock an account (its holder or an officer)", "e-ID", 0, citizensOr(access.ReviewEID)), h.eidMove(true))
 	huma.Register(api, op("eid-unlock", "POST", "/eid/accounts/{pid}/unlock", "Unlock an account", "e-ID", 0, citizensOr(access.ReviewEID)), h.eidMove(false))
 	huma.Register(api, op("eid-logout-everywhere", "POST", "/eid/accounts/{pid}/logout-everywhere", "End every session of an account", "e-ID", 204, citizensOr(access.ReviewEID)), h.eidLogoutEverywhere)
-	huma.Register(api, op("outbox", "GET", "/outbox", "Messages sent to a phone or e-mail (administrators; for demos without a gateway)", "e-ID", 0, officers(access.ManageOfficers)), h.outbox)
+	huma.Register(api, op("outbox", "GET", "/outbox", "Messages to a phone, e-mail or account and their delivery (administrators; their text only in --demo)", "e-ID", 0, officers(access.ManageOfficers)), h.outbox)
 	huma.Register(api, op("totp-start", "POST", "/me/totp", "Set up an authenticator app as second factor (citizens)", "e-ID", 0, citizens), h.totpStart)
 	huma.Register(api, op("totp-confirm", "POST", "/me/totp/confirm", "Turn the authenticator app on with a code from it (citizens)", "e-ID", 204, citizens), h.totpConfirm)
 	huma.Register(api, op("totp-disable", "POST", "/me/totp/disable", "Turn the authenticator app off, confirmed by the passcode (citizens)", "e-ID", 204, citizens), h.totpDisable)
@@ -202,13 +202,13 @@ type outboxInput struct {
 }
 
 type outboxOutput struct {
-	Body []eid.Message
+	Body []eid.OutboxEntry
 }
 
 func (h *handlers) outbox(ctx context.Context, in *outboxInput) (*outboxOutput, error) {
 	m, err := h.EID.Messages(ctx, in.Recipient, 20)
 	if m == nil {
-		m = []eid.Message{}
+		m = []eid.OutboxEntry{}
 	}
 	return &outboxOutput{Body: m}, h.problemQuery(ctx, err)
 }

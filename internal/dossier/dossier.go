@@ -115,7 +115,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		now = time.Now
 	}
 	if sender == nil {
-		sender = eid.Outbox{}
+		sender = eid.NewOutbox(sealer, now)
 	}
 	s := &Service{db: db, registry: reg, units: reg.Units(), policy: policy, cal: cal, sender: sender, now: now,
 		signer: keyring.New(db, sealer, "doc_signing_key", 90*24*time.Hour, ConfirmationValidity+30*24*time.Hour)}

@@ -332,28 +332,3 @@ func (s *Service) SessionValid(ctx context.Context, pid string, epoch int64) (bo
 	}
 	return err == nil && state == string(Active) && cur == epoch, err
 }
-
-// Messages lists the newest outbox messages to recipient (administrators:
-// the console shows them so demos work without an SMS gateway).
-func (s *Service) Messages(ctx context.Context, recipient string, limit int) ([]Message, error) {
-	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > 100 {
-		limit = 20
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT channel, recipient, subject, body FROM outbox_message WHERE recipient = $1 ORDER BY id DESC LIMIT $2`, recipient, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Message
-	for rows.Next() {
-		var m Message
-		if err := rows.Scan(&m.Channel, &m.Recipient, &m.Subject, &m.Body); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}

@@ -157,6 +157,8 @@ type Service struct {
 	sealer   *Sealer
 	throttle *access.Throttle
 	now      func() time.Time
+	// showBodies: administrators read queued messages' text (--demo).
+	showBodies bool
 }
 
 // NewService returns the e-ID service. sender nil means the outbox.
@@ -165,7 +167,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		now = time.Now
 	}
 	if sender == nil {
-		sender = Outbox{}
+		sender = NewOutbox(sealer, now)
 	}
 	s := &Service{db: db, registry: reg, policy: policy, cal: cal, sender: sender, sealer: sealer, now: now,
 		throttle: access.NewThrottle(db, access.DefaultThrottle, now)}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/dancu-vn/dancu/internal/keyring"
 )
 
 // Sealer encrypts biometric data at rest with AES-256-GCM. The associated
@@ -75,14 +77,31 @@ func (s *Sealer) Open(sealed, aad []byte) ([]byte, error) {
 	return s.aead.Open(nil, sealed[:n], sealed[n:], aad)
 }
 
-// Outbox is the built-in Sender: it writes messages to the outbox table in
-// the caller's transaction, so a message exists exactly when the change
-// that caused it committed. A gateway (or the console, in a demo) reads it.
-type Outbox struct{}
+// Outbox is the built-in Sender: it queues messages in the outbox table
+// in the caller's transaction, so a message exists exactly when the change
+// that caused it committed, with the body sealed with the data key. The
+// message gateway (DeliverMessages) takes them from there.
+type Outbox struct {
+	sealer keyring.Sealer
+	now    func() time.Time
+}
 
-// Send stores m.
-func (Outbox) Send(ctx context.Context, tx *sql.Tx, m Message) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox_message (id, channel, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		uuid.Must(uuid.NewV7()).String(), m.Channel, m.Recipient, m.Subject, m.Body, time.Now().UTC())
+// NewOutbox returns the outbox sender sealing with sealer (the data key).
+func NewOutbox(sealer keyring.Sealer, now func() time.Time) Outbox {
+	if now == nil {
+		now = time.Now
+	}
+	return Outbox{sealer: sealer, now: now}
+}
+
+func messageAAD(id string) []byte { return []byte("outbox_message|" + id) }
+
+// Send queues m.
+func (o Outbox) Send(ctx context.Context, tx *sql.Tx, m Message) error {
+	id := uuid.Must(uuid.NewV7()).String()
+	now := o.now().UTC()
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox_message (id, channel, recipient, subject, body, body_sealed, created_at, next_at)
+		VALUES ($1, $2, $3, $4, '', $5, $6, $6)`,
+		id, m.Channel, m.Recipient, m.Subject, o.sealer.Seal([]byte(m.Body), messageAAD(id)), now)
 	return err
 }

@@ -91,11 +91,12 @@ func (c *clock) Set(t time.Time) {
 // env is a registry and an e-ID service over one fresh store, sharing a
 // clock.
 type env struct {
-	db     *sqldb.DB
-	reg    *registry.Service
-	svc    *eid.Service
-	sealer *eid.Sealer
-	clock  *clock
+	db      *sqldb.DB
+	reg     *registry.Service
+	svc     *eid.Service
+	sealer  *eid.Sealer
+	clock   *clock
+	gateway *capture
 }
 
 func newEnv(tb testing.TB, db *sqldb.DB) *env {
@@ -111,7 +112,7 @@ func newEnv(tb testing.TB, db *sqldb.DB) *env {
 		tb.Fatal(err)
 	}
 	svc := eid.NewService(db, reg, policy, workday.Vietnam(), nil, sealer, clk.Now)
-	return &env{db: db, reg: reg, svc: svc, sealer: sealer, clock: clk}
+	return &env{db: db, reg: reg, svc: svc, sealer: sealer, clock: clk, gateway: &capture{}}
 }
 
 // Actors.
@@ -301,14 +302,45 @@ func (e *env) lastCode(tb testing.TB, phone string) string {
 	return m[1]
 }
 
-// messages are those to recipient, newest first.
+// messages are those to recipient, newest first, as the message gateway
+// received them: what is queued is handed over first.
 func (e *env) messages(tb testing.TB, recipient string) []eid.Message {
 	tb.Helper()
-	ms, err := e.svc.Messages(admin(), recipient, 100)
-	if err != nil {
-		tb.Fatalf("Messages: %v", err)
+	if _, err := e.svc.DeliverMessages(context.Background(), e.gateway, 1000); err != nil {
+		tb.Fatalf("DeliverMessages: %v", err)
 	}
-	return ms
+	return e.gateway.to(recipient)
+}
+
+// capture is a message gateway that keeps what it is given.
+type capture struct {
+	mu   sync.Mutex
+	ids  []string
+	msgs []eid.Message
+	fail error // answer this instead of accepting
+}
+
+func (c *capture) Deliver(_ context.Context, id string, m eid.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail != nil {
+		return c.fail
+	}
+	c.ids = append(c.ids, id)
+	c.msgs = append(c.msgs, m)
+	return nil
+}
+
+func (c *capture) to(recipient string) []eid.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []eid.Message
+	for i := len(c.msgs) - 1; i >= 0; i-- {
+		if c.msgs[i].Recipient == recipient {
+			out = append(out, c.msgs[i])
+		}
+	}
+	return out
 }
 
 // wrongCode is a 6-digit code other than code.

@@ -177,6 +177,23 @@ func (a *App) OpenAudit(cfg Config) error {
 	return nil
 }
 
+// RunMessages hands queued messages to the gateway every interval until
+// ctx ends.
+func (a *App) RunMessages(ctx context.Context, gw eid.Gateway, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := a.EID.DeliverMessages(ctx, gw, 100); err != nil && ctx.Err() == nil {
+			a.Log.Error("hand messages to the gateway", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // RunSealer seals the access log into its Merkle tree every interval until
 // ctx ends (a signed checkpoint with every batch), copies the new
 // checkpoints to the witnesses, and marks failed the batch jobs that

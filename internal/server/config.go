@@ -51,6 +51,13 @@ type Config struct {
 	AuditOrigin        string // names the access log in its checkpoints when first sealed (default dancu/access-log)
 	AuditCheckpointDir string // copy every signed audit checkpoint to this directory, outside the database
 	AuditNATSURL       string // and to NATS JetStream stream DANCU_AUDIT (optional)
+
+	// MessageGatewayURL receives the messages to citizens (activation
+	// codes, notices) as JSON posts; MessageGatewayToken is sent as its
+	// bearer token (secret). Without a gateway, messages wait in the
+	// outbox, readable only in --demo.
+	MessageGatewayURL   string
+	MessageGatewayToken string
 }
 
 // DefaultConfig is the configuration of a plain `dancu serve`.
@@ -81,6 +88,15 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "audit origin      %s\n", c.AuditOrigin)
 	fmt.Fprintf(w, "audit checkpoints %s\n", c.AuditCheckpointDir)
 	fmt.Fprintf(w, "audit nats url    %s\n", c.AuditNATSURL)
+	fmt.Fprintf(w, "message gateway   %s\n", or(c.MessageGatewayURL, "(not set: messages wait in the outbox)"))
+	fmt.Fprintf(w, "gateway token     %s\n", mask(c.MessageGatewayToken))
+}
+
+func or(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
 }
 
 // NewLogger returns the process logger described by the configuration.
