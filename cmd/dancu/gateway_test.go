@@ -76,14 +76,19 @@ func messagesTo(t *testing.T, base, recipient string, n int) []gatewayMessage {
 
 var codePattern = regexp.MustCompile(`code is (\d{6})`)
 
-// activationCode is the newest activation code sent to recipient.
+// activationCode is the newest activation code sent to recipient, waiting
+// for it (other messages, such as the approval's notice, may come first).
 func activationCode(t *testing.T, base, recipient string) string {
 	t.Helper()
-	for _, m := range messagesTo(t, base, recipient, 1) {
-		if c := codePattern.FindStringSubmatch(m.Body); c != nil {
-			return c[1]
+	deadline := time.Now().Add(30 * time.Second)
+	for n := 1; ; n++ {
+		for _, m := range messagesTo(t, base, recipient, n) {
+			if c := codePattern.FindStringSubmatch(m.Body); c != nil {
+				return c[1]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no activation code reached the gateway for %s", recipient)
 		}
 	}
-	t.Fatalf("no activation code reached the gateway for %s", recipient)
-	return ""
 }

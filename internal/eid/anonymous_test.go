@@ -3,6 +3,7 @@ package eid_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -80,6 +81,39 @@ func TestAnonymousApplicationTellsNothing(t *testing.T) {
 			} else if err.Error() != first {
 				t.Errorf("%s: %q; another refusal says %q", name, err, first)
 			}
+		}
+	})
+}
+
+// TestAnonymousAnswersTakeTheFloor: with the answer floor serve sets,
+// accepted and refused online applications and activation-code requests
+// all take at least the floor, so a refusal (which writes nothing) is not
+// told apart by being quicker.
+func TestAnonymousAnswersTakeTheFloor(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		const floor = 120 * time.Millisecond
+		e.svc.SetAnswerFloor(floor)
+		accepted, refused := e.adult(t, baDinh), e.adult(t, baDinh)
+		wrong := selfApp(refused)
+		wrong.BirthDate = "1901-01-01"
+		timed := func(name string, f func() error) {
+			t.Helper()
+			start := time.Now()
+			err := f()
+			if d := time.Since(start); d < floor {
+				t.Errorf("%s answered in %s (%v), before the floor %s", name, d, err, floor)
+			}
+		}
+		timed("accepted application", func() error { _, err := e.svc.ApplySelf(from("192.0.2.2"), selfApp(accepted)); return err })
+		timed("refused application", func() error { _, err := e.svc.ApplySelf(from("192.0.2.2"), wrong); return err })
+		timed("code for no account", func() error { return e.svc.StartActivation(from("192.0.2.2"), refused.PID, refused.Phone) })
+		// A malformed form is answered at once: it tells nothing of anyone.
+		start := time.Now()
+		bad := selfApp(accepted)
+		bad.Sex = "x"
+		if _, err := e.svc.ApplySelf(from("192.0.2.2"), bad); !errs.Is(err, errs.Invalid) || time.Since(start) >= floor {
+			t.Errorf("a malformed form: %v after %s", err, time.Since(start))
 		}
 	})
 }

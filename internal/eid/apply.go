@@ -178,6 +178,9 @@ func (s *Service) ApplySelf(ctx context.Context, in SelfApplication) (Applicatio
 	if err := f.Err(); err != nil {
 		return Application{}, err
 	}
+	// From here on the answer must not tell by its timing either whether
+	// the person or an account exists.
+	defer s.answerNoSooner(ctx, time.Now())
 	stored, prefix := idempotency(ctx, in.IdempotencyKey, string(pid), in)
 	if app, ok, err := s.byIdempotencyKey(ctx, stored, prefix); ok || err != nil {
 		return app, err
@@ -264,6 +267,9 @@ func (s *Service) ApplyAtCounter(ctx context.Context, in CounterApplication) (Ap
 	if err := f.Err(); err != nil {
 		return Application{}, err
 	}
+	// From here on the answer must not tell by its timing either whether
+	// the person or an account exists.
+	defer s.answerNoSooner(ctx, time.Now())
 	stored, prefix := idempotency(ctx, in.IdempotencyKey, string(pid), in)
 	if app, ok, err := s.byIdempotencyKey(ctx, stored, prefix); ok || err != nil {
 		return app, err

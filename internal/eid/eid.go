@@ -159,6 +159,30 @@ type Service struct {
 	now      func() time.Time
 	// showBodies: administrators read queued messages' text (--demo).
 	showBodies bool
+	// floor: the shortest time an anonymous application or activation
+	// request is answered in (SetAnswerFloor).
+	floor time.Duration
+}
+
+// SetAnswerFloor makes anonymous online applications and activation-code
+// requests answer no sooner than d after their form was checked, whether
+// they were accepted or refused: the time of an answer then tells nobody
+// whether a person or an account exists (a refusal skips the writes an
+// acceptance makes). serve sets it; tests of other things leave it 0.
+func (s *Service) SetAnswerFloor(d time.Duration) { s.floor = d }
+
+// answerNoSooner waits until the floor has passed since start.
+func (s *Service) answerNoSooner(ctx context.Context, start time.Time) {
+	d := s.floor - time.Since(start)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // NewService returns the e-ID service. sender nil means the outbox.

@@ -65,6 +65,7 @@ func (s *Service) StartActivation(ctx context.Context, pidText, contact string) 
 		return err
 	}
 	now := s.clock()
+	defer s.answerNoSooner(ctx, time.Now())
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		acc, err := loadAccount(ctx, tx, string(pid))
 		matches := err == nil && acc.State == Approved && ((channel == "sms" && acc.Phone == to) || (channel == "email" && strings.EqualFold(acc.Email, to)))
