@@ -22,9 +22,11 @@ const adminPassword = "Admin-Test-2026!"
 type runningServer struct {
 	URL  string // the public URL
 	Addr string // where it listens
-	DB   string
-	done chan error
-	stop context.CancelFunc
+	// MetricsAddr is where /metrics is served, with --metrics-addr.
+	MetricsAddr string
+	DB          string
+	done        chan error
+	stop        context.CancelFunc
 }
 
 // startServer runs `dancu serve` on 127.0.0.1:0 against dbURL and waits for
@@ -52,6 +54,9 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	for sc.Scan() {
 		if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
 			s.Addr = strings.Fields(after)[0]
+		}
+		if after, ok := strings.CutPrefix(sc.Text(), "metrics on http://"); ok {
+			s.MetricsAddr, _, _ = strings.Cut(after, "/")
 		}
 		if after, ok := strings.CutPrefix(sc.Text(), "public URL "); ok {
 			s.URL = strings.Fields(after)[0]
@@ -202,11 +207,14 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func endToEnd(t *testing.T, dbURL string) {
-	srv := startServer(t, dbURL)
+	srv := startServer(t, dbURL, "--metrics-addr", "127.0.0.1:0")
 	anon := &client{t: t, base: srv.URL}
 	anon.must(200, "GET", "/healthz", nil)
 	anon.must(200, "GET", "/readyz", nil)
-	if m := anon.must(200, "GET", "/metrics", nil); !bytes.Contains(m.Body, []byte("go_goroutines")) {
+	// Metrics are served apart from the public listener.
+	expectProblem(t, anon.do("GET", "/metrics", nil), 404, "")
+	metrics := &client{t: t, base: "http://" + srv.MetricsAddr}
+	if m := metrics.must(200, "GET", "/metrics", nil); !bytes.Contains(m.Body, []byte("go_goroutines")) {
 		t.Fatal("metrics lack the Go collector")
 	}
 	var doc struct {

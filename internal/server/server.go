@@ -20,8 +20,10 @@ import (
 	"github.com/dancu-vn/dancu/internal/sso"
 )
 
-// Handler returns the whole HTTP surface of the app.
-func (a *App) Handler(version string) http.Handler {
+// Handler returns the public HTTP surface of the app, and apart from it the
+// Prometheus metrics, which show internals (request counts by route, the
+// pool, the runtime) and are served only on --metrics-addr.
+func (a *App) Handler(version string) (public, metrics http.Handler) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.DB.DB, a.DB.Dialect.String()))
@@ -53,7 +55,6 @@ func (a *App) Handler(version string) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// The OpenID provider: discovery, authorize, token, userinfo, keys,
 	// revocation, introspection, end_session, and the login pages.
 	idp := a.SSO.Handler()
@@ -66,7 +67,7 @@ func (a *App) Handler(version string) http.Handler {
 		set, err := a.Dossier.DocumentKeys(r.Context())
 		if err != nil {
 			a.Log.Error("document keys", "err", err)
-			http.Error(w, "keys unavailable", http.StatusServiceUnavailable)
+			api.WriteProblem(w, http.StatusServiceUnavailable, "keys unavailable, try again")
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
@@ -78,7 +79,7 @@ func (a *App) Handler(version string) http.Handler {
 	mux.HandleFunc("GET /.well-known/dancu-csca.crt", func(w http.ResponseWriter, r *http.Request) {
 		certs, err := a.PKI.CSCACertificates(r.Context())
 		if err != nil || len(certs) == 0 {
-			http.Error(w, "no CSCA yet", http.StatusNotFound)
+			api.WriteProblem(w, http.StatusNotFound, "no CSCA yet")
 			return
 		}
 		w.Header().Set("Content-Type", "application/pkix-cert")
@@ -87,7 +88,7 @@ func (a *App) Handler(version string) http.Handler {
 	mux.HandleFunc("GET /.well-known/dancu-csca.crl", func(w http.ResponseWriter, r *http.Request) {
 		der, err := a.PKI.CRL(r.Context())
 		if err != nil {
-			http.Error(w, "no CRL yet", http.StatusNotFound)
+			api.WriteProblem(w, http.StatusNotFound, "no CRL yet")
 			return
 		}
 		w.Header().Set("Content-Type", "application/pkix-crl")
@@ -102,11 +103,9 @@ func (a *App) Handler(version string) http.Handler {
 			http.Redirect(w, r, api.Prefix+"/docs", http.StatusFound)
 			return
 		}
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(map[string]any{"title": "Not Found", "status": 404, "detail": "no such path: " + r.URL.Path})
+		api.WriteProblem(w, http.StatusNotFound, "no such path: "+r.URL.EscapedPath())
 	})
-	return observe(mux, requests, a.Log)
+	return observe(harden(mux, a.Log), mux, requests, a.Log), promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // statusWriter remembers the status code for logs and metrics.
@@ -122,11 +121,11 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func observe(next *http.ServeMux, requests *prometheus.HistogramVec, log *slog.Logger) http.Handler {
+func observe(next http.Handler, mux *http.ServeMux, requests *prometheus.HistogramVec, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		_, pattern := next.Handler(r)
+		_, pattern := mux.Handler(r)
 		next.ServeHTTP(sw, r)
 		d := time.Since(start)
 		route := pattern
@@ -146,7 +145,7 @@ func observe(next *http.ServeMux, requests *prometheus.HistogramVec, log *slog.L
 // no new connections, requests in flight get up to grace to finish.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
