@@ -178,6 +178,9 @@ func (h *handlers) problemIn(ctx context.Context, err error, in string, fieldIn 
 	if errors.Is(err, context.Canceled) {
 		return huma.NewError(499, "request cancelled")
 	}
+	// A store that cannot work now (a lost connection, a read-only or
+	// full disk) is "try again later", not a bug.
+	err = sqldb.Classify(err)
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind == errs.Internal {
 		h.Log.ErrorContext(ctx, "internal error", "err", err)

@@ -43,14 +43,26 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain")
-		if err := a.DB.PingContext(ctx); err != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		notReady := func(msg string) {
+			w.Header().Set("Retry-After", strconv.Itoa(api.RetryAfter))
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "database unreachable\n")
+			io.WriteString(w, msg+"\n")
+		}
+		if err := a.DB.PingContext(ctx); err != nil {
+			notReady("database unreachable")
 			return
 		}
 		if err := a.DB.CheckSchema(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "%v\n", err)
+			notReady(err.Error())
+			return
+		}
+		// A store that answers reads but refuses writes (read-only,
+		// full, locked) cannot serve: most operations write an access
+		// record.
+		if err := a.DB.ProbeWrite(ctx); err != nil {
+			a.Log.Warn("readiness: the database refuses writes", "err", err)
+			notReady("database refuses writes")
 			return
 		}
 		io.WriteString(w, "ready\n")

@@ -29,7 +29,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for i := 0; i < attempts; i++ {
 		err = d.inTxOnce(ctx, fn)
 		if err == nil || !isRetryable(err) {
-			return err
+			return Classify(err)
 		}
 		backoff := time.Duration(1<<i)*5*time.Millisecond + time.Duration(rand.IntN(5))*time.Millisecond
 		select {
