@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,24 @@ type runningServer struct {
 	DB          string
 	done        chan error
 	stop        context.CancelFunc
+	// Stderr is what the server logs.
+	Stderr *lockedBuffer
+
+	once sync.Once
+	err  error
+}
+
+// shutdown stops the server as SIGTERM would and returns how it ended.
+func (s *runningServer) shutdown() error {
+	s.once.Do(func() {
+		s.stop()
+		select {
+		case s.err = <-s.done:
+		case <-time.After(20 * time.Second):
+			s.err = errors.New("server did not shut down within 20 s")
+		}
+	})
+	return s.err
 }
 
 // startServer runs `dancu serve` on 127.0.0.1:0 against dbURL and waits for
@@ -42,9 +62,10 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	env := map[string]string{"DANCU_ADMIN_PASSWORD": adminPassword, "DANCU_DATA_KEY": testDataKey}
 	s := &runningServer{DB: dbURL, done: make(chan error, 1), stop: cancel}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbURL, "--log-level", "warn"}, extra...)
-	var stderr bytes.Buffer
+	stderr := &lockedBuffer{}
+	s.Stderr = stderr
 	go func() {
-		err := run(ctx, args, func(k string) string { return env[k] }, pw, &stderr)
+		err := run(ctx, args, func(k string) string { return env[k] }, pw, stderr)
 		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
 		s.done <- err
 	}()
@@ -69,17 +90,29 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	}
 	go io.Copy(io.Discard, pr)
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-s.done:
-			if err != nil {
-				t.Errorf("server stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("server did not shut down within 20 s")
+		if err := s.shutdown(); err != nil {
+			t.Errorf("server stopped with %v", err)
 		}
 	})
 	return s
+}
+
+// lockedBuffer is a buffer the server's logger and the test may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // client is an API client holding a bearer token.

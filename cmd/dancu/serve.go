@@ -105,15 +105,19 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			}
 			sealCtx, stopSealing := context.WithCancel(ctx)
 			defer stopSealing()
-			go app.RunSealer(sealCtx, 5*time.Second)
-			go app.Events.Run(sealCtx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
+			app.Go(sealCtx, func(ctx context.Context) { app.RunSealer(ctx, 5*time.Second) })
+			app.Go(sealCtx, func(ctx context.Context) {
+				app.Events.Run(ctx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
+			})
 			if cfg.NATSURL != "" {
 				sink, err := app.Events.NewNATSSink(ctx, cfg.NATSURL, "DANCU_EVENTS", "dancu")
 				if err != nil {
 					return err
 				}
-				defer sink.Close()
-				go sink.Run(sealCtx, time.Second, func(err error) { log.Error("publish events to NATS", "err", err) })
+				app.Go(sealCtx, func(ctx context.Context) {
+					defer sink.Close()
+					sink.Run(ctx, time.Second, func(err error) { log.Error("publish events to NATS", "err", err) })
+				})
 				fmt.Fprintf(stdout, "change events also go to NATS JetStream stream DANCU_EVENTS (subjects dancu.*) at %s\n", cfg.NATSURL)
 			}
 			public, metrics := app.Handler(buildVersion())
