@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +36,9 @@ func (h *handlers) exchangeRoutes(api huma.API) {
 		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}}
 	huma.Register(api, resultsOp, h.verifyJobResults)
 	enrichOp := op("enrich", "POST", "/enrichment", "Send sector records (JSON Lines) to be tied to citizens; returns the match report (agencies with the enrich service)", "exchange", 0, agencies(access.EnrichRegistry))
-	enrichOp.MaxBodyBytes = 100 << 20
+	enrichOp.MaxBodyBytes = maxJobBytes
+	enrichOp.RequestBody = &huma.RequestBody{Required: true, Description: "JSON Lines of sector records, at most 100 MiB",
+		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}
 	huma.Register(api, enrichOp, h.enrich)
 	huma.Register(api, op("disagreements", "GET", "/data-quality/disagreements", "Sector records that disagree with the registry (administrators)", "exchange", 0, officers(access.ManageOfficers)), h.disagreements)
 	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201, agencies(access.SubscribeEvents)), h.subscribe)
@@ -245,8 +246,14 @@ func (h *handlers) verifyJobResults(ctx context.Context, in *idInput) (*huma.Str
 }
 
 type enrichInput struct {
-	Kind    string `query:"kind" required:"true" maxLength:"40" doc:"What the records are, e.g. social_insurance"`
-	RawBody []byte `contentType:"application/x-ndjson"`
+	Kind string `query:"kind" required:"true" maxLength:"40" doc:"What the records are, e.g. social_insurance"`
+	body io.Reader
+}
+
+// Resolve keeps the request body to be read as it arrives.
+func (in *enrichInput) Resolve(ctx huma.Context) []error {
+	in.body = &limitedBody{r: ctx.BodyReader(), left: maxJobBytes}
+	return nil
 }
 
 type enrichOutput struct {
@@ -254,7 +261,10 @@ type enrichOutput struct {
 }
 
 func (h *handlers) enrich(ctx context.Context, in *enrichInput) (*enrichOutput, error) {
-	r, err := h.Exchange.Enrich(ctx, in.Kind, bytes.NewReader(in.RawBody))
+	r, err := h.Exchange.Enrich(ctx, in.Kind, in.body)
+	if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+		return nil, huma.NewError(http.StatusRequestEntityTooLarge, fmt.Sprintf("a file holds at most %d bytes: split it", tooLarge.Limit))
+	}
 	return &enrichOutput{Body: r}, h.problemQuery(ctx, err)
 }
 
