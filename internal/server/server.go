@@ -117,7 +117,7 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 		}
 		api.WriteProblem(w, http.StatusNotFound, "no such path: "+r.URL.EscapedPath())
 	})
-	return observe(harden(mux, a.Log), mux, requests, a.Log), promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return observe(harden(mux, a.Log), mux, requests, a.Log), harden(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), a.Log)
 }
 
 // statusWriter remembers the status code for logs and metrics.
