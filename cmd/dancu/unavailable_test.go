@@ -98,12 +98,16 @@ func TestStoreUnavailablePostgres(t *testing.T) {
 	admin.must(201, "POST", "/api/v1/tokens", map[string]any{"name": "writable again"})
 }
 
-// TestStoreLockedSQLite: /readyz says not ready while another process
-// holds the SQLite write lock, and ready once it lets go.
+// TestStoreLockedSQLite: while another process holds the SQLite write
+// lock, /readyz says not ready and a write is answered 503 with
+// Retry-After once the busy timeout (10 s) has passed, not after InTx's
+// retries have waited it out again and again; ready once the lock goes.
 func TestStoreLockedSQLite(t *testing.T) {
 	dbURL := sqldbtest.URL(t, "sqlite")
 	srv := startServer(t, dbURL)
 	anon := &client{t: t, base: srv.URL}
+	admin := login(t, srv.URL, "admin", adminPassword)
+	admin.must(200, "GET", "/api/v1/me", nil) // the token's use is recorded now, not under the lock
 	anon.must(200, "GET", "/readyz", nil)
 	lock, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(dbURL, "sqlite:"))
 	if err != nil {
@@ -121,6 +125,16 @@ func TestStoreLockedSQLite(t *testing.T) {
 	r := anon.do("GET", "/readyz", nil)
 	if r.Status != 503 || r.Header.Get("Retry-After") == "" {
 		t.Errorf("readyz under a held write lock: %d %q %s", r.Status, r.Header.Get("Retry-After"), r.Body)
+	}
+	// A write waits out the busy timeout once, then is told to come back.
+	start := time.Now()
+	r = admin.do("POST", "/api/v1/tokens", map[string]any{"name": "while locked"})
+	checkProblem(t, "a write under a held lock", r, 503)
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("refused after %v: the retries waited the busy timeout out again", took.Round(time.Millisecond))
 	}
 	conn.ExecContext(context.Background(), "ROLLBACK")
 	anon.must(200, "GET", "/readyz", nil)
