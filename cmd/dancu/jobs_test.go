@@ -197,3 +197,40 @@ func TestShutdownStopsJobs(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchResultsStreamed: the answers of a job of several chunks come
+// back whole and in input order, streamed as JSON Lines.
+func TestBatchResultsStreamed(t *testing.T) {
+	srv := startServer(t, sqldbtest.URL(t, "sqlite"))
+	c := jobAgencies(t, srv, "bank-a")["bank-a"]
+	const n = 12_345 // three chunks
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `{"pid":"0790%08d","claims":{"name":"X"}}`+"\n", i)
+	}
+	var job struct {
+		ID, State string
+		Done      int
+	}
+	c.must(202, "POST", "/api/v1/verify-jobs?purpose=eKYC", b.String(), "Content-Type", "application/x-ndjson").json(t, &job)
+	for i := 0; job.State == "running"; i++ {
+		if i == 500 {
+			t.Fatalf("job still running: %+v", job)
+		}
+		time.Sleep(20 * time.Millisecond)
+		c.must(200, "GET", "/api/v1/verify-jobs/"+job.ID, nil).json(t, &job)
+	}
+	r := c.must(200, "GET", "/api/v1/verify-jobs/"+job.ID+"/results", nil)
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-ndjson" || r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("results: Content-Type %q, Cache-Control %q", ct, r.Header.Get("Cache-Control"))
+	}
+	lines := strings.Split(strings.TrimSuffix(string(r.Body), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d result lines, want %d", len(lines), n)
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, fmt.Sprintf(`{"line":%d,"pid":"0790%08d"`, i+1, i)) {
+			t.Fatalf("result %d out of order: %s", i+1, l)
+		}
+	}
+}
