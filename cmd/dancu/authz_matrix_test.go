@@ -526,6 +526,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
+// publicReference are the operations whose answers caches may keep: public
+// reference data, the same for everybody. Every other answer of the API is
+// no-store.
+var publicReference = map[string]bool{"search-units": true, "get-unit": true, "code-lists": true}
+
 type operation struct{ id, method, path string }
 
 func operations(t *testing.T, base string) []operation {
@@ -623,6 +628,21 @@ func checkRow(w *world, o operation, r row) {
 			t.Errorf("anonymous: %s, want 401: %.300s", statusText(res.Status), res.Body)
 		case !allowed && a != anon && res.Status != 403 && res.Status != 404:
 			t.Errorf("%s: %s, want 403 or 404: %.300s", a, statusText(res.Status), res.Body)
+		}
+		// Headers of every answer, allowed or refused: never sniffed,
+		// never stored by a cache but public reference data.
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d without X-Content-Type-Options: nosniff", a, res.Status)
+		}
+		if cc := res.Header.Get("Cache-Control"); publicReference[o.id] && res.Status == 200 {
+			if !strings.HasPrefix(cc, "public") {
+				t.Errorf("%s: public reference data with Cache-Control %q", a, cc)
+			}
+		} else if cc != "no-store" {
+			t.Errorf("%s: %d with Cache-Control %q, want no-store", a, res.Status, cc)
+		}
+		if res.Status >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d is %q, not problem+json", a, res.Status, res.Header.Get("Content-Type"))
 		}
 		if !allowed && res.Status >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: refusal is %q, not problem+json", a, res.Header.Get("Content-Type"))

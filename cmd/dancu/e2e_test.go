@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,9 +24,29 @@ const adminPassword = "Admin-Test-2026!"
 type runningServer struct {
 	URL  string // the public URL
 	Addr string // where it listens
-	DB   string
-	done chan error
-	stop context.CancelFunc
+	// MetricsAddr is where /metrics is served, with --metrics-addr.
+	MetricsAddr string
+	DB          string
+	done        chan error
+	stop        context.CancelFunc
+	// Stderr is what the server logs.
+	Stderr *lockedBuffer
+
+	once sync.Once
+	err  error
+}
+
+// shutdown stops the server as SIGTERM would and returns how it ended.
+func (s *runningServer) shutdown() error {
+	s.once.Do(func() {
+		s.stop()
+		select {
+		case s.err = <-s.done:
+		case <-time.After(20 * time.Second):
+			s.err = errors.New("server did not shut down within 20 s")
+		}
+	})
+	return s.err
 }
 
 // startServer runs `dancu serve` on 127.0.0.1:0 against dbURL and waits for
@@ -41,9 +63,10 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	s := &runningServer{DB: dbURL, done: make(chan error, 1), stop: cancel}
 	gw := newGateway(t)
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbURL, "--log-level", "warn", "--message-gateway", gw.srv.URL}, extra...)
-	var stderr bytes.Buffer
+	stderr := &lockedBuffer{}
+	s.Stderr = stderr
 	go func() {
-		err := run(ctx, args, func(k string) string { return env[k] }, pw, &stderr)
+		err := run(ctx, args, func(k string) string { return env[k] }, pw, stderr)
 		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
 		s.done <- err
 	}()
@@ -53,6 +76,9 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	for sc.Scan() {
 		if _, after, ok := strings.Cut(sc.Text(), "listening on "); ok {
 			s.Addr = strings.Fields(after)[0]
+		}
+		if after, ok := strings.CutPrefix(sc.Text(), "metrics on http://"); ok {
+			s.MetricsAddr, _, _ = strings.Cut(after, "/")
 		}
 		if after, ok := strings.CutPrefix(sc.Text(), "public URL "); ok {
 			s.URL = strings.Fields(after)[0]
@@ -67,17 +93,29 @@ func startServer(t *testing.T, dbURL string, extra ...string) *runningServer {
 	gateways.Store(s.URL, gw)
 	t.Cleanup(func() {
 		gateways.Delete(s.URL)
-		cancel()
-		select {
-		case err := <-s.done:
-			if err != nil {
-				t.Errorf("server stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("server did not shut down within 20 s")
+		if err := s.shutdown(); err != nil {
+			t.Errorf("server stopped with %v", err)
 		}
 	})
 	return s
+}
+
+// lockedBuffer is a buffer the server's logger and the test may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // client is an API client holding a bearer token.
@@ -205,11 +243,14 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func endToEnd(t *testing.T, dbURL string) {
-	srv := startServer(t, dbURL)
+	srv := startServer(t, dbURL, "--metrics-addr", "127.0.0.1:0")
 	anon := &client{t: t, base: srv.URL}
 	anon.must(200, "GET", "/healthz", nil)
 	anon.must(200, "GET", "/readyz", nil)
-	if m := anon.must(200, "GET", "/metrics", nil); !bytes.Contains(m.Body, []byte("go_goroutines")) {
+	// Metrics are served apart from the public listener.
+	expectProblem(t, anon.do("GET", "/metrics", nil), 404, "")
+	metrics := &client{t: t, base: "http://" + srv.MetricsAddr}
+	if m := metrics.must(200, "GET", "/metrics", nil); !bytes.Contains(m.Body, []byte("go_goroutines")) {
 		t.Fatal("metrics lack the Go collector")
 	}
 	var doc struct {

@@ -44,6 +44,14 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer ln.Close()
+			// The metrics listener, if any, apart from the public one.
+			var mln net.Listener
+			if cfg.MetricsAddr != "" {
+				if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+					return fmt.Errorf("--metrics-addr: %w", err)
+				}
+				defer mln.Close()
+			}
 			configured := cfg.PublicURL
 			if cfg.PublicURL, err = server.PublicBase(cfg.PublicURL, ln.Addr()); err != nil {
 				return err
@@ -91,6 +99,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			}
 			url := cfg.PublicURL
 			fmt.Fprintf(stdout, "dancu %s listening on http://%s (store %s)\n", buildVersion(), ln.Addr().String(), app.DB.URL())
+			if mln != nil {
+				fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", mln.Addr().String())
+			}
 			fmt.Fprintf(stdout, "public URL %s\n", url)
 			fmt.Fprintf(stdout, "API documentation: %s/api/v1/docs\n", url)
 			if len(demo) > 0 {
@@ -104,10 +115,13 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			}
 			sealCtx, stopSealing := context.WithCancel(ctx)
 			defer stopSealing()
-			go app.RunSealer(sealCtx, 5*time.Second)
-			go app.Events.Run(sealCtx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
+			app.Go(sealCtx, func(ctx context.Context) { app.RunSealer(ctx, 5*time.Second) })
+			app.Go(sealCtx, func(ctx context.Context) {
+				app.Events.Run(ctx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
+			})
 			if cfg.MessageGatewayURL != "" {
-				go app.RunMessages(sealCtx, eid.HTTPGateway{URL: cfg.MessageGatewayURL, Token: cfg.MessageGatewayToken}, 250*time.Millisecond)
+				gw := eid.HTTPGateway{URL: cfg.MessageGatewayURL, Token: cfg.MessageGatewayToken}
+				app.Go(sealCtx, func(ctx context.Context) { app.RunMessages(ctx, gw, 250*time.Millisecond) })
 				fmt.Fprintf(stdout, "messages to citizens go to the gateway %s\n", cfg.MessageGatewayURL)
 			}
 			if cfg.NATSURL != "" {
@@ -115,21 +129,41 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				defer sink.Close()
-				go sink.Run(sealCtx, time.Second, func(err error) { log.Error("publish events to NATS", "err", err) })
+				app.Go(sealCtx, func(ctx context.Context) {
+					defer sink.Close()
+					sink.Run(ctx, time.Second, func(err error) { log.Error("publish events to NATS", "err", err) })
+				})
 				fmt.Fprintf(stdout, "change events also go to NATS JetStream stream DANCU_EVENTS (subjects dancu.*) at %s\n", cfg.NATSURL)
 			}
+			public, metrics := app.Handler(buildVersion())
+			srvCtx, stopServing := context.WithCancel(ctx)
+			defer stopServing()
+			metricsDone := make(chan error, 1)
+			if mln != nil {
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", metrics)
+				go func() { metricsDone <- server.Serve(srvCtx, mln, mux, cfg.ShutdownTimeout, log) }()
+			} else {
+				metricsDone <- nil
+			}
 			log.Info("serving", "addr", ln.Addr().String(), "db", app.DB.URL())
-			return server.Serve(ctx, ln, app.Handler(buildVersion()), cfg.ShutdownTimeout, log)
+			err = server.Serve(ctx, ln, public, cfg.ShutdownTimeout, log)
+			stopServing()
+			if merr := <-metricsDone; err == nil && merr != nil {
+				err = fmt.Errorf("metrics listener: %w", merr)
+			}
+			return err
 		},
 	}
 	storeFlags(cmd, &cfg, getenv)
 	auditFlags(cmd, &cfg, getenv)
 	cfg.Addr = or(getenv("DANCU_ADDR"), cfg.Addr)
+	cfg.MetricsAddr = getenv("DANCU_METRICS_ADDR")
 	cfg.Demo = getenv("DANCU_DEMO") == "1" || strings.EqualFold(getenv("DANCU_DEMO"), "true")
 	cfg.PublicURL = or(getenv("DANCU_PUBLIC_URL"), getenv("DANCU_ISSUER"))
 	cfg.NATSURL = getenv("DANCU_NATS_URL")
 	cmd.Flags().StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address; port 0 picks a free port (env DANCU_ADDR)")
+	cmd.Flags().StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve Prometheus /metrics on this address, apart from the public listener, e.g. 127.0.0.1:9090 (env DANCU_METRICS_ADDR); off by default")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", cfg.Demo, "create demo officers and a small demo population (env DANCU_DEMO=1)")
 	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go profiling (pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	if v := getenv("DANCU_WEBHOOK_ALLOW_HOSTS"); v != "" {

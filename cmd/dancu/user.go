@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -141,7 +142,7 @@ func password(getenv env, stdin io.Reader, stderr io.Writer) (string, error) {
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			return "", err
 		}
 		return "", fmt.Errorf("no password given: set DANCU_USER_PASSWORD or type it on standard input")

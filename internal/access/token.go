@@ -247,7 +247,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*actor.Actor
 	}
 	// Touch last_used_at at most once a minute: not a write per request.
 	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
-		s.db.ExecContext(ctx, `UPDATE officer_token SET last_used_at = $1 WHERE id = $2`, now, a.TokenID)
+		// Best effort, and never a wait behind another writer's lock.
+		tctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		s.db.ExecContext(tctx, `UPDATE officer_token SET last_used_at = $1 WHERE id = $2`, now, a.TokenID)
+		cancel()
 	}
 	return &a, nil
 }

@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -67,11 +66,12 @@ func New(d Deps) http.Handler {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A session token from /auth/login or an API token"},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
+	cfg.Transformers = append(cfg.Transformers, shapeProblem)
 	api := humago.New(mux, cfg)
-	api.UseMiddleware(guardAll(api))
+	api.UseMiddleware(guardAll(api), cacheHeaders)
 	h := &handlers{d}
 	h.routes(api)
-	return h.authenticate(mux)
+	return noStore(h.authenticate(Fallback(mux)))
 }
 
 // routes is the route table of the whole API.
@@ -104,9 +104,9 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("get-household", "GET", "/households/{id}", "A household and its members", "citizens", 0, officers(access.ReadCitizen)), h.household)
 	huma.Register(api, op("decode-personal-id", "GET", "/personal-ids/{pid}", "Check and decode a personal ID number", "reference", 0, officers(access.ReadCitizen)), h.decodePID)
 	// Reference data.
-	huma.Register(api, op("search-units", "GET", "/units", "Search administrative units", "reference", 0, anyone), h.searchUnits)
-	huma.Register(api, op("get-unit", "GET", "/units/{scheme}/{code}", "An administrative unit by code", "reference", 0, anyone), h.getUnit)
-	huma.Register(api, op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0, anyone), h.codes)
+	huma.Register(api, cacheable(op("search-units", "GET", "/units", "Search administrative units", "reference", 0, anyone)), h.searchUnits)
+	huma.Register(api, cacheable(op("get-unit", "GET", "/units/{scheme}/{code}", "An administrative unit by code", "reference", 0, anyone)), h.getUnit)
+	huma.Register(api, cacheable(op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0, anyone)), h.codes)
 	// Electronic identity.
 	h.eidRoutes(api)
 	// Online public services.
@@ -182,6 +182,9 @@ func (h *handlers) problemIn(ctx context.Context, err error, in string, fieldIn 
 	if errors.Is(err, context.Canceled) {
 		return huma.NewError(499, "request cancelled")
 	}
+	// A store that cannot work now (a lost connection, a read-only or
+	// full disk) is "try again later", not a bug.
+	err = sqldb.Classify(err)
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind == errs.Internal {
 		h.Log.ErrorContext(ctx, "internal error", "err", err)
@@ -244,18 +247,29 @@ func (h *handlers) authenticate(next http.Handler) http.Handler {
 			a, err = h.Access.Authenticate(r.Context(), secret)
 		}
 		if err != nil {
-			if errs.Is(err, errs.Unauthenticated) {
+			status, msg := authProblem(err)
+			if status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				writeProblem(w, http.StatusUnauthorized, err.(*errs.Error).Msg)
-				return
+			} else {
+				h.Log.ErrorContext(r.Context(), "authenticate", "err", err)
 			}
-			h.Log.ErrorContext(r.Context(), "authenticate", "err", err)
-			writeProblem(w, http.StatusServiceUnavailable, "cannot check the token now, try again")
+			writeProblem(w, status, msg)
 			return
 		}
 		a.Source = src
 		next.ServeHTTP(w, r.WithContext(actor.With(r.Context(), a)))
 	})
+}
+
+// authProblem is the answer to a token that could not be resolved: 401
+// with the service's message when it is refused, however deeply the
+// refusal is wrapped; 503 when it could not be checked.
+func authProblem(err error) (int, string) {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind == errs.Unauthenticated {
+		return http.StatusUnauthorized, e.Msg
+	}
+	return http.StatusServiceUnavailable, "cannot check the token now, try again"
 }
 
 type sourceKey struct{}
@@ -271,13 +285,4 @@ func sourceOf(ctx context.Context) string {
 	}
 	s, _ := ctx.Value(sourceKey{}).(string)
 	return s
-}
-
-// writeProblem writes problem details outside huma (middleware, not-found
-// routes).
-func writeProblem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
-	w.Write(b)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,7 +45,11 @@ func parseIfMatch(h string, required bool) (int64, error) {
 
 // huma428 answers an update that did not say which version it is based on.
 func huma428(err error) error {
-	return huma.NewError(http.StatusPreconditionRequired, err.(*errs.Error).Msg)
+	msg := "If-Match is required"
+	if e := new(errs.Error); errors.As(err, &e) {
+		msg = e.Msg
+	}
+	return huma.NewError(http.StatusPreconditionRequired, msg)
 }
 
 type birthInput struct {

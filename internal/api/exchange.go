@@ -1,12 +1,17 @@
 package api
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
 )
@@ -19,12 +24,21 @@ func (h *handlers) exchangeRoutes(api huma.API) {
 	huma.Register(api, op("grant-agency-consent", "POST", "/me/agency-consents", "Allow a business member to read some of my fields for a purpose (citizens)", "exchange", 201, citizens), h.grantAgencyConsent)
 	huma.Register(api, op("agency-consents", "GET", "/me/agency-consents", "What I allow members to read (citizens)", "exchange", 0, citizens), h.agencyConsents)
 	batchOp := op("submit-verify-job", "POST", "/verify-jobs", "Batch verification: upload JSON Lines of {pid, claims}; checked in the background (agencies)", "exchange", 202, agencies(access.VerifyCitizen))
-	batchOp.MaxBodyBytes = 100 << 20
+	batchOp.MaxBodyBytes = maxJobBytes
+	// The file is read as it arrives, not by huma into memory first.
+	batchOp.RequestBody = &huma.RequestBody{Required: true, Description: "JSON Lines of {pid, claims}, at most 500,000 records and 100 MiB",
+		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}
+	batchOp.Responses = map[string]*huma.Response{"429": {Description: "The agency or the service runs as many batch jobs as it may; see Retry-After"}}
 	huma.Register(api, batchOp, h.submitVerifyJob)
 	huma.Register(api, op("verify-job", "GET", "/verify-jobs/{id}", "A batch verification's progress", "exchange", 0, agencies(access.VerifyCitizen)), h.verifyJob)
-	huma.Register(api, op("verify-job-results", "GET", "/verify-jobs/{id}/results", "A finished batch's answers, JSON Lines in input order", "exchange", 0, agencies(access.VerifyCitizen)), h.verifyJobResults)
+	resultsOp := op("verify-job-results", "GET", "/verify-jobs/{id}/results", "A finished batch's answers, JSON Lines in input order", "exchange", 0, agencies(access.VerifyCitizen))
+	resultsOp.Responses = map[string]*huma.Response{"200": {Description: "JSON Lines of {line, pid, match, fields, error}, streamed",
+		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}}
+	huma.Register(api, resultsOp, h.verifyJobResults)
 	enrichOp := op("enrich", "POST", "/enrichment", "Send sector records (JSON Lines) to be tied to citizens; returns the match report (agencies with the enrich service)", "exchange", 0, agencies(access.EnrichRegistry))
-	enrichOp.MaxBodyBytes = 100 << 20
+	enrichOp.MaxBodyBytes = maxJobBytes
+	enrichOp.RequestBody = &huma.RequestBody{Required: true, Description: "JSON Lines of sector records, at most 100 MiB",
+		Content: map[string]*huma.MediaType{"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}}}
 	huma.Register(api, enrichOp, h.enrich)
 	huma.Register(api, op("disagreements", "GET", "/data-quality/disagreements", "Sector records that disagree with the registry (administrators)", "exchange", 0, officers(access.ManageOfficers)), h.disagreements)
 	huma.Register(api, op("subscribe", "POST", "/subscriptions", "Subscribe to change events by signed webhook (agencies with the events service)", "exchange", 201, agencies(access.SubscribeEvents)), h.subscribe)
@@ -157,9 +171,39 @@ func (h *handlers) replay(ctx context.Context, in *replayInput) (*replayOutput, 
 	return out, h.problem(ctx, err)
 }
 
+// maxJobBytes is the largest batch file.
+const maxJobBytes = 100 << 20
+
 type submitJobInput struct {
 	Purpose string `query:"purpose" required:"true" maxLength:"200" doc:"One of the agency's declared purposes"`
-	RawBody []byte `contentType:"application/x-ndjson"`
+	body    io.Reader
+}
+
+// Resolve keeps the request body to be read as it arrives.
+func (in *submitJobInput) Resolve(ctx huma.Context) []error {
+	in.body = &limitedBody{r: ctx.BodyReader(), left: maxJobBytes}
+	return nil
+}
+
+// limitedBody refuses a body beyond its limit, as http.MaxBytesReader does.
+type limitedBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, &http.MaxBytesError{Limit: maxJobBytes}
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n, &http.MaxBytesError{Limit: maxJobBytes}
+	}
+	return n, err
 }
 
 type jobOutput struct {
@@ -167,7 +211,14 @@ type jobOutput struct {
 }
 
 func (h *handlers) submitVerifyJob(ctx context.Context, in *submitJobInput) (*jobOutput, error) {
-	j, err := h.Exchange.SubmitBatch(ctx, in.Purpose, in.RawBody)
+	j, err := h.Exchange.SubmitBatch(ctx, in.Purpose, in.body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, huma.NewError(http.StatusRequestEntityTooLarge, fmt.Sprintf("a batch file holds at most %d bytes: split it", tooLarge.Limit))
+	case errs.Is(err, errs.TooMany):
+		return nil, huma.ErrorWithHeaders(h.problem(ctx, err), http.Header{"Retry-After": {strconv.Itoa(exchange.JobRetryAfter)}})
+	}
 	return &jobOutput{Body: j}, h.problem(ctx, err)
 }
 
@@ -176,22 +227,33 @@ func (h *handlers) verifyJob(ctx context.Context, in *idInput) (*jobOutput, erro
 	return &jobOutput{Body: j}, h.problem(ctx, err)
 }
 
-type jobResultsOutput struct {
-	ContentType string `header:"Content-Type"`
-	Body        []byte
-}
-
-func (h *handlers) verifyJobResults(ctx context.Context, in *idInput) (*jobResultsOutput, error) {
-	var buf bytes.Buffer
-	if err := h.Exchange.BatchResults(ctx, in.ID, &buf); err != nil {
+// verifyJobResults streams the answers from the store to the caller:
+// a job of 500,000 records is never held whole in memory.
+func (h *handlers) verifyJobResults(ctx context.Context, in *idInput) (*huma.StreamResponse, error) {
+	write, err := h.Exchange.OpenResults(ctx, in.ID)
+	if err != nil {
 		return nil, h.problem(ctx, err)
 	}
-	return &jobResultsOutput{ContentType: "application/x-ndjson", Body: buf.Bytes()}, nil
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		hctx.SetHeader("Content-Type", "application/x-ndjson")
+		if err := write(hctx.BodyWriter()); err != nil && ctx.Err() == nil {
+			// The answer has started: all that can be done is to cut
+			// it short, which the client sees as an incomplete body.
+			h.Log.ErrorContext(ctx, "stream batch results", "job", in.ID, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}}, nil
 }
 
 type enrichInput struct {
-	Kind    string `query:"kind" required:"true" maxLength:"40" doc:"What the records are, e.g. social_insurance"`
-	RawBody []byte `contentType:"application/x-ndjson"`
+	Kind string `query:"kind" required:"true" maxLength:"40" doc:"What the records are, e.g. social_insurance"`
+	body io.Reader
+}
+
+// Resolve keeps the request body to be read as it arrives.
+func (in *enrichInput) Resolve(ctx huma.Context) []error {
+	in.body = &limitedBody{r: ctx.BodyReader(), left: maxJobBytes}
+	return nil
 }
 
 type enrichOutput struct {
@@ -199,7 +261,10 @@ type enrichOutput struct {
 }
 
 func (h *handlers) enrich(ctx context.Context, in *enrichInput) (*enrichOutput, error) {
-	r, err := h.Exchange.Enrich(ctx, in.Kind, bytes.NewReader(in.RawBody))
+	r, err := h.Exchange.Enrich(ctx, in.Kind, in.body)
+	if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+		return nil, huma.NewError(http.StatusRequestEntityTooLarge, fmt.Sprintf("a file holds at most %d bytes: split it", tooLarge.Limit))
+	}
 	return &enrichOutput{Body: r}, h.problemQuery(ctx, err)
 }
 

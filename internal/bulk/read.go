@@ -48,23 +48,23 @@ func readJSONLines(ctx context.Context, r io.Reader, send func(*chunk) bool) err
 				_, err = br.ReadSlice('\n')
 			}
 			c.rows = append(c.rows, rawRow{line: line, err: fmt.Errorf("line is longer than %d bytes", MaxLine)})
-			if err != nil && err != io.EOF {
+			if err != nil && !errors.Is(err, io.EOF) {
 				return err
 			}
-		case err != nil && err != io.EOF:
+		case err != nil && !errors.Is(err, io.EOF):
 			return fmt.Errorf("read line %d: %w", line+1, err)
 		default:
 			if t := bytes.TrimSpace(b); len(t) > 0 {
 				c.rows = append(c.rows, rawRow{line: line, data: bytes.Clone(t)})
 			}
 		}
-		if len(c.rows) == chunkRows || (err == io.EOF && len(c.rows) > 0) {
+		if len(c.rows) == chunkRows || (errors.Is(err, io.EOF) && len(c.rows) > 0) {
 			if !send(c) {
 				return ctx.Err()
 			}
 			c = newChunk()
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 	}
@@ -75,7 +75,7 @@ func readCSV(ctx context.Context, r io.Reader, send func(*chunk) bool) error {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return nil
 	}
 	if err != nil {
@@ -92,7 +92,7 @@ func readCSV(ctx context.Context, r io.Reader, send func(*chunk) bool) error {
 			return err
 		}
 		rec, err := cr.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		line, _ := cr.FieldPos(0)

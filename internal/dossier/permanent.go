@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func (permanentResidence) prepare(ctx context.Context, s *Service, rec registry.
 }
 
 func renamed(err error, from, to string) error {
-	if e, ok := err.(*errs.Error); ok {
+	if e := new(errs.Error); errors.As(err, &e) {
 		for i := range e.Fields {
 			if e.Fields[i].Field == from {
 				e.Fields[i].Field = to

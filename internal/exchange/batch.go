@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -54,10 +55,13 @@ type BatchLine struct {
 }
 
 // SubmitBatch starts a batch verification for the acting agency from JSON
-// Lines of {"pid", "claims"}: the file is checked whole (a malformed line
-// refuses the job and names the line), then the records are verified in
-// the background; Job reports progress and BatchResults the answers.
-func (s *Service) SubmitBatch(ctx context.Context, purpose string, body []byte) (Job, error) {
+// Lines of {"pid", "claims"}, read from body as it arrives: the file is
+// checked whole (a malformed line refuses the job and names the line),
+// then the records are verified in the background; Job reports progress
+// and BatchResults the answers. An agency runs at most MaxJobsPerAgency
+// jobs at once and the process MaxJobs, uploads included; beyond, the job
+// is refused with TooMany.
+func (s *Service) SubmitBatch(ctx context.Context, purpose string, body io.Reader) (Job, error) {
 	a, err := access.Require(ctx, access.VerifyCitizen)
 	if err != nil {
 		return Job{}, err
@@ -69,6 +73,16 @@ func (s *Service) SubmitBatch(ctx context.Context, purpose string, body []byte) 
 	if !slices.Contains(ag.Purposes, purpose) {
 		return Job{}, errs.E(errs.Forbidden, "%q is not a purpose declared for %s", purpose, ag.ID)
 	}
+	release, err := s.jobs.acquire(ag.ID)
+	if err != nil {
+		return Job{}, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			release()
+		}
+	}()
 	items, err := readBatch(body)
 	if err != nil {
 		return Job{}, err
@@ -79,53 +93,91 @@ func (s *Service) SubmitBatch(ctx context.Context, purpose string, body []byte) 
 		VALUES ($1, $2, $3, 'running', $4, 0, 0, 0, $5, '', $5)`, job.ID, job.Agency, purpose, job.Total, now); err != nil {
 		return Job{}, err
 	}
-	go s.runBatch(context.WithoutCancel(ctx), job, items)
+	jctx, cancel := s.jobs.detach(ctx)
+	started = true
+	go func() {
+		defer release()
+		defer cancel(nil)
+		s.runBatch(jctx, job, items)
+	}()
 	return job, nil
 }
 
-// readBatch reads JSON Lines of {"pid", "claims"}, one object a line: the
-// file is cut at line ends into one part per core, each part decoded as a
-// stream; a malformed line refuses the whole file and is named (the first
-// such line).
-func readBatch(body []byte) ([]registry.BatchItem, error) {
-	parts := runtime.GOMAXPROCS(0)
-	type part struct {
+// readBatch reads JSON Lines of {"pid", "claims"}, one object a line, as
+// they arrive: only the records are kept, never the file. A malformed
+// line refuses the whole file and is named (the first such line). Lines
+// are decoded in blocks of about a megabyte, side by side, a few blocks
+// at a time; a line may not be longer than a block.
+func readBatch(r io.Reader) ([]registry.BatchItem, error) {
+	type block struct {
 		text      []byte
 		firstLine int
 		items     []registry.BatchItem
 		err       error
+		done      chan struct{}
 	}
-	ps := make([]*part, 0, parts)
-	line := 1
-	for rest := body; len(rest) > 0; {
-		cut := len(rest)
-		if want := len(body) / parts; len(ps) < parts-1 && want < len(rest) {
-			if i := bytes.IndexByte(rest[want:], '\n'); i >= 0 {
-				cut = want + i + 1
+	const blockSize = 1 << 20
+	br := bufio.NewReaderSize(r, blockSize)
+	blocks := make(chan *block, runtime.GOMAXPROCS(0))
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(blocks)
+		line := 1
+		for {
+			// A block is whole lines: up to blockSize, then to the end of
+			// the line it cuts.
+			buf := make([]byte, blockSize)
+			n, err := io.ReadFull(br, buf)
+			buf = buf[:n]
+			if err == nil {
+				rest, rerr := br.ReadSlice('\n')
+				buf = append(buf, rest...)
+				if rerr != nil && !errors.Is(rerr, io.EOF) {
+					if errors.Is(rerr, bufio.ErrBufferFull) {
+						rerr = errs.Field("", "line %d: longer than %d bytes", line+bytes.Count(buf, []byte{'\n'}), blockSize)
+					}
+					readErr <- rerr
+					return
+				}
+			} else if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				readErr <- err
+				return
 			}
+			if len(buf) == 0 {
+				readErr <- nil
+				return
+			}
+			b := &block{text: buf, firstLine: line, done: make(chan struct{})}
+			line += bytes.Count(buf, []byte{'\n'})
+			go func() {
+				defer close(b.done)
+				b.items, b.err = decodeLines(b.text, b.firstLine)
+				b.text = nil
+			}()
+			blocks <- b
 		}
-		ps = append(ps, &part{text: rest[:cut], firstLine: line})
-		line += bytes.Count(rest[:cut], []byte{'\n'})
-		rest = rest[cut:]
-	}
-	var wg sync.WaitGroup
-	for _, p := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.items, p.err = decodeLines(p.text, p.firstLine)
-		}()
-	}
-	wg.Wait()
+	}()
 	var items []registry.BatchItem
-	for _, p := range ps {
-		if p.err != nil {
-			return nil, p.err
+	var failed error
+	for b := range blocks {
+		<-b.done
+		if failed != nil {
+			continue // drain: the reader stops at the end of the body
 		}
-		items = append(items, p.items...)
+		if b.err != nil {
+			failed = b.err
+			continue
+		}
+		items = append(items, b.items...)
 		if len(items) > MaxBatch {
-			return nil, errs.Field("", "a job holds at most %d records: split the file", MaxBatch)
+			failed = errs.Field("", "a job holds at most %d records: split the file", MaxBatch)
 		}
+	}
+	if err := <-readErr; failed == nil && err != nil {
+		failed = err
+	}
+	if failed != nil {
+		return nil, failed
 	}
 	if len(items) == 0 {
 		return nil, errs.Field("", "no records")
@@ -308,13 +360,29 @@ func (s *Service) Job(ctx context.Context, id string) (Job, error) {
 // BatchResults writes a finished job's answers as JSON Lines, in the order
 // of the input.
 func (s *Service) BatchResults(ctx context.Context, id string, w io.Writer) error {
-	j, err := s.Job(ctx, id)
+	write, err := s.OpenResults(ctx, id)
 	if err != nil {
 		return err
 	}
-	if j.State != "done" {
-		return errs.E(errs.Conflict, "job %s is %s (%d of %d records done)", id, j.State, j.Done, j.Total)
+	return write(w)
+}
+
+// OpenResults checks that the job is the caller's and finished, and
+// returns what writes its answers, chunk by chunk as the store gives them
+// (never the whole result in memory), so that an answer can start only
+// once nothing can refuse it.
+func (s *Service) OpenResults(ctx context.Context, id string) (func(w io.Writer) error, error) {
+	j, err := s.Job(ctx, id)
+	if err != nil {
+		return nil, err
 	}
+	if j.State != "done" {
+		return nil, errs.E(errs.Conflict, "job %s is %s (%d of %d records done)", id, j.State, j.Done, j.Total)
+	}
+	return func(w io.Writer) error { return s.writeResults(ctx, id, w) }, nil
+}
+
+func (s *Service) writeResults(ctx context.Context, id string, w io.Writer) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT results FROM verify_job_chunk WHERE job_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ func TestReadBatch(t *testing.T) {
 		}
 	}
 	good := b.String()
-	items, err := readBatch([]byte(good))
+	items, err := readBatch(strings.NewReader(good))
 	if err != nil || len(items) != 1000 {
 		t.Fatalf("%d items, %v", len(items), err)
 	}
@@ -46,14 +46,37 @@ func TestReadBatch(t *testing.T) {
 		} {
 			spoilt := append([]string{}, lines...)
 			spoilt[n-1] = bad
-			_, err := readBatch([]byte(strings.Join(spoilt, "\n")))
+			_, err := readBatch(strings.NewReader(strings.Join(spoilt, "\n")))
 			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", n)) {
 				t.Errorf("%s at line %d: %v", name, n, err)
 			}
 		}
 	}
+	// A file of several blocks: in order, and a bad line named wherever
+	// it falls, block edges included.
+	b.Reset()
+	const many = 60000
+	for i := 1; i <= many; i++ {
+		fmt.Fprintf(&b, `{"pid":"0010%08d","claims":{"name":"Nguyen Van An"}}`+"\n", i)
+	}
+	big := b.String()
+	items, err = readBatch(strings.NewReader(big))
+	if err != nil || len(items) != many || items[many-1].PID != fmt.Sprintf("0010%08d", many) || items[31000].PID != fmt.Sprintf("0010%08d", 31001) {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	bigLines := strings.Split(big, "\n")
+	for _, n := range []int{1, 18396, 18397, 18398, 36793, many} {
+		spoilt := append([]string{}, bigLines...)
+		spoilt[n-1] = `{"pid":"0010900`
+		if _, err := readBatch(strings.NewReader(strings.Join(spoilt, "\n"))); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", n)) {
+			t.Errorf("bad line %d of %d: %v", n, many, err)
+		}
+	}
+	if _, err := readBatch(strings.NewReader(strings.Repeat("x", 3<<20))); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("a line of 3 MiB: %v", err)
+	}
 	for _, empty := range []string{"", "\n\n  \n"} {
-		if _, err := readBatch([]byte(empty)); err == nil || !strings.Contains(err.Error(), "no records") {
+		if _, err := readBatch(strings.NewReader(empty)); err == nil || !strings.Contains(err.Error(), "no records") {
 			t.Errorf("%q: %v", empty, err)
 		}
 	}

@@ -84,7 +84,9 @@ func (s *Service) Enrich(ctx context.Context, kind string, in io.Reader) (Enrich
 		recs = append(recs, r)
 	}
 	if err := sc.Err(); err != nil {
-		return EnrichReport{}, errs.Field("", "line %d: %v", line+1, err)
+		e := errs.Field("", "line %d: %v", line+1, err)
+		e.Err = err // a body too large stays one for the API
+		return EnrichReport{}, e
 	}
 	rep := EnrichReport{Kind: kind, Records: len(recs), Disagreements: map[string]int{}}
 	now := s.now().UTC().Truncate(time.Microsecond)

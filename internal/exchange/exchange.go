@@ -65,6 +65,7 @@ type Service struct {
 	limiter  limiter
 	mu       sync.RWMutex
 	agencies map[string]cachedAgency
+	jobs     *jobs
 }
 
 // Mismatch throttling: MismatchLimit non-matching verifications of one
@@ -80,7 +81,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, signer *keyring.Ring, now f
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, registry: reg, signer: signer, now: now, limiter: limiter{buckets: map[string]*bucket{}}, agencies: map[string]cachedAgency{}}
+	return &Service{db: db, registry: reg, signer: signer, now: now, limiter: limiter{buckets: map[string]*bucket{}}, agencies: map[string]cachedAgency{}, jobs: newJobs()}
 }
 
 var agencyID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -132,7 +133,7 @@ func (s *Service) viewWithLinks(ctx context.Context, r Record) (Citizen, error) 
 		err := s.db.QueryRowContext(ctx, `SELECT family_name, middle_name, given_name FROM citizen WHERE pid = $1`, rel.PID).Scan(&n.Family, &n.Middle, &n.Given)
 		if err == nil {
 			rel.Name = n.Full()
-		} else if err != sql.ErrNoRows {
+		} else if !errors.Is(err, sql.ErrNoRows) {
 			return Citizen{}, err
 		}
 	}

@@ -70,8 +70,12 @@ func (s *Service) Update(ctx context.Context, pidText string, ifMatch int64, p P
 			return err
 		}
 		if err := agree(pid, &next.Details); err != nil {
+			var e *errs.Error
+			if !errors.As(err, &e) {
+				return err
+			}
 			return &errs.Error{Kind: errs.Invalid, Msg: "the record would no longer agree with its personal ID number; that needs the number re-established",
-				Fields: err.(*errs.Error).Fields}
+				Fields: e.Fields}
 		}
 		if err := s.checkRelatives(ctx, tx, &cur.Details, &next.Details); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -51,6 +52,28 @@ type App struct {
 	// Witnesses keep the audit checkpoints outside the database
 	// (OpenWitnesses); the sealer copies each new one to them.
 	Witnesses []audit.Witness
+
+	// The background work (Go): Close stops it and waits for it before
+	// it closes the store.
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	bgStop context.CancelFunc
+}
+
+// Go runs fn in the background with a context that ends with ctx or when
+// the app is closed; Close waits for fn to return before it closes the
+// store, so no background work (sealing the access log, delivering
+// events) is cut off in the middle of a transaction.
+func (a *App) Go(ctx context.Context, fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(a.bgCtx, cancel)
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		defer stop()
+		defer cancel()
+		fn(ctx)
+	}()
 }
 
 // Open opens the store, brings its schema up to date (refusing a schema
@@ -85,6 +108,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("load administrative units: %w", err)
 	}
 	a := &App{DB: db, Units: units, Codes: codelist.New(), Log: log}
+	a.bgCtx, a.bgStop = context.WithCancel(context.Background())
 	a.Policy = access.NewPolicy(units)
 	a.Audit = audit.NewRecorder(db, log)
 	a.Access = access.NewService(db, a.Policy, time.Now)
@@ -92,9 +116,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-// Close stops the audit recorder after it has written what is queued, then
-// closes the store.
+// Close stops the work in the background and waits for it, in order:
+// the batch jobs (marked failed: submit again), then what Go started (the
+// sealer, event delivery), then the audit recorder after it has written
+// what is queued; then it closes the store. The HTTP server is shut down
+// before: nothing new starts.
 func (a *App) Close() {
+	if a.Exchange != nil {
+		a.Exchange.Close()
+	}
+	a.bgStop()
+	a.bg.Wait()
 	for _, w := range a.Witnesses {
 		if n, ok := w.(*audit.NATSWitness); ok {
 			n.Close()

@@ -24,6 +24,7 @@ import (
 // environment anywhere else.
 type Config struct {
 	Addr            string        // listen address
+	MetricsAddr     string        // serve /metrics on this address only; "" for nowhere
 	DB              string        // sqlite:PATH or postgres://…
 	Demo            bool          // load demo accounts
 	AdminPassword   string        // bootstrap administrator's password (secret)
@@ -74,6 +75,7 @@ func (c Config) Dump(w io.Writer) {
 		return "xxxxx"
 	}
 	fmt.Fprintf(w, "addr              %s\n", c.Addr)
+	fmt.Fprintf(w, "metrics addr      %s\n", c.MetricsAddr)
 	fmt.Fprintf(w, "db                %s\n", sqldb.Redact(c.DB))
 	fmt.Fprintf(w, "demo              %v\n", c.Demo)
 	fmt.Fprintf(w, "admin password    %s\n", mask(c.AdminPassword))

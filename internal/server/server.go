@@ -20,8 +20,10 @@ import (
 	"github.com/dancu-vn/dancu/internal/sso"
 )
 
-// Handler returns the whole HTTP surface of the app.
-func (a *App) Handler(version string) http.Handler {
+// Handler returns the public HTTP surface of the app, and apart from it the
+// Prometheus metrics, which show internals (request counts by route, the
+// pool, the runtime) and are served only on --metrics-addr.
+func (a *App) Handler(version string) (public, metrics http.Handler) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.DB.DB, a.DB.Dialect.String()))
@@ -41,19 +43,30 @@ func (a *App) Handler(version string) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain")
-		if err := a.DB.PingContext(ctx); err != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		notReady := func(msg string) {
+			w.Header().Set("Retry-After", strconv.Itoa(api.RetryAfter))
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "database unreachable\n")
+			io.WriteString(w, msg+"\n")
+		}
+		if err := a.DB.PingContext(ctx); err != nil {
+			notReady("database unreachable")
 			return
 		}
 		if err := a.DB.CheckSchema(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "%v\n", err)
+			notReady(err.Error())
+			return
+		}
+		// A store that answers reads but refuses writes (read-only,
+		// full, locked) cannot serve: most operations write an access
+		// record.
+		if err := a.DB.ProbeWrite(ctx); err != nil {
+			a.Log.Warn("readiness: the database refuses writes", "err", err)
+			notReady("database refuses writes")
 			return
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// The OpenID provider: discovery, authorize, token, userinfo, keys,
 	// revocation, introspection, end_session, and the login pages.
 	idp := a.SSO.Handler()
@@ -66,7 +79,7 @@ func (a *App) Handler(version string) http.Handler {
 		set, err := a.Dossier.DocumentKeys(r.Context())
 		if err != nil {
 			a.Log.Error("document keys", "err", err)
-			http.Error(w, "keys unavailable", http.StatusServiceUnavailable)
+			api.WriteProblem(w, http.StatusServiceUnavailable, "keys unavailable, try again")
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
@@ -78,7 +91,7 @@ func (a *App) Handler(version string) http.Handler {
 	mux.HandleFunc("GET /.well-known/dancu-csca.crt", func(w http.ResponseWriter, r *http.Request) {
 		certs, err := a.PKI.CSCACertificates(r.Context())
 		if err != nil || len(certs) == 0 {
-			http.Error(w, "no CSCA yet", http.StatusNotFound)
+			api.WriteProblem(w, http.StatusNotFound, "no CSCA yet")
 			return
 		}
 		w.Header().Set("Content-Type", "application/pkix-cert")
@@ -87,7 +100,7 @@ func (a *App) Handler(version string) http.Handler {
 	mux.HandleFunc("GET /.well-known/dancu-csca.crl", func(w http.ResponseWriter, r *http.Request) {
 		der, err := a.PKI.CRL(r.Context())
 		if err != nil {
-			http.Error(w, "no CRL yet", http.StatusNotFound)
+			api.WriteProblem(w, http.StatusNotFound, "no CRL yet")
 			return
 		}
 		w.Header().Set("Content-Type", "application/pkix-crl")
@@ -102,11 +115,9 @@ func (a *App) Handler(version string) http.Handler {
 			http.Redirect(w, r, api.Prefix+"/docs", http.StatusFound)
 			return
 		}
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(map[string]any{"title": "Not Found", "status": 404, "detail": "no such path: " + r.URL.Path})
+		api.WriteProblem(w, http.StatusNotFound, "no such path: "+r.URL.EscapedPath())
 	})
-	return observe(mux, requests, a.Log)
+	return observe(harden(mux, a.Log), mux, requests, a.Log), harden(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), a.Log)
 }
 
 // statusWriter remembers the status code for logs and metrics.
@@ -122,11 +133,11 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func observe(next *http.ServeMux, requests *prometheus.HistogramVec, log *slog.Logger) http.Handler {
+func observe(next http.Handler, mux *http.ServeMux, requests *prometheus.HistogramVec, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		_, pattern := next.Handler(r)
+		_, pattern := mux.Handler(r)
 		next.ServeHTTP(sw, r)
 		d := time.Since(start)
 		route := pattern
@@ -146,7 +157,7 @@ func observe(next *http.ServeMux, requests *prometheus.HistogramVec, log *slog.L
 // no new connections, requests in flight get up to grace to finish.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -158,6 +169,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		// Requests still running past the grace (a stalled upload)
+		// lose their connections, so that their handlers end and the
+		// work they hold can be waited for.
+		srv.Close()
+		<-errc
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

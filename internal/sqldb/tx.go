@@ -18,18 +18,30 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// waitedOut is how long a failed attempt must have taken for InTx to take
+// it that the engine waited for the lock itself, and not try again.
+const waitedOut = time.Second
+
 // InTx runs fn in a transaction and commits it if fn returns nil. A
 // transaction that failed only because of contention (a serialization
 // failure or deadlock in PostgreSQL, a busy database in SQLite) is run again
-// from the start, a few times, with jittered backoff; fn must therefore have
-// no effects outside the transaction.
+// from the start, a few times, with jittered backoff, unless the engine had
+// waited for the lock already; fn must therefore have no effects outside
+// the transaction. A store that cannot work now answers Unavailable.
 func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	const attempts = 5
 	var err error
 	for i := 0; i < attempts; i++ {
+		began := time.Now()
 		err = d.inTxOnce(ctx, fn)
 		if err == nil || !isRetryable(err) {
-			return err
+			return Classify(err)
+		}
+		if time.Since(began) > waitedOut {
+			// The engine waited for the lock already (SQLite's busy
+			// timeout): another try would make the caller wait as long
+			// again for the same answer.
+			break
 		}
 		backoff := time.Duration(1<<i)*5*time.Millisecond + time.Duration(rand.IntN(5))*time.Millisecond
 		select {
