@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dancu-vn/dancu/internal/server"
+	"github.com/dancu-vn/dancu/internal/sso"
 )
 
 func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
@@ -126,6 +127,8 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "the public base URL, e.g. https://id.example.vn: the OpenID issuer, the passkey relying party and every absolute link (env DANCU_PUBLIC_URL; default: http://localhost:PORT for a loopback listener)")
 	cmd.Flags().StringVar(&cfg.PublicURL, "issuer", cfg.PublicURL, "the same as --public-url (env DANCU_ISSUER)")
 	cmd.Flags().MarkDeprecated("issuer", "use --public-url")
+	cmd.Flags().DurationVar(&cfg.SSOSessionIdle, "sso-session-idle", sso.DefaultSessionIdle, "a single sign-on session at the OpenID provider ends when unused this long")
+	cmd.Flags().DurationVar(&cfg.SSOSessionMax, "sso-session-max", sso.DefaultSessionMax, "a single sign-on session ends this long after its login, used or not")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd
 }
