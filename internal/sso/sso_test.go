@@ -66,7 +66,9 @@ func newServer(t *testing.T, db *sqldb.DB, edit func(*Config)) (*Service, *clock
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	// Near the real time: op checks some expiries (access tokens at
+	// userinfo, client assertions) against the real clock.
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	policy := access.NewPolicy(units)
 	rec := audit.NewRecorder(db, log)
 	t.Cleanup(rec.Close)
