@@ -240,6 +240,8 @@ func (s *Service) discovery(w http.ResponseWriter, r *http.Request) {
 	d.ACRValuesSupported = []string{ACRLevel1, ACRLevel2}
 	d.IDTokenSigningAlgValuesSupported = []string{"RS256", "ES256"}
 	d.TokenEndpointAuthSigningAlgValuesSupported = []string{"ES256", "ES384", "RS256", "PS256"}
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = d.TokenEndpointAuthSigningAlgValuesSupported
+	d.RevocationEndpointAuthSigningAlgValuesSupported = d.TokenEndpointAuthSigningAlgValuesSupported
 	d.RequestObjectSigningAlgValuesSupported, d.RequestParameterSupported = nil, false
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	d.BackChannelLogoutSupported, d.BackChannelLogoutSessionSupported = true, true
