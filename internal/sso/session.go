@@ -54,17 +54,37 @@ func (s *Service) cookieName() string {
 	return "dancu_sso"
 }
 
-// startSession establishes a new session after a complete authentication
-// (every factor given) and sets its cookie; a session the browser had
-// before ends. The cookie value is a 256-bit random token; only its
-// SHA-256 is stored.
+// startSession establishes the session of a complete authentication
+// (every factor given) and sets its cookie. The same citizen logging in
+// again in this browser (prompt=login, max_age, a step-up) keeps the
+// session and its sid, so that its relying parties stay one session for
+// logout, with the new authentication and a fresh absolute timeout;
+// another citizen's session in this browser ends. The cookie value is a
+// new 256-bit random token each time (no fixation); only its SHA-256 is
+// stored.
 func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, pid, subject, acr string, amr []string,
 	authTime time.Time, epoch int64) (string, error) {
 	now := s.clock()
 	value, sid := randomToken(), uuid.NewString()
+	var ended string
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		sid, ended = uuid.NewString(), ""
 		if old := cookie(r, s.cookieName()); old != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE oidc_session SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL`, now, hashSecret(old)); err != nil {
+			var oldSID, oldPID string
+			var oldEpoch int64
+			var lastSeen, expires time.Time
+			err := tx.QueryRowContext(ctx, `SELECT sid, pid, epoch, last_seen, expires_at FROM oidc_session WHERE id_hash = $1 AND ended_at IS NULL`,
+				hashSecret(old)).Scan(&oldSID, &oldPID, &oldEpoch, &lastSeen, &expires)
+			live := err == nil && oldEpoch == epoch && expires.After(now) && lastSeen.Add(s.sessionIdle).After(now)
+			switch {
+			case live && oldPID == pid:
+				_, err := tx.ExecContext(ctx, `UPDATE oidc_session SET id_hash = $1, acr = $2, amr = $3, auth_time = $4, epoch = $5, last_seen = $6,
+					expires_at = $7 WHERE sid = $8`, hashSecret(value), acr, strings.Join(amr, " "), authTime, epoch, now, now.Add(s.sessionMax), oldSID)
+				sid = oldSID
+				return err
+			case err == nil:
+				ended = oldSID
+			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
 		}
@@ -74,6 +94,11 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	})
 	if err != nil {
 		return "", err
+	}
+	if ended != "" {
+		if err := s.endSession(ctx, ended, "another citizen logged in in this browser"); err != nil {
+			s.log.Error("sso session: end the previous one", "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: value, Path: "/", HttpOnly: true, Secure: s.secureCookies,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(s.sessionMax.Seconds())})
