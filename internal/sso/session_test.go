@@ -429,6 +429,10 @@ func TestLogoutAndBackchannel(t *testing.T) {
 		ag.login(ag.authorize("rp-a", nil), pid)
 		ag.code()
 		ag.consent(ag.authorize("rp-b", nil))
+		ag.code()
+		// Logging in again (prompt=login) keeps the session: rp-a still
+		// belongs to it when rp-b logs out.
+		ag.login(ag.authorize("rp-b", url.Values{"prompt": {"login"}}), pid)
 		tok, _ := exchange(t, srv.URL, "rp-b", secret, ag.code())
 		sid, _ := claims(t, tok.IDToken)["sid"].(string)
 		if sid == "" {
