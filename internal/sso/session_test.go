@@ -346,6 +346,10 @@ func TestRevocation(t *testing.T) {
 		if _, status := refresh(tok.RefreshToken); status == 200 {
 			t.Fatal("a refresh token revoked without a hint still works")
 		}
+		// The access tokens of the revoked grant end with it (RFC 7009 §2.1).
+		if status, _ := userinfo(t, srv.URL, tok.AccessToken); status == 200 {
+			t.Error("the access token of a revoked refresh token still works")
+		}
 		// An access token.
 		tok = login()
 		if status, _ := userinfo(t, srv.URL, tok.AccessToken); status != 200 {

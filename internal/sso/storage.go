@@ -325,8 +325,8 @@ func (s *Service) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 func (s *Service) storeAccess(ctx context.Context, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, id string, g citizenGrant, exp time.Time) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO oidc_access_token (id, client_id, subject, pid, scopes, epoch, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		id, g.clientID, g.subject, g.pid, strings.Join(g.scopes, " "), g.epoch, exp)
+	_, err := q.ExecContext(ctx, `INSERT INTO oidc_access_token (id, client_id, subject, pid, scopes, epoch, expires_at, family) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		id, g.clientID, g.subject, g.pid, strings.Join(g.scopes, " "), g.epoch, exp, g.family)
 	return err
 }
 
@@ -397,6 +397,10 @@ func (s *Service) revokeFamily(ctx context.Context, family, pid, why string) {
 	now := s.clock()
 	s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE oidc_refresh_token SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL`, now, family); err != nil {
+			return err
+		}
+		// The access tokens of the same grant end too (RFC 7009 §2.1).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_access_token WHERE family = $1`, family); err != nil {
 			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, actor.SystemActor("sso")), now, "oidc_refresh_revoked", pid, why))

@@ -49,6 +49,12 @@ ALTER TABLE oidc_auth_request ADD COLUMN redeemed_at TIMESTAMPTZ;
 ALTER TABLE oidc_auth_request ADD COLUMN token_family TEXT NOT NULL DEFAULT '';
 ALTER TABLE oidc_auth_request ADD COLUMN access_id TEXT NOT NULL DEFAULT '';
 
+-- The refresh-token family an access token was issued with, so that
+-- revoking the family (RFC 7009 §2.1, reuse detection) ends its access
+-- tokens too.
+ALTER TABLE oidc_access_token ADD COLUMN family TEXT NOT NULL DEFAULT '';
+CREATE INDEX oidc_access_token_family ON oidc_access_token (family);
+
 -- RS256 signing keys, beside the ES256 ones of oidc_signing_key.
 CREATE TABLE oidc_rsa_signing_key (
 	id TEXT PRIMARY KEY,
