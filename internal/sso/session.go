@@ -3,6 +3,8 @@ package sso
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -135,6 +137,25 @@ func (s *Service) currentSession(ctx context.Context, r *http.Request) (*session
 	return &se, true
 }
 
+// hintSubject is the sub of an id_token_hint op has verified already.
+func hintSubject(hint string) string {
+	parts := strings.Split(hint, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	return c.Sub
+}
+
 func hasPrompt(a *authRequest, p string) bool { return slices.Contains(a.Req.Prompt, p) }
 
 // satisfies reports whether a session may complete the request without a
@@ -143,6 +164,12 @@ func hasPrompt(a *authRequest, p string) bool { return slices.Contains(a.Req.Pro
 // max_age (prompt=login sets max_age to 0).
 func (s *Service) satisfies(se *session, a *authRequest, c *Client) bool {
 	if se.level() < a.wantsLevel(c) {
+		return false
+	}
+	// An id_token_hint (verified by op at the authorization endpoint) for
+	// another citizen than the session's: not this session (OIDC Core
+	// §3.1.2.1).
+	if sub := hintSubject(a.Req.IDTokenHint); sub != "" && sub != se.subject {
 		return false
 	}
 	if ma := a.Req.MaxAge; ma != nil && (*ma == 0 || s.clock().Sub(se.authTime) > time.Duration(*ma)*time.Second) {

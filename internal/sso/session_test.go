@@ -193,6 +193,17 @@ func TestMaxAgeAndACRStepUp(t *testing.T) {
 		if at := int64(claims(t, tok.IDToken)["auth_time"].(float64)); at != first.Unix() {
 			t.Fatalf("auth_time %d, want %d", at, first.Unix())
 		}
+		// Another citizen's session in another browser does not answer a
+		// request whose id_token_hint names this citizen.
+		other := newAgent(t, srv.URL)
+		other.login(other.authorize("rp-a", nil), newCitizen(t, s, eid.Level1))
+		other.code()
+		if other.authorize("rp-a", url.Values{"prompt": {"none"}, "id_token_hint": {tok.IDToken}}); other.end == nil || other.end.Query().Get("error") != "login_required" {
+			t.Fatalf("prompt=none with an id_token_hint for another citizen: %v", other.end)
+		}
+		if ag.authorize("rp-a", url.Values{"prompt": {"none"}, "id_token_hint": {tok.IDToken}}); ag.end == nil || ag.end.Query().Get("code") == "" {
+			t.Fatalf("prompt=none with the session's own id_token_hint: %v", ag.end)
+		}
 		clk.add(10 * time.Minute)
 		if p := ag.authorize("rp-a", url.Values{"max_age": {"3600"}}); p.isLogin() {
 			t.Fatal("a 10-minute-old session did not satisfy max_age=3600")
