@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/registry"
@@ -239,5 +237,3 @@ func claims(t *testing.T, token string) map[string]any {
 	json.Unmarshal(b, &m)
 	return m
 }
-
-var _ = oidc.ScopeOpenID

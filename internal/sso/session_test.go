@@ -3,7 +3,6 @@ package sso
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -511,5 +510,3 @@ func TestLogoutBackchannelFailureTolerated(t *testing.T) {
 		s.Wait()
 	})
 }
-
-var _ = io.Discard
