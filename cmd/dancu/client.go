@@ -62,6 +62,8 @@ func clientCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	create.Flags().StringSliceVar(&in.Scopes, "scopes", nil, "scopes it may ask for: profile, email, phone, address, pid, offline_access")
 	create.Flags().IntVar(&in.MinLevel, "min-level", 1, "e-ID level its logins need: 1 or 2")
 	create.Flags().StringVar(&in.JWKS, "jwks", "", "for private_key_jwt: the client's public keys (a JSON Web Key Set)")
+	create.Flags().StringVar(&in.IDTokenAlg, "id-token-alg", "", "how its ID tokens are signed: RS256 or ES256 (default RS256, ES256 for services)")
+	create.Flags().StringVar(&in.Backchannel, "backchannel-logout-uri", "", "where logout tokens are POSTed when a citizen's single sign-on session ends")
 
 	list := &cobra.Command{Use: "list", Short: "List relying parties", Args: cobra.NoArgs,
 		RunE: with(func(ctx context.Context, app *server.App) error {

@@ -186,6 +186,23 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 	if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
 		t.Fatal("a used code was accepted again")
 	}
+	// The second redemption revoked what the first one issued (RFC 6749
+	// §4.1.2): someone else has the code.
+	if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+		t.Fatal("the access token of a code redeemed twice still works")
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Fatal("the refresh token of a code redeemed twice still works")
+	}
+	// The browser's single sign-on session logs in again without a password.
+	verifier = oauth2.GenerateVerifier()
+	code, _, page, _ = b.logIn(srv.URL, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-1")), pid, "not needed")
+	if code == "" {
+		t.Fatalf("no code from the single sign-on session: %s", page)
+	}
+	if tok, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
 	rawID, _ := tok.Extra("id_token").(string)
 	idt, err := provider.Verifier(&oidc.Config{ClientID: "portal"}).Verify(ctx, rawID)
 	if err != nil {
@@ -323,7 +340,8 @@ func openIDEndToEnd(t *testing.T, dbURL string) {
 	me.must(204, "POST", "/api/v1/me/totp/confirm", map[string]string{"code": first})
 	verifier = oauth2.GenerateVerifier()
 	b.end = nil
-	res, _ = b.get(cfg.AuthCodeURL("s4", oauth2.S256ChallengeOption(verifier)))
+	// prompt=login: the browser's session would otherwise log in without a password.
+	res, _ = b.get(cfg.AuthCodeURL("s4", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "login")))
 	id4 := res.Request.URL.Query().Get("id")
 	_, page = b.post(srv.URL+"/login", url.Values{"id": {id4}, "pid": {pid}, "password": {password}, "lang": {"en"}})
 	if !strings.Contains(page, "Two-step verification") || b.end != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/server"
+	"github.com/dancu-vn/dancu/internal/sso"
 )
 
 func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
@@ -176,6 +177,8 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().MarkDeprecated("issuer", "use --public-url")
 	cfg.MessageGatewayURL = getenv("DANCU_MESSAGE_GATEWAY_URL")
 	cmd.Flags().StringVar(&cfg.MessageGatewayURL, "message-gateway", cfg.MessageGatewayURL, "post messages to citizens (activation codes, notices) as JSON to this URL, the SMS / e-mail gateway's adapter (env DANCU_MESSAGE_GATEWAY_URL; its bearer token in DANCU_MESSAGE_GATEWAY_TOKEN[_FILE])")
+	cmd.Flags().DurationVar(&cfg.SSOSessionIdle, "sso-session-idle", sso.DefaultSessionIdle, "a single sign-on session at the OpenID provider ends when unused this long")
+	cmd.Flags().DurationVar(&cfg.SSOSessionMax, "sso-session-max", sso.DefaultSessionMax, "a single sign-on session ends this long after its login, used or not")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for requests in flight at shutdown")
 	return cmd
 }

@@ -1,4 +1,4 @@
-// Package keyring keeps ES256 signing keys in the database, their private
+// Package keyring keeps ES256 (or RS256) signing keys in the database, their private
 // halves sealed with the data key: one key signs until the next is made,
 // and every key stays published until what it signed has expired. The
 // OpenID provider signs tokens with one keyring, residence confirmations
@@ -7,9 +7,11 @@ package keyring
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"database/sql"
 	"encoding/json"
@@ -30,13 +32,14 @@ const reload = time.Minute
 // Key is one signing key.
 type Key struct {
 	id      string
-	key     *ecdsa.PrivateKey
+	alg     jose.SignatureAlgorithm
+	key     crypto.Signer
 	created time.Time
 	retire  *time.Time
 }
 
-// SignatureAlgorithm is ES256.
-func (k *Key) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.ES256 }
+// SignatureAlgorithm is ES256 or RS256.
+func (k *Key) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
 
 // Key is the private key.
 func (k *Key) Key() any { return k.key }
@@ -44,12 +47,12 @@ func (k *Key) Key() any { return k.key }
 // ID is the key ID (kid).
 func (k *Key) ID() string { return k.id }
 
-// Public is the public key.
-func (k *Key) Public() *ecdsa.PublicKey { return &k.key.PublicKey }
+// Public is the public key (*ecdsa.PublicKey or *rsa.PublicKey).
+func (k *Key) Public() crypto.PublicKey { return k.key.Public() }
 
 // JWK is the public key as a JSON Web Key.
 func (k *Key) JWK() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: &k.key.PublicKey, KeyID: k.id, Algorithm: string(jose.ES256), Use: "sig"}
+	return jose.JSONWebKey{Key: k.key.Public(), KeyID: k.id, Algorithm: string(k.alg), Use: "sig"}
 }
 
 // Sealer seals private keys at rest (eid.Sealer does).
@@ -67,6 +70,7 @@ type Ring struct {
 	table    string        // oidc_signing_key, doc_signing_key
 	rotation time.Duration // how long a key signs
 	overlap  time.Duration // how long it stays published after
+	alg      jose.SignatureAlgorithm
 	mu       sync.Mutex
 	keys     []*Key // newest first, not retired
 	loaded   time.Time
@@ -75,7 +79,16 @@ type Ring struct {
 // New returns the keyring kept in table (which has the columns of
 // oidc_signing_key).
 func New(db *sqldb.DB, sealer Sealer, table string, rotation, overlap time.Duration) *Ring {
-	return &Ring{db: db, sealer: sealer, table: table, rotation: rotation, overlap: overlap}
+	return &Ring{db: db, sealer: sealer, table: table, rotation: rotation, overlap: overlap, alg: jose.ES256}
+}
+
+// NewRSA returns a keyring of 2048-bit RS256 keys kept in table, for
+// relying parties that only verify RS256 (OpenID Connect Discovery §3
+// requires an OP to offer it).
+func NewRSA(db *sqldb.DB, sealer Sealer, table string, rotation, overlap time.Duration) *Ring {
+	r := New(db, sealer, table, rotation, overlap)
+	r.alg = jose.RS256
+	return r
 }
 
 func (r *Ring) aad(id string) []byte { return []byte(r.table + "|" + id) }
@@ -117,7 +130,13 @@ func (r *Ring) load(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("signing key %s: cannot open it with the data key: %w", k.id, err)
 		}
-		if k.key, err = x509.ParseECPrivateKey(der); err != nil {
+		k.alg = r.alg
+		if r.alg == jose.RS256 {
+			k.key, err = x509.ParsePKCS1PrivateKey(der)
+		} else {
+			k.key, err = x509.ParseECPrivateKey(der)
+		}
+		if err != nil {
 			return fmt.Errorf("signing key %s: %w", k.id, err)
 		}
 		if retire.Valid {
@@ -137,16 +156,26 @@ func (r *Ring) load(ctx context.Context, now time.Time) error {
 // current ones. Two servers rotating at once each add a key; both are
 // published, so tokens from either verify.
 func (r *Ring) rotate(ctx context.Context, now time.Time) error {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	der, err := x509.MarshalECPrivateKey(priv)
-	if err != nil {
-		return err
+	var priv crypto.Signer
+	var der []byte
+	if r.alg == jose.RS256 {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return err
+		}
+		priv, der = k, x509.MarshalPKCS1PrivateKey(k)
+	} else {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		if der, err = x509.MarshalECPrivateKey(k); err != nil {
+			return err
+		}
+		priv = k
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	pub, err := json.Marshal(jose.JSONWebKey{Key: &priv.PublicKey, KeyID: id, Algorithm: string(jose.ES256), Use: "sig"})
+	pub, err := json.Marshal(jose.JSONWebKey{Key: priv.Public(), KeyID: id, Algorithm: string(r.alg), Use: "sig"})
 	if err != nil {
 		return err
 	}
@@ -154,8 +183,8 @@ func (r *Ring) rotate(ctx context.Context, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE `+r.table+` SET retire_at = $1 WHERE retire_at IS NULL`, now.Add(r.overlap)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO `+r.table+` (id, alg, private_sealed, public_jwk, created_at) VALUES ($1, 'ES256', $2, $3, $4)`,
-			id, r.sealer.Seal(der, r.aad(id)), string(pub), now)
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+r.table+` (id, alg, private_sealed, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			id, string(r.alg), r.sealer.Seal(der, r.aad(id)), string(pub), now)
 		return err
 	})
 	if err != nil {

@@ -136,6 +136,10 @@ func (a *App) Close() {
 	a.DB.Close()
 }
 
+// offlineIssuer names the OpenID provider of a command that serves
+// nothing; no token is ever issued under it.
+const offlineIssuer = "http://localhost"
+
 // OpenIdentity builds the working-day calendar, the e-ID service, the
 // OpenID provider and the public-service dossiers, which need the data key;
 // the server calls it, commands that only touch the registry do not.
@@ -170,7 +174,14 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now, events.AllowHosts(cfg.WebhookAllowHosts...))
 	a.PKI = pki.NewStore(a.DB, sealer)
 	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
-	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: cfg.PublicURL, DataKey: key, Insecure: !strings.HasPrefix(cfg.PublicURL, "https://")}, a.Log, time.Now)
+	issuer := cfg.PublicURL
+	if issuer == "" {
+		// Only serve issues tokens, and it always sets the public URL; the
+		// other commands (dancu client) only manage clients and keys.
+		issuer = offlineIssuer
+	}
+	a.SSO, err = sso.New(a.DB, a.EID, a.Registry, sso.Config{Issuer: issuer, DataKey: key, Insecure: !strings.HasPrefix(issuer, "https://"),
+		SessionIdle: cfg.SSOSessionIdle, SessionMax: cfg.SSOSessionMax}, a.Log, time.Now)
 	return err
 }
 

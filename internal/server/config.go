@@ -35,6 +35,8 @@ type Config struct {
 	DataKey         string        // base64 AES-256 key sealing biometrics and signing keys (secret)
 	DataKeyFile     string        // or the file holding it; default: data.key beside the SQLite file, created if missing
 	PublicURL       string        // the public base URL: the OpenID issuer, the WebAuthn relying party and every absolute link; never a request's Host
+	SSOSessionIdle  time.Duration // a single sign-on session unused this long ends (0: sso.DefaultSessionIdle)
+	SSOSessionMax   time.Duration // a single sign-on session ends this long after its login (0: sso.DefaultSessionMax)
 	HolidaysFile    string        // extra holidays and working days for deadlines (YYYY-MM-DD holiday|workday name)
 	NATSURL         string        // publish change events to NATS JetStream too (optional)
 	// WebhookAllowHosts may receive webhooks over http or at a loopback or
@@ -84,6 +86,8 @@ func (c Config) Dump(w io.Writer) {
 	fmt.Fprintf(w, "shutdown timeout  %s\n", c.ShutdownTimeout)
 	fmt.Fprintf(w, "data key          %s\n", c.DataKeyInEffect())
 	fmt.Fprintf(w, "public url        %s\n", c.PublicURL)
+	fmt.Fprintf(w, "sso session idle  %s\n", c.SSOSessionIdle)
+	fmt.Fprintf(w, "sso session max   %s\n", c.SSOSessionMax)
 	fmt.Fprintf(w, "holidays file     %s\n", c.HolidaysFile)
 	fmt.Fprintf(w, "nats url          %s\n", c.NATSURL)
 	fmt.Fprintf(w, "webhook allow     %s\n", strings.Join(c.WebhookAllowHosts, ","))

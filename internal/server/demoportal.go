@@ -88,7 +88,12 @@ func (p demoPortal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "demo_rp", Value: state + "." + verifier + "." + client, Path: "/demo/portal", HttpOnly: true,
 			SameSite: http.SameSiteLaxMode, MaxAge: 900})
 		cfg := p.config(r, client)
-		http.Redirect(w, r, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("ui_locales", "vi")), http.StatusFound)
+		opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("ui_locales", "vi")}
+		switch prompt := r.URL.Query().Get("prompt"); prompt {
+		case "login", "none", "consent":
+			opts = append(opts, oauth2.SetAuthURLParam("prompt", prompt)) // e.g. log in again despite the single sign-on session
+		}
+		http.Redirect(w, r, cfg.AuthCodeURL(state, opts...), http.StatusFound)
 	case "/demo/portal/callback":
 		var d struct{ Error, Userinfo, IDToken, AccessToken string }
 		c, err := r.Cookie("demo_rp")

@@ -47,11 +47,11 @@ func (s *Service) authenticate(ctx context.Context, token string) (*actor.Actor,
 	if client, ok := s.serviceTokens.get(sum, s.clock()); ok {
 		return nil, client, nil
 	}
-	sig, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	sig, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil || len(sig.Signatures) != 1 {
 		return nil, "", bad
 	}
-	_, keys, err := s.keys.Current(ctx, s.clock())
+	_, keys, err := s.ring(jose.SignatureAlgorithm(sig.Signatures[0].Header.Algorithm)).Current(ctx, s.clock())
 	if err != nil {
 		return nil, "", err
 	}

@@ -64,24 +64,29 @@ type NewClient struct {
 	Scopes       []string `json:"scopes,omitempty" doc:"Scopes it may ask for: profile, email, phone, address, pid, offline_access (openid always)"`
 	MinLevel     int      `json:"min_level,omitempty" minimum:"0" maximum:"2" doc:"The e-ID level its logins need: 1 (default) or 2"`
 	JWKS         string   `json:"jwks,omitempty" maxLength:"20000" doc:"For private_key_jwt: the client's public keys as a JSON Web Key Set"`
+	IDTokenAlg   string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256" doc:"How its ID tokens (and access tokens) are signed. Default: RS256 for web and native clients, ES256 for services"`
+	Backchannel  string   `json:"backchannel_logout_uri,omitempty" maxLength:"2000" doc:"Where a logout token is POSTed when a citizen's single sign-on session ends (OpenID Connect Back-Channel Logout 1.0)"`
 }
 
 // Client is a registered relying party.
 type Client struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	AuthMethodV  string    `json:"auth_method"`
-	AppType      string    `json:"type"`
-	RedirectURIv []string  `json:"redirect_uris"`
-	LogoutURIs   []string  `json:"post_logout_redirect_uris"`
-	Grants       []string  `json:"grant_types"`
-	Scopes       []string  `json:"scopes"`
-	MinLevel     int       `json:"min_level"`
-	Disabled     bool      `json:"disabled"`
-	CreatedAt    time.Time `json:"created_at"`
-	secretHash   string
-	jwks         string
-	loginPath    string
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	AuthMethodV  string   `json:"auth_method"`
+	AppType      string   `json:"type"`
+	RedirectURIv []string `json:"redirect_uris"`
+	LogoutURIs   []string `json:"post_logout_redirect_uris"`
+	Grants       []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+	MinLevel     int      `json:"min_level"`
+	IDTokenAlg   string   `json:"id_token_signed_response_alg"`
+	// BackchannelURI receives logout tokens.
+	BackchannelURI string    `json:"backchannel_logout_uri,omitempty"`
+	Disabled       bool      `json:"disabled"`
+	CreatedAt      time.Time `json:"created_at"`
+	secretHash     string
+	jwks           string
+	loginPath      string
 }
 
 var clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
@@ -101,7 +106,7 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, strin
 		f.Add("name", "is required")
 	}
 	c := Client{ID: in.ID, Name: strings.TrimSpace(in.Name), MinLevel: max(in.MinLevel, 1), RedirectURIv: in.RedirectURIs, LogoutURIs: in.LogoutURIs,
-		AuthMethodV: in.AuthMethod, jwks: in.JWKS}
+		AuthMethodV: in.AuthMethod, jwks: in.JWKS, IDTokenAlg: in.IDTokenAlg, BackchannelURI: in.Backchannel}
 	switch in.Type {
 	case "web":
 		c.AppType, c.Grants = "web", []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
@@ -142,6 +147,23 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, strin
 	default:
 		f.Add("auth_method", "must be client_secret_basic, client_secret_post, private_key_jwt or none")
 	}
+	switch c.IDTokenAlg {
+	case "":
+		c.IDTokenAlg = string(jose.RS256)
+		if c.AppType == "service" {
+			c.IDTokenAlg = string(jose.ES256)
+		}
+	case string(jose.RS256), string(jose.ES256):
+	default:
+		f.Add("id_token_signed_response_alg", "must be RS256 or ES256")
+	}
+	if c.BackchannelURI != "" {
+		if p, err := url.Parse(c.BackchannelURI); err != nil || p.Host == "" || p.Fragment != "" || (p.Scheme != "https" && !(p.Scheme == "http" && isLoopback(p.Hostname()))) {
+			f.Add("backchannel_logout_uri", "must be an absolute https URL without a fragment (http only for 127.0.0.1 or localhost)")
+		} else if c.AppType == "service" {
+			f.Add("backchannel_logout_uri", "a service client has no citizens' logins to end")
+		}
+	}
 	if c.AppType != "service" && len(in.RedirectURIs) == 0 {
 		f.Add("redirect_uris", "at least one is required")
 	}
@@ -181,9 +203,9 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, strin
 	c.CreatedAt = s.clock()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_client (id, name, secret_hash, auth_method, app_type, redirect_uris, post_logout_uris,
-			grant_types, scopes, min_level, jwks, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,false,$12)`,
+			grant_types, scopes, min_level, jwks, disabled, created_at, id_token_alg, backchannel_logout_uri) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,false,$12,$13,$14)`,
 			c.ID, c.Name, c.secretHash, c.AuthMethodV, c.AppType, jsonList(c.RedirectURIv), jsonList(c.LogoutURIs), jsonList(c.Grants),
-			jsonList(c.Scopes), c.MinLevel, c.jwks, c.CreatedAt)
+			jsonList(c.Scopes), c.MinLevel, c.jwks, c.CreatedAt, c.IDTokenAlg, c.BackchannelURI)
 		if err != nil {
 			if sqldb.IsUniqueViolation(err) {
 				return errs.Field("id", "a client %s exists already", c.ID)
@@ -213,13 +235,14 @@ func jsonList(v []string) string {
 	return string(b)
 }
 
-const clientColumns = `id, name, secret_hash, auth_method, app_type, redirect_uris, post_logout_uris, grant_types, scopes, min_level, jwks, disabled, created_at`
+const clientColumns = `id, name, secret_hash, auth_method, app_type, redirect_uris, post_logout_uris, grant_types, scopes, min_level, jwks, disabled, created_at,
+	id_token_alg, backchannel_logout_uri`
 
 func scanClient(row interface{ Scan(...any) error }) (*Client, error) {
 	var c Client
 	var redirect, logout, grants, scopes string
 	if err := row.Scan(&c.ID, &c.Name, &c.secretHash, &c.AuthMethodV, &c.AppType, &redirect, &logout, &grants, &scopes, &c.MinLevel,
-		&c.jwks, &c.Disabled, &c.CreatedAt); err != nil {
+		&c.jwks, &c.Disabled, &c.CreatedAt, &c.IDTokenAlg, &c.BackchannelURI); err != nil {
 		return nil, err
 	}
 	for _, p := range []struct {
@@ -352,6 +375,15 @@ func (c *Client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 }
 func (c *Client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
+}
+
+// idTokenAlg is how the client's tokens are signed; clients registered
+// before the choice existed keep ES256.
+func (c *Client) idTokenAlg() jose.SignatureAlgorithm {
+	if c.IDTokenAlg == string(jose.RS256) {
+		return jose.RS256
+	}
+	return jose.ES256
 }
 
 func (c *Client) hasGrant(g oidc.GrantType) bool { return slices.Contains(c.Grants, string(g)) }

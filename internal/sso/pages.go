@@ -208,10 +208,46 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) (*authRequest, *
 	return a, c, d, true
 }
 
+// loginPage is where op sends the browser for each authorization request.
+// A live single sign-on session that satisfies the request (level,
+// max_age) completes it without a password, unless prompt=login or
+// select_account asks for a login; prompt=none without one answers
+// login_required.
 func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
-	if _, _, d, ok := s.start(w, r); ok {
-		s.render(w, http.StatusOK, "login", d)
+	a, c, d, ok := s.start(w, r)
+	if !ok {
+		return
 	}
+	if a.Done() {
+		d.Error, d.ID = translate(d.Lang, "err.expired"), ""
+		s.render(w, http.StatusBadRequest, "refused", d)
+		return
+	}
+	forceLogin := hasPrompt(a, oidc.PromptLogin) || hasPrompt(a, oidc.PromptSelectAccount)
+	if se, ok := s.currentSession(r.Context(), r); ok && !forceLogin && s.satisfies(se, a, c) {
+		s.resume(w, r, a, c, d, se)
+		return
+	}
+	if hasPrompt(a, oidc.PromptNone) {
+		op.AuthRequestError(w, r, a, oidc.ErrLoginRequired().WithDescription("no login at the provider satisfies this request"), s.provider)
+		return
+	}
+	s.render(w, http.StatusOK, "login", d)
+}
+
+// establish starts the single sign-on session of a finished
+// authentication (every factor given) and ties the login transaction to
+// it.
+func (s *Service) establish(w http.ResponseWriter, r *http.Request, a *authRequest) error {
+	sid, err := s.startSession(r.Context(), w, r, a.PID, a.Subject, a.ACRv, a.AMRv, a.AuthTime, a.Epoch)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(r.Context(), `UPDATE oidc_auth_request SET sid = $1 WHERE id = $2`, sid, a.ID); err != nil {
+		return err
+	}
+	a.SID = sid
+	return nil
 }
 
 func sourceOf(r *http.Request) string {
@@ -276,10 +312,17 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusBadRequest, "refused", d)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: "dancu_login", Value: nonce, Path: s.loginPath, HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: "dancu_login", Value: nonce, Path: s.loginPath, HttpOnly: true, Secure: s.secureCookies,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(AuthRequestTTL.Seconds())})
 	if pending != "" {
 		s.render(w, http.StatusOK, "otp", d)
+		return
+	}
+	a.Subject, a.PID, a.AuthTime, a.ACRv, a.AMRv, a.Epoch, a.Nonce = acc.Subject, login.PID, login.AuthTime, ACR(int(login.Level)), []string{"pwd"}, login.Epoch, nonce
+	if err := s.establish(w, r, a); err != nil {
+		s.log.Error("login: session", "err", err)
+		d.Error = translate(d.Lang, "err.server")
+		s.render(w, http.StatusInternalServerError, "login", d)
 		return
 	}
 	s.consentOrComplete(w, r, a, c, d, login.PID)
@@ -293,8 +336,12 @@ func (s *Service) consentOrComplete(w http.ResponseWriter, r *http.Request, a *a
 	if err != nil {
 		s.log.Error("login: consent", "err", err)
 	}
-	if missing := missingConsent(a.Req.Scopes, granted); len(missing) == 0 {
+	if missing := missingConsent(a.Req.Scopes, granted); len(missing) == 0 && !hasPrompt(a, oidc.PromptConsent) {
 		s.complete(w, r, a.ID, pid, c.ID, nil)
+		return
+	}
+	if hasPrompt(a, oidc.PromptNone) {
+		op.AuthRequestError(w, r, a, errConsentRequired(), s.provider)
 		return
 	}
 	for _, sc := range a.Req.Scopes {
@@ -332,6 +379,13 @@ func (s *Service) otpSubmit(w http.ResponseWriter, r *http.Request) {
 	if n, _ := rowsAffected(res, err); n != 1 {
 		d.Error, d.ID = translate(d.Lang, "err.expired"), ""
 		s.render(w, http.StatusConflict, "refused", d)
+		return
+	}
+	a.Pending, a.AMRv = "", []string{"pwd", "otp"}
+	if err := s.establish(w, r, a); err != nil {
+		s.log.Error("login: session", "err", err)
+		d.Error = translate(d.Lang, "err.server")
+		s.render(w, http.StatusInternalServerError, "otp", d)
 		return
 	}
 	s.consentOrComplete(w, r, a, c, d, a.PID)
@@ -409,6 +463,10 @@ func (s *Service) complete(w http.ResponseWriter, r *http.Request, id, pid, clie
 		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_request SET done = true WHERE id = $1 AND pid = $2 AND pending = '' AND NOT done`, id, pid)
 		if n, _ := rowsAffected(res, err); n != 1 {
 			return errs.E(errs.Conflict, "the login request is already complete")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_session_client (sid, client_id, subject) SELECT sid, client_id, subject FROM oidc_auth_request
+			WHERE id = $1 AND sid <> '' ON CONFLICT DO NOTHING`, id); err != nil {
+			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "oidc_login", pid, clientID))
 	})

@@ -11,20 +11,11 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 )
 
-// RP is the WebAuthn relying party for a request: the fixed issuer's host,
-// or the host the request came to.
-func (s *Service) RP(host string, tls bool) eid.RP {
-	if s.issuer != "" {
-		if u, err := url.Parse(s.issuer); err == nil {
-			return eid.RP{ID: u.Hostname(), Origin: u.Scheme + "://" + u.Host}
-		}
-	}
-	scheme := "http"
-	if tls {
-		scheme = "https"
-	}
-	u := url.URL{Host: host}
-	return eid.RP{ID: u.Hostname(), Origin: scheme + "://" + host}
+// RP is the WebAuthn relying party: the issuer's host, never the host a
+// request names.
+func (s *Service) RP(string, bool) eid.RP {
+	u, _ := url.Parse(s.issuer) // checked by New
+	return eid.RP{ID: u.Hostname(), Origin: u.Scheme + "://" + u.Host}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -99,8 +90,14 @@ func (s *Service) passkeyLogin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang, "err.expired")})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: "dancu_login", Value: nonce, Path: s.loginPath, HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: "dancu_login", Value: nonce, Path: s.loginPath, HttpOnly: true, Secure: s.secureCookies,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(AuthRequestTTL.Seconds())})
+	a.Subject, a.PID, a.AuthTime, a.ACRv, a.AMRv, a.Epoch, a.Nonce = acc.Subject, login.PID, login.AuthTime, ACR(int(login.Level)), []string{"hwk", "user"}, login.Epoch, nonce
+	if err := s.establish(w, r, a); err != nil {
+		s.log.Error("passkey login: session", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": translate(lang, "err.server")})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"next": s.loginPath + "/consent?id=" + url.QueryEscape(a.ID) + "&lang=" + lang})
 }
 

@@ -6,16 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
-	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -23,14 +25,24 @@ import (
 
 // Config configures the provider.
 type Config struct {
-	// Issuer is the provider's public URL, e.g. https://id.dancu.vn. Empty:
-	// taken from each request's Host (for development and tests).
+	// Issuer is the provider's public URL, e.g. https://id.dancu.vn
+	// (serve's --public-url). Required: the issuer never comes from a
+	// request's Host header.
 	Issuer string
 	// DataKey seals the signing keys and derives the key that protects
 	// authorization codes.
 	DataKey []byte
 	// Insecure allows an http issuer (development on 127.0.0.1).
 	Insecure bool
+	// SessionIdle ends a single sign-on session not used for this long;
+	// default DefaultSessionIdle.
+	SessionIdle time.Duration
+	// SessionMax ends a single sign-on session this long after its login,
+	// used or not; default DefaultSessionMax.
+	SessionMax time.Duration
+	// HTTPClient delivers back-channel logout tokens; default a client
+	// with a 5-second timeout that follows no redirects.
+	HTTPClient *http.Client
 }
 
 // LoginPath is where the login and consent pages are served.
@@ -41,14 +53,21 @@ type Service struct {
 	db        *sqldb.DB
 	eid       *eid.Service
 	registry  *registry.Service
-	keys      *keyring.Ring
+	keys      *keyring.Ring // ES256
+	rsaKeys   *keyring.Ring // RS256
 	now       func() time.Time
 	log       *slog.Logger
 	loginPath string
 	provider  *op.Provider
 	pages     *pages
-	issuer    string // fixed issuer, or "" for the request's host
+	issuer    string
 	clients   clientCache
+	// secureCookies: the issuer is https, so cookies are Secure (and the
+	// session cookie __Host- prefixed).
+	secureCookies           bool
+	sessionIdle, sessionMax time.Duration
+	httpClient              *http.Client
+	background              sync.WaitGroup
 	// serviceTokens keeps client-credentials tokens recently checked.
 	serviceTokens tokenCache
 }
@@ -62,11 +81,27 @@ func New(db *sqldb.DB, e *eid.Service, reg *registry.Service, cfg Config, log *s
 	if now == nil {
 		now = time.Now
 	}
+	u, err := url.Parse(cfg.Issuer)
+	if cfg.Issuer == "" || err != nil || !u.IsAbs() || u.Host == "" {
+		return nil, errs.E(errs.Invalid, "the OpenID issuer must be an absolute URL (the public URL), got %q", cfg.Issuer)
+	}
 	sealer, err := eid.NewSealer(cfg.DataKey)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{db: db, eid: e, registry: reg, keys: keyring.New(db, sealer, "oidc_signing_key", KeyRotation, keyOverlap), now: now, log: log, loginPath: LoginPath, issuer: cfg.Issuer}
+	s := &Service{db: db, eid: e, registry: reg, keys: keyring.New(db, sealer, "oidc_signing_key", KeyRotation, keyOverlap),
+		rsaKeys: keyring.NewRSA(db, sealer, "oidc_rsa_signing_key", KeyRotation, keyOverlap), now: now, log: log, loginPath: LoginPath,
+		issuer: strings.TrimSuffix(cfg.Issuer, "/"), secureCookies: u.Scheme == "https", sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax,
+		httpClient: cfg.HTTPClient}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = DefaultSessionIdle
+	}
+	if s.sessionMax <= 0 {
+		s.sessionMax = DefaultSessionMax
+	}
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	opCfg := &op.Config{
 		CryptoKey:               sha256.Sum256(append([]byte("dancu oidc codes|"), cfg.DataKey...)),
 		CodeMethodS256:          true,
@@ -79,11 +114,9 @@ func New(db *sqldb.DB, e *eid.Service, reg *registry.Service, cfg Config, log *s
 			"name", "family_name", "given_name", "middle_name", "birthdate", "gender", "address", "phone_number", "phone_number_verified",
 			"email", "email_verified", "pid"},
 	}
-	issuer := op.IssuerFromHost("")
-	if cfg.Issuer != "" {
-		issuer = op.StaticIssuer(cfg.Issuer)
-	}
-	opts := []op.Option{op.WithLogger(log)}
+	issuer := op.StaticIssuer(s.issuer)
+	noCORSOpts := noCORS
+	opts := []op.Option{op.WithLogger(log), op.WithCORSOptions(&noCORSOpts)}
 	if cfg.Insecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -97,60 +130,6 @@ func New(db *sqldb.DB, e *eid.Service, reg *registry.Service, cfg Config, log *s
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-// Handler serves the protocol endpoints (discovery, authorize, token,
-// userinfo, keys, revocation, introspection, end_session) and the pages.
-func (s *Service) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(LoginPath+"/", s.pageHandler())
-	mux.Handle(LoginPath, s.pageHandler())
-	mux.HandleFunc("POST /oauth/token", s.token)
-	mux.Handle("/", s.provider)
-	return mux
-}
-
-// token passes token requests to op, except client credentials
-// authenticated with private_key_jwt (RFC 7523 client assertion), which op
-// offers only for the code flow: those are verified here with op's own JWT
-// profile verifier against the client's registered keys.
-func (s *Service) token(w http.ResponseWriter, r *http.Request) {
-	if r.ParseForm() != nil || r.PostForm.Get("grant_type") != string(oidc.GrantTypeClientCredentials) ||
-		r.PostForm.Get("client_assertion_type") != oidc.ClientAssertionTypeJWTAssertion {
-		s.provider.ServeHTTP(w, r)
-		return
-	}
-	issuer := s.issuer
-	if issuer == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		issuer = scheme + "://" + r.Host
-	}
-	ctx := op.ContextWithIssuer(r.Context(), issuer)
-	id, err := op.ClientJWTAuth(ctx, oidc.ClientAssertionParams{ClientAssertion: r.PostForm.Get("client_assertion"),
-		ClientAssertionType: oidc.ClientAssertionTypeJWTAssertion}, s.provider)
-	if err != nil {
-		op.RequestError(w, r, err, s.log)
-		return
-	}
-	c, err := s.client(ctx, id)
-	if err != nil || c.AuthMethod() != oidc.AuthMethodPrivateKeyJWT || !c.hasGrant(oidc.GrantTypeClientCredentials) {
-		op.RequestError(w, r, oidc.ErrUnauthorizedClient().WithDescription("this client may not use client credentials with private_key_jwt"), s.log)
-		return
-	}
-	treq, err := s.ClientCredentialsTokenRequest(ctx, id, strings.Fields(r.PostForm.Get("scope")))
-	if err != nil {
-		op.RequestError(w, r, err, s.log)
-		return
-	}
-	resp, err := op.CreateClientCredentialsTokenResponse(ctx, treq, s.provider, c)
-	if err != nil {
-		op.RequestError(w, r, err, s.log)
-		return
-	}
-	httphelper.MarshalJSON(w, resp)
-}
 
 // fillClaims reads what the token's scopes allow from the registry, as the
 // relying party's agent, so that the read is recorded.

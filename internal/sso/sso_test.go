@@ -50,12 +50,25 @@ func (c *clock) add(d time.Duration) {
 
 func newService(t *testing.T, db *sqldb.DB) (*Service, *clock) {
 	t.Helper()
+	s, clk, _ := newServer(t, db, nil)
+	return s, clk
+}
+
+// newServer builds the provider with its issuer at a started test server
+// that serves its handler; edit changes the configuration first.
+func newServer(t *testing.T, db *sqldb.DB, edit func(*Config)) (*Service, *clock, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
 	units, err := adminunit.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	// Near the real time: op checks some expiries (access tokens at
+	// userinfo, client assertions) against the real clock.
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	policy := access.NewPolicy(units)
 	rec := audit.NewRecorder(db, log)
 	t.Cleanup(rec.Close)
@@ -63,11 +76,17 @@ func newService(t *testing.T, db *sqldb.DB) (*Service, *clock) {
 	key := make([]byte, 32)
 	sealer, _ := eid.NewSealer(key)
 	e := eid.NewService(db, reg, policy, workday.Vietnam(), nil, sealer, clk.now)
-	s, err := New(db, e, reg, Config{DataKey: key, Insecure: true}, log, clk.now)
+	cfg := Config{Issuer: srv.URL, DataKey: key, Insecure: true}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := New(db, e, reg, cfg, log, clk.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, clk
+	srv.Config.Handler = s.Handler()
+	t.Cleanup(s.Wait)
+	return s, clk, srv
 }
 
 var admin = actor.With(context.Background(), actor.SystemActor("test"))
@@ -136,7 +155,9 @@ func TestSigningKeyRotation(t *testing.T) {
 			}
 			var out []string
 			for _, k := range keys {
-				out = append(out, k.ID())
+				if k.Algorithm() == jose.ES256 {
+					out = append(out, k.ID())
+				}
 			}
 			return out
 		}
@@ -229,9 +250,7 @@ func hasField(e *errs.Error, f string) bool {
 // its own key (RFC 7523) and gets a token; a key it did not register fails.
 func TestPrivateKeyJWT(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		s, _ := newService(t, db)
-		srv := httptest.NewServer(s.Handler())
-		defer srv.Close()
+		s, _, srv := newServer(t, db, nil)
 		priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &priv.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
 		if _, _, err := s.CreateClient(admin, NewClient{ID: "vss", Name: "Social insurance", Type: "service", AuthMethod: "private_key_jwt", JWKS: string(set)}); err != nil {
@@ -269,9 +288,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 // serviceTokenTTL; once revoked, it stops working within that time.
 func TestServiceTokenCache(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		s, clk := newService(t, db)
-		srv := httptest.NewServer(s.Handler())
-		defer srv.Close()
+		s, clk, srv := newServer(t, db, nil)
 		_, secret, err := s.CreateClient(admin, NewClient{ID: "bank", Name: "Ngân hàng", Type: "service"})
 		if err != nil {
 			t.Fatal(err)

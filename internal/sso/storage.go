@@ -43,6 +43,8 @@ type authRequest struct {
 	Pending  string // a second factor still to give
 	IsDone   bool
 	Expires  time.Time
+	SID      string // the single sign-on session that authenticated it
+	Redeemed bool   // its code was exchanged
 }
 
 func (a *authRequest) GetID() string                      { return a.ID }
@@ -95,6 +97,22 @@ func (s *Service) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("only code_challenge_method=S256 is supported")
 	}
+	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
+		return nil, oidc.ErrInvalidRequest().WithDescription("only response_mode=query is supported")
+	}
+	// Scopes are limited to the client's registration: op drops only the
+	// unknown ones, so a client could otherwise ask for phone or address
+	// it was never allowed.
+	var scopes []string
+	for _, sc := range req.Scopes {
+		if c.IsScopeAllowed(sc) && !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	if !slices.Contains(scopes, oidc.ScopeOpenID) {
+		return nil, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	req.Scopes = scopes
 	now := s.clock()
 	a := &authRequest{ID: uuid.NewString(), Req: *req, Expires: now.Add(AuthRequestTTL)}
 	body, err := json.Marshal(req)
@@ -109,15 +127,16 @@ func (s *Service) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	return a, nil
 }
 
-const authColumns = `id, request, subject, pid, auth_time, acr, amr, epoch, browser_nonce, pending, done, expires_at`
+const authColumns = `id, request, subject, pid, auth_time, acr, amr, epoch, browser_nonce, pending, done, expires_at, sid, redeemed_at`
 
 func scanAuth(row interface{ Scan(...any) error }) (*authRequest, error) {
 	var a authRequest
 	var body, amr string
-	var at sql.NullTime
-	if err := row.Scan(&a.ID, &body, &a.Subject, &a.PID, &at, &a.ACRv, &amr, &a.Epoch, &a.Nonce, &a.Pending, &a.IsDone, &a.Expires); err != nil {
+	var at, redeemed sql.NullTime
+	if err := row.Scan(&a.ID, &body, &a.Subject, &a.PID, &at, &a.ACRv, &amr, &a.Epoch, &a.Nonce, &a.Pending, &a.IsDone, &a.Expires, &a.SID, &redeemed); err != nil {
 		return nil, err
 	}
+	a.Redeemed = redeemed.Valid
 	if err := json.Unmarshal([]byte(body), &a.Req); err != nil {
 		return nil, err
 	}
@@ -132,7 +151,7 @@ func scanAuth(row interface{ Scan(...any) error }) (*authRequest, error) {
 
 func (s *Service) authRequest(ctx context.Context, id string) (*authRequest, error) {
 	a, err := scanAuth(s.db.QueryRowContext(ctx, `SELECT `+authColumns+` FROM oidc_auth_request WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Expires.After(s.clock())) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (a.Redeemed || !a.Expires.After(s.clock()))) {
 		return nil, errors.New("the login request is unknown or has expired")
 	}
 	return a, err
@@ -143,13 +162,64 @@ func (s *Service) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	return s.authRequest(ctx, id)
 }
 
-// AuthRequestByCode returns the transaction of an unexpired, unredeemed code.
+// AuthRequestByCode returns the transaction of an unexpired, unredeemed
+// code. A code redeemed before revokes what its first redemption issued
+// (RFC 6749 §4.1.2): someone else has it.
 func (s *Service) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	a, err := scanAuth(s.db.QueryRowContext(ctx, `SELECT `+authColumns+` FROM oidc_auth_request WHERE code_hash = $1`, hashSecret(code)))
+	if err == nil && a.Redeemed {
+		s.revokeRedemption(ctx, a.ID, a.PID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used: the tokens issued for it are revoked")
+	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!a.IsDone || !a.Expires.After(s.clock()))) {
-		return nil, errors.New("the authorization code is unknown, used or expired")
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code is unknown, used or expired")
 	}
 	return a, err
+}
+
+// redeemedKept is how long a redeemed code is remembered, so that a
+// second redemption revokes the tokens of the first.
+const redeemedKept = RefreshTokenTTL
+
+// redeem marks a login transaction's code as exchanged, with what the
+// exchange issued; false if it was exchanged already.
+func (s *Service) redeem(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, id, accessID, family string) (bool, error) {
+	now := s.clock()
+	res, err := q.ExecContext(ctx, `UPDATE oidc_auth_request SET redeemed_at = $1, access_id = $2, token_family = $3, expires_at = $4
+		WHERE id = $5 AND redeemed_at IS NULL`, now, accessID, family, now.Add(redeemedKept), id)
+	n, err := rowsAffected(res, err)
+	return n == 1, err
+}
+
+// revokeRedemption revokes the access token and refresh tokens a code's
+// first redemption issued.
+func (s *Service) revokeRedemption(ctx context.Context, id, pid string) {
+	var accessID, family string
+	if err := s.db.QueryRowContext(ctx, `SELECT access_id, token_family FROM oidc_auth_request WHERE id = $1`, id).Scan(&accessID, &family); err != nil {
+		return
+	}
+	now := s.clock()
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if accessID != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_access_token WHERE id = $1`, accessID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_revoked_token (id, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, accessID, now.Add(AccessTokenTTL)); err != nil {
+				return err
+			}
+		}
+		if family != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE oidc_refresh_token SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL`, now, family); err != nil {
+				return err
+			}
+		}
+		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, actor.SystemActor("sso")), now, "oidc_code_reused", pid, id))
+	})
+	if err != nil {
+		s.log.Error("revoke the tokens of a reused code", "err", err)
+	}
 }
 
 // SaveAuthCode attaches the code to a completed transaction; the code is
@@ -166,10 +236,11 @@ func (s *Service) SaveAuthCode(ctx context.Context, id, code string) error {
 	return nil
 }
 
-// DeleteAuthRequest ends a transaction once its code is redeemed, so a code
-// works once.
+// DeleteAuthRequest is called by op once a code is redeemed. The
+// transaction is kept, marked redeemed (by the token creation, in the same
+// transaction as the tokens), so that a second redemption is recognised.
 func (s *Service) DeleteAuthRequest(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM oidc_auth_request WHERE id = $1`, id)
+	_, err := s.db.ExecContext(ctx, `UPDATE oidc_auth_request SET redeemed_at = $1 WHERE id = $2 AND redeemed_at IS NULL`, s.clock(), id)
 	return err
 }
 
@@ -234,7 +305,18 @@ func (s *Service) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if !ok {
 		return id, exp, nil
 	}
-	if err := s.storeAccess(ctx, s.db, id, g, exp); err != nil {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if a, ok := req.(*authRequest); ok {
+			if ok, err := s.redeem(ctx, tx, a.ID, id, ""); err != nil || !ok {
+				if err == nil {
+					err = oidc.ErrInvalidGrant().WithDescription("the authorization code was already used")
+				}
+				return err
+			}
+		}
+		return s.storeAccess(ctx, tx, id, g, exp)
+	})
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	return id, exp, nil
@@ -243,8 +325,8 @@ func (s *Service) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 func (s *Service) storeAccess(ctx context.Context, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, id string, g citizenGrant, exp time.Time) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO oidc_access_token (id, client_id, subject, pid, scopes, epoch, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		id, g.clientID, g.subject, g.pid, strings.Join(g.scopes, " "), g.epoch, exp)
+	_, err := q.ExecContext(ctx, `INSERT INTO oidc_access_token (id, client_id, subject, pid, scopes, epoch, expires_at, family) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		id, g.clientID, g.subject, g.pid, strings.Join(g.scopes, " "), g.epoch, exp, g.family)
 	return err
 }
 
@@ -263,9 +345,19 @@ func (s *Service) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if g.family == "" {
 		g.family = uuid.NewString()
 	}
-	reused := false
+	reused, codeReused := false, false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		reused = false
+		reused, codeReused = false, false
+		if a, ok := req.(*authRequest); ok {
+			ok, err := s.redeem(ctx, tx, a.ID, id, g.family)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				codeReused = true
+				return nil
+			}
+		}
 		if current != "" {
 			res, err := tx.ExecContext(ctx, `UPDATE oidc_refresh_token SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL`,
 				now, hashSecret(current))
@@ -289,6 +381,11 @@ func (s *Service) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	if codeReused {
+		a := req.(*authRequest)
+		s.revokeRedemption(ctx, a.ID, a.PID)
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used: the tokens issued for it are revoked")
+	}
 	if reused {
 		s.revokeFamily(ctx, g.family, g.pid, "refresh token used twice")
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used: every token of this login is revoked")
@@ -300,6 +397,10 @@ func (s *Service) revokeFamily(ctx context.Context, family, pid, why string) {
 	now := s.clock()
 	s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE oidc_refresh_token SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL`, now, family); err != nil {
+			return err
+		}
+		// The access tokens of the same grant end too (RFC 7009 §2.1).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_access_token WHERE family = $1`, family); err != nil {
 			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, actor.SystemActor("sso")), now, "oidc_refresh_revoked", pid, why))
@@ -352,12 +453,35 @@ func (s *Service) TerminateSession(ctx context.Context, subject, clientID string
 	})
 }
 
-// RevokeToken revokes an access token (by ID) or a refresh token (with its
-// family).
+// RevokeToken revokes a refresh token (with its family) or an access token.
+// op passes a refresh token as the hash GetRefreshTokenInfo returned, an
+// access token as its ID (jti) with its subject, and an unknown token as
+// given.
 func (s *Service) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.clock()
+	var family, owner, pid string
+	err := s.db.QueryRowContext(ctx, `SELECT family, client_id, pid FROM oidc_refresh_token WHERE token_hash = $1 OR token_hash = $2`,
+		tokenOrID, hashSecret(tokenOrID)).Scan(&family, &owner, &pid)
+	if err == nil {
+		if owner != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+		s.revokeFamily(ctx, family, pid, "revoked by the client")
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return oidc.ErrServerError().WithParent(err)
+	}
 	if userID != "" {
-		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var holder string
+		err := s.db.QueryRowContext(ctx, `SELECT client_id FROM oidc_access_token WHERE id = $1`, tokenOrID).Scan(&holder)
+		if err == nil && holder != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+		if errors.Is(err, sql.ErrNoRows) && userID != clientID {
+			return nil // RFC 7009: an unknown or expired token is not an error
+		}
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_access_token WHERE id = $1`, tokenOrID); err != nil {
 				return err
 			}
@@ -369,19 +493,7 @@ func (s *Service) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		}
 		return nil
 	}
-	var family, owner, pid string
-	err := s.db.QueryRowContext(ctx, `SELECT family, client_id, pid FROM oidc_refresh_token WHERE token_hash = $1`, hashSecret(tokenOrID)).Scan(&family, &owner, &pid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // RFC 7009: an unknown token is not an error
-	}
-	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	if owner != clientID {
-		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
-	}
-	s.revokeFamily(ctx, family, pid, "revoked by the client")
-	return nil
+	return nil // RFC 7009: an unknown token is not an error
 }
 
 // GetRefreshTokenInfo identifies a refresh token for revocation.
@@ -474,9 +586,21 @@ func (s *Service) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 }
 
 // SetUserinfoFromRequest fills the ID token's claims. It holds only the
-// subject and the authentication; the data goes through userinfo.
+// subject and the authentication (with the session's sid); the data goes
+// through userinfo. op sets acr only for a login, so a refreshed ID token
+// gets the login's acr here.
 func (s *Service) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
 	info.Subject = req.GetSubject()
+	switch r := req.(type) {
+	case *authRequest:
+		if r.SID != "" {
+			info.AppendClaims("sid", r.SID)
+		}
+	case *refreshRequest:
+		if r.acr != "" {
+			info.AppendClaims("acr", r.acr)
+		}
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 // The login pages in a real browser: a demo citizen logs in to the demo
 // portal with a password, consents, adds a passkey from the portal page,
-// then logs in again with the passkey alone (Chromium's virtual
+// logs in again through the single sign-on session (no page at all), then
+// with prompt=login again with the passkey alone (Chromium's virtual
 // authenticator, user verification on). Run against `dancu serve --demo`:
 //
 //   cd scripts/browser && npm install && node passkey-login.mjs http://localhost:8080
@@ -55,14 +56,20 @@ try {
   await page.waitForFunction(() => document.getElementById('passkey-status').textContent !== '');
   check((await page.textContent('#passkey-status')) === 'passkey added', 'a passkey was added from the portal page');
 
+  // The provider's single sign-on session: no login page at all.
   await page.goto(base + '/demo/portal/start?client=demo-portal');
+  await page.waitForURL(/\/demo\/portal\/callback/);
+  check((await page.textContent('#userinfo')).includes('Nguyễn Văn An'), 'a second login went through the single sign-on session, no password asked');
+
+  // prompt=login: log in again, this time with the passkey alone.
+  await page.goto(base + '/demo/portal/start?client=demo-portal&prompt=login');
   await page.waitForURL(/\/login\?id=/);
   await page.click('#passkey');
   await page.waitForURL(/\/demo\/portal\/callback/);
   const idToken = await page.textContent('#idtoken');
   check(idToken.includes('"hwk"') && idToken.includes('urn:dancu:loa:2'), 'logged in with the passkey alone (amr hwk, level 2), consent remembered');
 
-  await page.goto(base + '/demo/portal/start?client=demo-bank');
+  await page.goto(base + '/demo/portal/start?client=demo-bank&prompt=login');
   await page.waitForURL(/\/login\?id=/);
   await page.goto(page.url() + '&lang=en');
   check((await page.textContent('h1')).includes('Log in'), 'the login page is in English on request');
