@@ -510,3 +510,37 @@ func TestLogoutBackchannelFailureTolerated(t *testing.T) {
 		s.Wait()
 	})
 }
+
+// TestRevocationIsASecurityWrite: revoking a refresh-token family
+// completes when the request was cancelled (a client that hangs up after
+// replaying a stolen token does not keep the family alive), and a store
+// that refuses the write fails the request instead of being ignored.
+func TestRevocationIsASecurityWrite(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		s, _, _ := newServer(t, db, nil)
+		pid := newCitizen(t, s, eid.Level1)
+		webClient(t, s, NewClient{ID: "rp-a"})
+		now := s.clock()
+		if _, err := db.ExecContext(context.Background(), `INSERT INTO oidc_refresh_token (token_hash, family, client_id, subject, pid, scopes, audience, acr, amr,
+			auth_time, epoch, expires_at, created_at) VALUES ('h1', 'fam-1', 'rp-a', 'sub', $1, 'openid', 'rp-a', '', '', $2, 0, $3, $2)`,
+			pid, now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := s.revokeFamily(ctx, "fam-1", pid, "test"); err != nil {
+			t.Fatalf("revokeFamily with a cancelled request: %v", err)
+		}
+		var revoked int
+		db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM oidc_refresh_token WHERE family = 'fam-1' AND revoked_at IS NOT NULL`).Scan(&revoked)
+		if revoked != 1 {
+			t.Errorf("the family was not revoked")
+		}
+		if _, err := db.ExecContext(context.Background(), `DROP TABLE oidc_access_token`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.revokeFamily(context.Background(), "fam-1", pid, "test"); err == nil {
+			t.Error("a revocation the store refused reported success")
+		}
+	})
+}

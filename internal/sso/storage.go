@@ -17,6 +17,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 )
@@ -195,12 +196,18 @@ func (s *Service) redeem(ctx context.Context, q interface {
 
 // revokeRedemption revokes the access token and refresh tokens a code's
 // first redemption issued.
-func (s *Service) revokeRedemption(ctx context.Context, id, pid string) {
+// It is a security write: it completes when the client has gone away, and
+// its failure fails the request.
+func (s *Service) revokeRedemption(ctx context.Context, id, pid string) error {
+	now := s.clock()
+	return access.SecurityWrite(ctx, func(ctx context.Context) error { return s.revokeRedemptionTx(ctx, id, pid, now) })
+}
+
+func (s *Service) revokeRedemptionTx(ctx context.Context, id, pid string, now time.Time) error {
 	var accessID, family string
 	if err := s.db.QueryRowContext(ctx, `SELECT access_id, token_family FROM oidc_auth_request WHERE id = $1`, id).Scan(&accessID, &family); err != nil {
-		return
+		return fmt.Errorf("revoke the tokens of a reused code: %w", err)
 	}
-	now := s.clock()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if accessID != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_access_token WHERE id = $1`, accessID); err != nil {
@@ -218,8 +225,9 @@ func (s *Service) revokeRedemption(ctx context.Context, id, pid string) {
 		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, actor.SystemActor("sso")), now, "oidc_code_reused", pid, id))
 	})
 	if err != nil {
-		s.log.Error("revoke the tokens of a reused code", "err", err)
+		return fmt.Errorf("revoke the tokens of a reused code: %w", err)
 	}
+	return nil
 }
 
 // SaveAuthCode attaches the code to a completed transaction; the code is
@@ -383,19 +391,30 @@ func (s *Service) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	if codeReused {
 		a := req.(*authRequest)
-		s.revokeRedemption(ctx, a.ID, a.PID)
+		if err := s.revokeRedemption(ctx, a.ID, a.PID); err != nil {
+			return "", "", time.Time{}, err
+		}
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used: the tokens issued for it are revoked")
 	}
 	if reused {
-		s.revokeFamily(ctx, g.family, g.pid, "refresh token used twice")
+		if err := s.revokeFamily(ctx, g.family, g.pid, "refresh token used twice"); err != nil {
+			return "", "", time.Time{}, err
+		}
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used: every token of this login is revoked")
 	}
 	return id, refresh, exp, nil
 }
 
-func (s *Service) revokeFamily(ctx context.Context, family, pid, why string) {
+// revokeFamily revokes every refresh token of a login and its access
+// tokens. It is a security write: it completes when the client has gone
+// away, and its failure fails the request.
+func (s *Service) revokeFamily(ctx context.Context, family, pid, why string) error {
 	now := s.clock()
-	s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return access.SecurityWrite(ctx, func(ctx context.Context) error { return s.revokeFamilyTx(ctx, family, pid, why, now) })
+}
+
+func (s *Service) revokeFamilyTx(ctx context.Context, family, pid, why string, now time.Time) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE oidc_refresh_token SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL`, now, family); err != nil {
 			return err
 		}
@@ -426,7 +445,9 @@ func (s *Service) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, err
 	}
 	if used.Valid && !revoked.Valid {
-		s.revokeFamily(ctx, r.family, r.pid, "refresh token used twice")
+		if err := s.revokeFamily(ctx, r.family, r.pid, "refresh token used twice"); err != nil {
+			return nil, err
+		}
 	}
 	if used.Valid || revoked.Valid || !expires.After(s.clock()) {
 		return nil, op.ErrInvalidRefreshToken
@@ -466,7 +487,9 @@ func (s *Service) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		if owner != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 		}
-		s.revokeFamily(ctx, family, pid, "revoked by the client")
+		if err := s.revokeFamily(ctx, family, pid, "revoked by the client"); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
 		return nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
