@@ -256,6 +256,11 @@ func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 			if err := a.Access.SweepThrottle(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("forget old login failures", "err", err)
 			}
+			if a.SSO != nil {
+				if _, err := a.SSO.Sweep(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Error("sweep the OpenID provider", "err", err)
+				}
+			}
 			swept = time.Now()
 		}
 		n, err := a.Chain.Seal(ctx, 0)

@@ -544,3 +544,35 @@ func TestRevocationIsASecurityWrite(t *testing.T) {
 		}
 	})
 }
+
+// TestSweep: what has expired goes, what is live stays.
+func TestSweep(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		s, clk, _ := newServer(t, db, nil)
+		pid := newCitizen(t, s, eid.Level1)
+		webClient(t, s, NewClient{ID: "rp-a"})
+		now := s.clock()
+		for hash, exp := range map[string]time.Time{"old": now.Add(time.Minute), "live": now.Add(48 * time.Hour)} {
+			if _, err := db.ExecContext(context.Background(), `INSERT INTO oidc_refresh_token (token_hash, family, client_id, subject, pid, scopes,
+				audience, acr, amr, auth_time, epoch, expires_at, created_at) VALUES ($1, $1, 'rp-a', 'sub', $2, 'openid', 'rp-a', '', '', $3, 0, $4, $3)`,
+				hash, pid, now, exp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.add(2 * time.Minute)
+		if _, err := s.Sweep(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		rows, _ := db.QueryContext(context.Background(), `SELECT token_hash FROM oidc_refresh_token ORDER BY token_hash`)
+		for rows.Next() {
+			var h string
+			rows.Scan(&h)
+			left = append(left, h)
+		}
+		rows.Close()
+		if len(left) != 1 || left[0] != "live" {
+			t.Errorf("refresh tokens after the sweep: %v", left)
+		}
+	})
+}
