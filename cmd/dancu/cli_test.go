@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -359,6 +360,24 @@ func TestPKICommand(t *testing.T) {
 	if _, _, err := runCLI(t, map[string]string{"DANCU_DATA_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "pki", "rotate-ds", "--db", db); err == nil {
 		t.Error("rotate-ds worked with another data key")
 	}
+	// Revoking the active signer: a CRL at once, and a new signer.
+	var der []byte
+	conn.QueryRow(`SELECT cert FROM pki_authority WHERE role = 'ds' AND active`).Scan(&der)
+	ds, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, env, "pki", "revoke-ds", fmt.Sprintf("%x", ds.SerialNumber), "--reason", "keyCompromise", "--db", db)
+	if err != nil || !strings.Contains(out, "revoked (keyCompromise); CRL 2 issued") || !strings.Contains(out, "now signs new cards") {
+		t.Errorf("pki revoke-ds = %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, env, "pki", "revoke-ds", "00ff", "--db", db); err == nil || !strings.Contains(err.Error(), "no document signer") {
+		t.Errorf("revoke-ds of an unknown serial: %v", err)
+	}
+	out, _, err = runCLI(t, env, "pki", "maintain", "--db", db)
+	if err != nil || !strings.Contains(out, "CRL next update") || strings.Contains(out, "new ") {
+		t.Errorf("pki maintain right after a revocation = %q, %v", out, err)
+	}
 }
 
 // TestCSCAPublished: the CSCA certificate and its CRL are at well-known
@@ -377,9 +396,17 @@ func TestCSCAPublished(t *testing.T) {
 	if err != nil || !cert.IsCA || cert.Subject.Country[0] != "VN" || cert.Issuer.Country[0] != "VN" {
 		t.Fatalf("CSCA certificate %v, %v", cert, err)
 	}
-	crl, err := x509.ParseRevocationList(anon.must(200, "GET", "/.well-known/dancu-csca.crl", nil).Body)
+	r := anon.must(200, "GET", "/.well-known/dancu-csca.crl", nil)
+	crl, err := x509.ParseRevocationList(r.Body)
 	if err != nil || crl.CheckSignatureFrom(cert) != nil {
 		t.Fatalf("CRL %v, %v", crl, err)
+	}
+	// Cached by relying parties, never past its next update.
+	if cc := r.Header.Get("Cache-Control"); cc != "public, max-age=86400" || r.Header.Get("ETag") == "" || r.Header.Get("Expires") == "" {
+		t.Errorf("CRL caching: Cache-Control %q, ETag %q, Expires %q", cc, r.Header.Get("ETag"), r.Header.Get("Expires"))
+	}
+	if r2 := anon.do("GET", "/.well-known/dancu-csca.crl", nil, "If-None-Match", r.Header.Get("ETag")); r2.Status != 304 {
+		t.Errorf("CRL with its ETag: %d", r2.Status)
 	}
 	// A card through the API, and its chip checked by a relying party.
 	admin := login(t, srv.URL, "admin", adminPassword)

@@ -56,6 +56,46 @@ func pkiCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "Document Signer %s (serial %x, until %s) now signs new cards\n", ds.Cert.Subject.CommonName, ds.Cert.SerialNumber, ds.Cert.NotAfter.Format(time.DateOnly))
 			return nil
 		}}
-	cmd.AddCommand(initCmd, rotate)
+	var reason, note string
+	revoke := &cobra.Command{Use: "revoke-ds SERIAL", Short: "Revoke a Document Signer (on every CRL from now on; the verify service refuses what it signed after now)", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			app, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			m, err := app.PKI.RevokeDS(c.Context(), args[0], reason, note, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Document Signer %s revoked (%s); CRL %d issued, next update %s\n", args[0], reason, m.CRLNumber, m.NextUpdate.Format(time.DateOnly))
+			if m.RotatedDS != nil {
+				fmt.Fprintf(stdout, "it was the active one: Document Signer serial %x now signs new cards\n", m.RotatedDS.SerialNumber)
+			}
+			return nil
+		}}
+	revoke.Flags().StringVar(&reason, "reason", "keyCompromise", "RFC 5280 reason: keyCompromise, affiliationChanged, superseded, cessationOfOperation or unspecified")
+	revoke.Flags().StringVar(&note, "note", "", "why, for the record")
+	maintain := &cobra.Command{Use: "maintain", Short: "Rotate the Document Signer and reissue the CRL when due (serve does this by itself)", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			app, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			m, err := app.PKI.Maintain(c.Context(), time.Now())
+			if err != nil {
+				return err
+			}
+			if m.RotatedDS != nil {
+				fmt.Fprintf(stdout, "new Document Signer serial %x\n", m.RotatedDS.SerialNumber)
+			}
+			if m.CRLNumber != 0 {
+				fmt.Fprintf(stdout, "new CRL %d\n", m.CRLNumber)
+			}
+			fmt.Fprintf(stdout, "CRL next update %s\n", m.NextUpdate.Format(time.RFC3339))
+			return nil
+		}}
+	cmd.AddCommand(initCmd, rotate, revoke, maintain)
 	return cmd
 }

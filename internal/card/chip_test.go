@@ -88,9 +88,17 @@ func TestPassiveAuthentication(t *testing.T) {
 	if f := failed(checks); len(f) != 1 || f[0] != "chain" {
 		t.Errorf("signed under another CSCA: failed %v", f)
 	}
-	checks, _ = card.PassiveAuth(c.sod, c.groups, []*x509Cert{c.csca.Cert}, now.Add(30*365*24*time.Hour))
+	// The chain holds as long as the longest card may be valid (63 years
+	// for a card for life: pki.CardValidityMax), and not after.
+	for _, years := range []int{10, 22, 40, 63} {
+		checks, _ = card.PassiveAuth(c.sod, c.groups, []*x509Cert{c.csca.Cert}, now.AddDate(years, 0, 0))
+		if f := failed(checks); len(f) != 0 {
+			t.Errorf("%d years later: failed %v", years, f)
+		}
+	}
+	checks, _ = card.PassiveAuth(c.sod, c.groups, []*x509Cert{c.csca.Cert}, now.AddDate(64, 0, 0))
 	if f := failed(checks); len(f) != 1 || f[0] != "chain" {
-		t.Errorf("30 years later: failed %v", f)
+		t.Errorf("64 years later: failed %v", f)
 	}
 	bad := bytes.Clone(c.sod)
 	bad[len(bad)-10] ^= 0x01

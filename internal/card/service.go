@@ -693,13 +693,40 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 		return PassiveAuthResult{}, err
 	}
 	now := s.clock()
-	checks, _ := PassiveAuth(sod, groups, cscas, now)
+	checks, signer := PassiveAuth(sod, groups, cscas, now)
 	out := PassiveAuthResult{Checks: checks, CardStatus: "unknown"}
 	sum := sha256.Sum256(sod)
 	var pid, status, expires string
-	err = s.db.QueryRowContext(ctx, `SELECT pid, status, expires_on FROM card WHERE sod_sha256 = $1`, hex.EncodeToString(sum[:])).Scan(&pid, &status, &expires)
+	var made time.Time
+	err = s.db.QueryRowContext(ctx, `SELECT pid, status, expires_on, created_at FROM card WHERE sod_sha256 = $1`, hex.EncodeToString(sum[:])).
+		Scan(&pid, &status, &expires, &made)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return PassiveAuthResult{}, err
+	}
+	known := err == nil
+	if signer != nil {
+		// A revoked Document Signer: what it signed before its revocation
+		// (a card we produced then) stands; anything else it signed —
+		// after the revocation, or a SOD we never produced — does not.
+		revoked, err := s.pki.Revoked(ctx)
+		if err != nil {
+			return PassiveAuthResult{}, err
+		}
+		if at, ok := revoked[fmt.Sprintf("%x", signer.SerialNumber)]; ok {
+			before := known && made.Before(at)
+			detail := "the document signer was revoked on " + at.Format(time.DateOnly) + "; this card was signed before"
+			if !before {
+				detail = "signed by a document signer revoked on " + at.Format(time.DateOnly) + ", not before its revocation"
+			}
+			out.Checks = append(out.Checks, Check{Name: "revocation", OK: before, Detail: detail})
+		} else {
+			out.Checks = append(out.Checks, Check{Name: "revocation", OK: true})
+		}
+		checks = out.Checks
+	}
+	err = nil
+	if !known {
+		err = sql.ErrNoRows
 	}
 	if err == nil {
 		out.CardStatus = status

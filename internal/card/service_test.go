@@ -98,7 +98,7 @@ func TestCardLife(t *testing.T) {
 			t.Fatalf("DG2 of the card: %q, %v", img, err)
 		}
 		v, err := svc.Verify(officer, sod1, groups1, card.VerifyOptions{})
-		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 || len(v.Checks) != 5 {
+		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 || len(v.Checks) != 6 {
 			t.Fatalf("verify a fresh card: %+v, %v", v, err)
 		}
 		for _, n := range []int{1, 2, 13} {

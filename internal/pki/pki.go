@@ -23,14 +23,69 @@ import (
 // requires in both issuer and subject).
 const Country = "VN"
 
-// Validity of the certificates: the CSCA signs for its lifetime; a DS key
-// signs for a short period and its certificate lives as long as the cards
-// it signed (10 years) after that.
+// Key and certificate lifetimes, after ICAO 9303-12 §5 (a key signs for a
+// short private key usage period; its certificate is valid for that period
+// plus the longest validity of what it signed):
+//
+//   - A Document Signer key signs cards for DSPrivateKeyUsage (3 months, the
+//     longest ICAO recommends); serve rotates it DSRotateBefore its end.
+//   - The longest card validity it may sign for is CardValidityMax. A card
+//     with an expiry lasts at most 22 years (issued just 2 years before 40,
+//     valid to 60: card.Expiry). A card issued at 58 or older is valid "for
+//     life", which X.509 cannot say; we count a life card as valid to the
+//     holder's 121st birthday, at most 63 years from issue, and say so: a
+//     verifier checks a life card's chain at the time of verification like
+//     any other, and it verifies until then.
+//   - So a DS certificate is valid for DSPrivateKeyUsage + CardValidityMax,
+//     and carries the PrivateKeyUsagePeriod extension (2.5.29.16).
+//   - The CSCA key certifies Document Signers for CSCAPrivateKeyUsage (3
+//     years; ICAO: 3–5) and its certificate is valid for that plus the
+//     longest DS certificate.
 const (
-	CSCAValidity      = 15 * 365 * 24 * time.Hour
-	DSValidity        = 10*365*24*time.Hour + 90*24*time.Hour
-	DSPrivateKeyUsage = 90 * 24 * time.Hour
+	DSPrivateKeyUsage   = 90 * 24 * time.Hour
+	DSRotateBefore      = 14 * 24 * time.Hour
+	CardValidityMax     = 63*365*24*time.Hour + 16*24*time.Hour // 63 years with their leap days
+	DSValidity          = DSPrivateKeyUsage + CardValidityMax
+	CSCAPrivateKeyUsage = 3 * 365 * 24 * time.Hour
+	CSCAValidity        = CSCAPrivateKeyUsage + DSValidity
 )
+
+// CRL lifetimes: each CRL says its next update is CRLValidity away (ICAO
+// 9303-12: at least every 90 days), and serve issues the next one
+// CRLRenewBefore that, so a relying party never holds an expired CRL.
+const (
+	CRLValidity    = 90 * 24 * time.Hour
+	CRLRenewBefore = 30 * 24 * time.Hour
+)
+
+// oidPrivateKeyUsagePeriod is id-ce-privateKeyUsagePeriod (RFC 3280 §4.2.1.4,
+// kept by ICAO 9303-12 for CSCA and DS certificates).
+var oidPrivateKeyUsagePeriod = asn1.ObjectIdentifier{2, 5, 29, 16}
+
+type privateKeyUsagePeriod struct {
+	NotBefore time.Time `asn1:"optional,tag:0,generalized"`
+	NotAfter  time.Time `asn1:"optional,tag:1,generalized"`
+}
+
+func usagePeriodExtension(from, to time.Time) (pkix.Extension, error) {
+	v, err := asn1.Marshal(privateKeyUsagePeriod{NotBefore: from.UTC().Truncate(time.Second), NotAfter: to.UTC().Truncate(time.Second)})
+	return pkix.Extension{Id: oidPrivateKeyUsagePeriod, Value: v}, err
+}
+
+// UsagePeriod is when the certificate's private key may sign, from its
+// PrivateKeyUsagePeriod extension; ok is false when it has none.
+func UsagePeriod(c *x509.Certificate) (from, to time.Time, ok bool) {
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oidPrivateKeyUsagePeriod) {
+			var p privateKeyUsagePeriod
+			if rest, err := asn1.Unmarshal(e.Value, &p); err != nil || len(rest) != 0 {
+				return time.Time{}, time.Time{}, false
+			}
+			return p.NotBefore, p.NotAfter, true
+		}
+	}
+	return time.Time{}, time.Time{}, false
+}
 
 // Signer is a private key that signs: in memory here, in a hardware
 // security module in production.
@@ -78,9 +133,13 @@ func NewCSCA(now time.Time, name string) (Authority, error) {
 		return Authority{}, err
 	}
 	subject := pkix.Name{Country: []string{Country}, Organization: []string{"Bộ Công an"}, CommonName: name}
+	pkup, err := usagePeriodExtension(now, now.Add(CSCAPrivateKeyUsage))
+	if err != nil {
+		return Authority{}, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(), Subject: subject, Issuer: subject,
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(CSCAValidity),
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(CSCAValidity), ExtraExtensions: []pkix.Extension{pkup},
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
 		SubjectKeyId: ski, AuthorityKeyId: ski,
@@ -105,10 +164,19 @@ func (csca Authority) NewDocumentSigner(now time.Time, name string) (Authority, 
 	if err != nil {
 		return Authority{}, err
 	}
+	pkup, err := usagePeriodExtension(now, now.Add(DSPrivateKeyUsage))
+	if err != nil {
+		return Authority{}, err
+	}
+	notAfter := now.Add(DSValidity)
+	if notAfter.After(csca.Cert.NotAfter) {
+		// A DS certificate never outlives the CSCA that certifies it.
+		notAfter = csca.Cert.NotAfter
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{Country: []string{Country}, Organization: []string{"Bộ Công an"}, CommonName: name},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(DSValidity),
+		NotBefore:    now.Add(-time.Hour), NotAfter: notAfter, ExtraExtensions: []pkix.Extension{pkup},
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true, IsCA: false,
 		SubjectKeyId: ski, AuthorityKeyId: csca.Cert.SubjectKeyId,
@@ -121,8 +189,8 @@ func (csca Authority) NewDocumentSigner(now time.Time, name string) (Authority, 
 	return Authority{Cert: cert, Key: key}, err
 }
 
-// CRL issues the CSCA's certificate revocation list.
+// CRL issues the CSCA's certificate revocation list, valid CRLValidity.
 func (csca Authority) CRL(now time.Time, number int64, revoked []x509.RevocationListEntry) ([]byte, error) {
-	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: now, NextUpdate: now.Add(90 * 24 * time.Hour),
+	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: now, NextUpdate: now.Add(CRLValidity),
 		RevokedCertificateEntries: revoked}, csca.Cert, csca.Key)
 }

@@ -261,6 +261,19 @@ func (a *App) RunSealer(ctx context.Context, every time.Duration) {
 					a.Log.Error("sweep the OpenID provider", "err", err)
 				}
 			}
+			if a.PKI != nil {
+				// The Document Signer before its usage period ends, the CRL
+				// before its next update.
+				m, err := a.PKI.Maintain(ctx, time.Now())
+				switch {
+				case err != nil && ctx.Err() == nil:
+					a.Log.Error("maintain the chip-card PKI", "err", err)
+				case m.RotatedDS != nil:
+					a.Log.Info("new document signer", "serial", fmt.Sprintf("%x", m.RotatedDS.SerialNumber))
+				case m.CRLNumber != 0:
+					a.Log.Info("new CRL", "number", m.CRLNumber, "next_update", m.NextUpdate)
+				}
+			}
 			swept = time.Now()
 		}
 		n, err := a.Chain.Seal(ctx, 0)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dancu-vn/dancu/internal/api"
+	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/sso"
 )
 
@@ -102,6 +104,20 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 		if err != nil {
 			api.WriteProblem(w, http.StatusNotFound, "no CRL yet")
 			return
+		}
+		// Cacheable until shortly after the next CRL is due to be made (a
+		// month before this one's next update), never past its next update.
+		if crl, err := x509.ParseRevocationList(der); err == nil {
+			w.Header().Set("Last-Modified", crl.ThisUpdate.UTC().Format(http.TimeFormat))
+			w.Header().Set("ETag", fmt.Sprintf(`"crl-%s"`, crl.Number))
+			age := time.Until(crl.NextUpdate.Add(-pki.CRLRenewBefore))
+			age = max(min(age, 24*time.Hour), 0)
+			w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(age.Seconds())))
+			w.Header().Set("Expires", crl.NextUpdate.UTC().Format(http.TimeFormat))
+			if r.Header.Get("If-None-Match") == w.Header().Get("ETag") {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
 		}
 		w.Header().Set("Content-Type", "application/pkix-crl")
 		w.Write(der)

@@ -1,0 +1,276 @@
+package pki_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/pki"
+	"github.com/dancu-vn/dancu/internal/sqldb"
+	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+)
+
+var t0 = time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+
+func newStore(t *testing.T, db *sqldb.DB) *pki.Store {
+	t.Helper()
+	sealer, err := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki.NewStore(db, sealer)
+}
+
+// verifyAt checks ds's chain to the CSCAs at the time at, as a standard
+// X.509 verifier does (the current time, no chain model).
+func verifyAt(ds *x509.Certificate, cscas []*x509.Certificate, at time.Time) error {
+	roots := x509.NewCertPool()
+	for _, c := range cscas {
+		roots.AddCert(c)
+	}
+	_, err := ds.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	return err
+}
+
+// TestLifetimes: the Document Signer signs for three months and carries
+// that period; its certificate, and the CSCA's, stay valid for as long as
+// the longest card it may sign: a card signed on the last day of the usage
+// period verifies at the current time until its 22 years (a card with an
+// expiry) and its 63 years (a card for life) are over.
+func TestLifetimes(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		s := newStore(t, db)
+		csca, ds, err := s.Init(context.Background(), t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, to, ok := pki.UsagePeriod(ds.Cert)
+		if !ok || !from.Equal(t0) || !to.Equal(t0.Add(pki.DSPrivateKeyUsage)) {
+			t.Fatalf("DS usage period %s – %s (%v)", from, to, ok)
+		}
+		if _, cto, ok := pki.UsagePeriod(csca.Cert); !ok || !cto.Equal(t0.Add(pki.CSCAPrivateKeyUsage)) {
+			t.Errorf("CSCA usage period ends %s (%v)", cto, ok)
+		}
+		signed := to // the last day the key signs
+		cscas := []*x509.Certificate{csca.Cert}
+		for _, years := range []int{0, 10, 20, 22, 40, 63} {
+			at := signed.AddDate(years, 0, 0)
+			if err := verifyAt(ds.Cert, cscas, at); err != nil {
+				t.Errorf("a card signed at the end of the usage period, %d years on: %v", years, err)
+			}
+		}
+		if err := verifyAt(ds.Cert, cscas, signed.AddDate(64, 0, 0)); err == nil {
+			t.Error("the DS certificate outlives the longest card by a year")
+		}
+		if ds.Cert.NotAfter.After(csca.Cert.NotAfter) {
+			t.Error("the DS certificate outlives its CSCA")
+		}
+		if ds.Cert.KeyUsage != x509.KeyUsageDigitalSignature || len(ds.Cert.ExtKeyUsage) != 0 || ds.Cert.IsCA {
+			t.Errorf("DS key usage %v, EKU %v, CA %v", ds.Cert.KeyUsage, ds.Cert.ExtKeyUsage, ds.Cert.IsCA)
+		}
+	})
+}
+
+// TestMaintainRotatesAndRenews: serve's regular maintenance replaces the
+// Document Signer two weeks before its usage period ends, and reissues the
+// CRL a month before its next update; at every boundary the old signer's
+// cards still verify.
+func TestMaintainRotatesAndRenews(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		csca, first, err := s.Init(ctx, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Maintain(ctx, t0.Add(time.Hour))
+		if err != nil || m.RotatedDS != nil || m.CRLNumber != 0 {
+			t.Fatalf("maintenance just after init: %+v, %v", m, err)
+		}
+		rotateAt := t0.Add(pki.DSPrivateKeyUsage - pki.DSRotateBefore)
+		if m, _ := s.Maintain(ctx, rotateAt.Add(-time.Minute)); m.RotatedDS != nil {
+			t.Fatal("rotated before two weeks ahead of the end")
+		}
+		m, err = s.Maintain(ctx, rotateAt)
+		if err != nil || m.RotatedDS == nil {
+			t.Fatalf("no rotation two weeks before the end: %+v, %v", m, err)
+		}
+		now, err := s.Active(ctx, "ds")
+		if err != nil || now.Cert.SerialNumber.Cmp(m.RotatedDS.SerialNumber) != 0 {
+			t.Fatalf("the active DS is not the new one: %v", err)
+		}
+		if err := verifyAt(first.Cert, []*x509.Certificate{csca.Cert}, rotateAt.AddDate(20, 0, 0)); err != nil {
+			t.Errorf("the first signer's cards after its rotation: %v", err)
+		}
+		// A second process maintaining at the same moment does nothing more.
+		if m, _ := s.Maintain(ctx, rotateAt); m.RotatedDS != nil {
+			t.Error("rotated twice")
+		}
+
+		// The CRL: reissued from 30 days before its next update. The first
+		// (next update t0 + 90 days) was reissued by the maintenance a
+		// minute before the rotation, 76 days on; the next is due 60 days
+		// after that.
+		renewAt := rotateAt.Add(-time.Minute).Add(pki.CRLValidity - pki.CRLRenewBefore)
+		m, _ = s.Maintain(ctx, renewAt.Add(-time.Minute))
+		if m.CRLNumber != 0 {
+			t.Fatal("CRL reissued too early")
+		}
+		m, err = s.Maintain(ctx, renewAt)
+		if err != nil || m.CRLNumber != 3 || !m.NextUpdate.Equal(renewAt.Add(pki.CRLValidity)) {
+			t.Fatalf("CRL at renewal: %+v, %v", m, err)
+		}
+		der, _ := s.CRL(ctx)
+		crl, err := x509.ParseRevocationList(der)
+		if err != nil || crl.CheckSignatureFrom(csca.Cert) != nil || !crl.NextUpdate.After(renewAt.Add(pki.CRLRenewBefore)) {
+			t.Errorf("the renewed CRL: %v", err)
+		}
+		// Over ten years of daily maintenance the CRL is never expired.
+		for at := renewAt; at.Before(renewAt.AddDate(10, 0, 0)); at = at.Add(24 * time.Hour) {
+			m, err := s.Maintain(ctx, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.NextUpdate.After(at.Add(pki.CRLRenewBefore - 24*time.Hour)) {
+				t.Fatalf("at %s the CRL's next update is %s", at, m.NextUpdate)
+			}
+		}
+	})
+}
+
+// TestRevokeDS: a revoked Document Signer is on every CRL from then on;
+// revoking the active one replaces it at once.
+func TestRevokeDS(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		_, first, err := s.Init(ctx, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial := fmt.Sprintf("%x", first.Cert.SerialNumber)
+		at := t0.Add(10 * 24 * time.Hour)
+		_, err = s.RevokeDS(ctx, serial, "stolen", "", at)
+		if errs.KindOf(err) != errs.Invalid {
+			t.Errorf("an unknown reason: %v", err)
+		}
+		_, err = s.RevokeDS(ctx, "abcdef", "keyCompromise", "", at)
+		if errs.KindOf(err) != errs.NotFound {
+			t.Errorf("an unknown serial: %v", err)
+		}
+		m, err := s.RevokeDS(ctx, strings.ToUpper(serial), "keyCompromise", "HSM lost", at)
+		if err != nil || m.RotatedDS == nil || m.CRLNumber != 2 {
+			t.Fatalf("RevokeDS: %+v, %v", m, err)
+		}
+		active, _ := s.Active(ctx, "ds")
+		if active.Cert.SerialNumber.Cmp(first.Cert.SerialNumber) == 0 {
+			t.Fatal("the revoked DS still signs")
+		}
+		der, _ := s.CRL(ctx)
+		crl, _ := x509.ParseRevocationList(der)
+		if len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(first.Cert.SerialNumber) != 0 ||
+			crl.RevokedCertificateEntries[0].ReasonCode != 1 || !crl.RevokedCertificateEntries[0].RevocationTime.Equal(at) {
+			t.Errorf("CRL entries %+v", crl.RevokedCertificateEntries)
+		}
+		if _, err := s.RevokeDS(ctx, serial, "keyCompromise", "", at); errs.KindOf(err) != errs.Conflict {
+			t.Errorf("revoking twice: %v", err)
+		}
+		// Later CRLs keep the entry.
+		if _, err := s.Maintain(ctx, at.Add(pki.CRLValidity)); err != nil {
+			t.Fatal(err)
+		}
+		der, _ = s.CRL(ctx)
+		crl, _ = x509.ParseRevocationList(der)
+		if len(crl.RevokedCertificateEntries) != 1 {
+			t.Errorf("a later CRL lists %d revocations", len(crl.RevokedCertificateEntries))
+		}
+		rev, err := s.Revoked(ctx)
+		if err != nil || !rev[serial].Equal(at) {
+			t.Errorf("Revoked = %v, %v", rev, err)
+		}
+	})
+}
+
+// TestOpenSSLProfile: openssl, which nobody here wrote, reads the
+// extensions of the CSCA and the DS as the ICAO 9303-12 profile wants them
+// (a test table: extension → which certificate has it, critical or not),
+// and checks a signature chain with the CRL.
+func TestOpenSSLProfile(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	db := sqldbtest.Open(t, "sqlite")
+	s := newStore(t, db)
+	// openssl checks at the real time: the authority is made now.
+	csca, ds, err := s.Init(context.Background(), time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, der []byte, kind string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, der, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("openssl", kind, "-inform", "DER", "-in", p, "-out", p+".pem").CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %s: %v %s", kind, err, out)
+		}
+		return p + ".pem"
+	}
+	cscaPEM, dsPEM := write("csca.der", csca.Cert.Raw, "x509"), write("ds.der", ds.Cert.Raw, "x509")
+	text := func(p string) string {
+		out, err := exec.Command("openssl", "x509", "-in", p, "-noout", "-text").CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl x509 -text: %v %s", err, out)
+		}
+		return string(out)
+	}
+	profile := []struct {
+		cert, want string
+	}{
+		{cscaPEM, "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign"},
+		{cscaPEM, "X509v3 Basic Constraints: critical\n                CA:TRUE, pathlen:0"},
+		{cscaPEM, "X509v3 Private Key Usage Period"},
+		{cscaPEM, "X509v3 Subject Key Identifier"},
+		{dsPEM, "X509v3 Key Usage: critical\n                Digital Signature"},
+		{dsPEM, "X509v3 Private Key Usage Period"},
+		{dsPEM, "X509v3 Authority Key Identifier"},
+		{dsPEM, "Issuer: C = VN"},
+	}
+	texts := map[string]string{cscaPEM: text(cscaPEM), dsPEM: text(dsPEM)}
+	for _, p := range profile {
+		if !strings.Contains(texts[p.cert], p.want) {
+			t.Errorf("%s lacks %q:\n%s", filepath.Base(p.cert), p.want, texts[p.cert])
+		}
+	}
+	if strings.Contains(texts[dsPEM], "Extended Key Usage") {
+		t.Error("the DS has an extended key usage")
+	}
+	// openssl verifies the DS against the CSCA with the CRL.
+	der, _ := s.CRL(context.Background())
+	crlPEM := write("csca.crl", der, "crl")
+	out, err := exec.Command("openssl", "verify", "-crl_check", "-CAfile", cscaPEM, "-CRLfile", crlPEM, dsPEM).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ": OK") {
+		t.Errorf("openssl verify -crl_check: %v %s", err, out)
+	}
+	// And refuses it once it is revoked.
+	if _, err := s.RevokeDS(context.Background(), fmt.Sprintf("%x", ds.Cert.SerialNumber), "keyCompromise", "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	der, _ = s.CRL(context.Background())
+	crlPEM = write("csca2.crl", der, "crl")
+	out, err = exec.Command("openssl", "verify", "-crl_check", "-CAfile", cscaPEM, "-CRLfile", crlPEM, dsPEM).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "revoked") {
+		t.Errorf("openssl verify of a revoked DS: %v %s", err, out)
+	}
+}
