@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"slices"
 	"testing"
 
 	"github.com/dancu-vn/dancu/internal/card"
@@ -88,5 +89,68 @@ func TestCardPhotoLimit(t *testing.T) {
 				t.Errorf("the largest portrait's chip: %+v", v)
 			}
 		})
+	}
+}
+
+// TestCardVerifyReasons: through the API, a verification names every
+// reason it is not valid: no data group (data_groups {}), no DG1, bytes
+// after the SOD (no card of ours has that SOD), a changed DG2, an EF.COM
+// that leaves DG2 out, and a card reported lost.
+func TestCardVerifyReasons(t *testing.T) {
+	db := sqldbtest.URL(t, "sqlite")
+	if _, _, err := runCLI(t, map[string]string{"DANCU_DATA_KEY": testDataKey}, "pki", "init", "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, db)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid = "001090123456"
+	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": pid, "name": map[string]string{"family": "Nguyễn", "given": "An"},
+		"birth_date": "1990-05-17", "sex": "male", "permanent_residence": map[string]string{"commune": "00004"}})
+	prints := []map[string]any{{"finger": "right_index", "template": []byte("FMR right")}, {"finger": "left_index", "template": []byte("FMR left")}}
+	var app struct{ ID string }
+	admin.must(201, "POST", "/api/v1/cards/applications", map[string]any{"pid": pid, "kind": "first", "photo": portrait(4000), "fingerprints": prints}).json(t, &app)
+	admin.must(200, "POST", "/api/v1/cards/applications/"+app.ID+"/decision", map[string]any{"approve": true})
+	var c struct{ ID string }
+	admin.must(201, "POST", "/api/v1/cards/applications/"+app.ID+"/produce", nil).json(t, &c)
+	var chip struct {
+		SOD        []byte            `json:"sod"`
+		COM        []byte            `json:"com"`
+		DataGroups map[string][]byte `json:"data_groups"`
+	}
+	admin.must(200, "GET", "/api/v1/cards/"+c.ID+"/chip", nil).json(t, &chip)
+	type answer struct {
+		Valid  bool
+		Failed []string
+		Checks []struct{ Name, Code string }
+	}
+	verify := func(body map[string]any) answer {
+		t.Helper()
+		var a answer
+		admin.must(200, "POST", "/api/v1/cards/verify", body).json(t, &a)
+		return a
+	}
+	if a := verify(map[string]any{"sod": chip.SOD, "com": chip.COM, "data_groups": chip.DataGroups}); !a.Valid || len(a.Failed) != 0 {
+		t.Fatalf("the card as produced: %+v", a)
+	}
+	dg2 := bytes.Clone(chip.DataGroups["2"])
+	dg2[len(dg2)-5] ^= 1
+	for name, tc := range map[string]struct {
+		body map[string]any
+		want []string
+	}{
+		"data_groups {}": {map[string]any{"sod": chip.SOD, "data_groups": map[string][]byte{}}, []string{"no_data_groups"}},
+		"no DG1":         {map[string]any{"sod": chip.SOD, "data_groups": map[string][]byte{"13": chip.DataGroups["13"]}}, []string{"dg1_missing"}},
+		"trailing bytes": {map[string]any{"sod": append(bytes.Clone(chip.SOD), 0), "data_groups": chip.DataGroups}, []string{"trailing_bytes", "card_status:unknown"}},
+		"a changed DG2":  {map[string]any{"sod": chip.SOD, "data_groups": map[string][]byte{"1": chip.DataGroups["1"], "2": dg2}}, []string{"dg_hash_mismatch:DG2"}},
+		"EF.COM without DG2": {map[string]any{"sod": chip.SOD, "com": []byte{0x60, 0x14, 0x5f, 0x01, 0x04, '0', '1', '0', '7', 0x5f, 0x36, 0x06, '0', '4', '0', '0', '0', '0', 0x5c, 0x02, 0x61, 0x6d},
+			"data_groups": chip.DataGroups}, []string{"com_mismatch"}},
+	} {
+		if a := verify(tc.body); a.Valid || !slices.Equal(a.Failed, tc.want) {
+			t.Errorf("%s: %+v, want failed %v", name, a, tc.want)
+		}
+	}
+	admin.must(204, "POST", "/api/v1/cards/"+pid+"/lost", nil)
+	if a := verify(map[string]any{"sod": chip.SOD, "data_groups": map[string][]byte{}}); a.Valid || !slices.Equal(a.Failed, []string{"no_data_groups", "card_status:lost"}) {
+		t.Errorf("a lost card without data groups: %+v", a)
 	}
 }
