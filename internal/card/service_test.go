@@ -85,9 +85,16 @@ func TestCardLife(t *testing.T) {
 		if c1.Status != "active" || c1.ExpiresOn != want || c1.PID != pid {
 			t.Fatalf("card %+v, want expiry %s", c1, want)
 		}
-		sod1, _, groups1, err := svc.Chip(officer, c1.ID)
+		sod1, com1, groups1, err := svc.Chip(officer, c1.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// EF.COM is part of the chip: LDS 1.7 and the groups the SOD hashes.
+		if ci, err := card.ParseCOM(com1); err != nil || ci.LDSVersion != "0107" || !slices.Equal(ci.DataGroups, []int{1, 2, 13}) {
+			t.Errorf("EF.COM of the card: %+v, %v", ci, err)
+		}
+		if ch := card.CheckCOM(com1, sod1); !ch.OK {
+			t.Errorf("EF.COM against the SOD: %+v", ch)
 		}
 		if p := c1.Printed; p == nil || !strings.HasPrefix(p.QR, "001090123456||Nguyễn Văn An|17051990|Nam|Phố Phan Đình Phùng 12") ||
 			!strings.HasSuffix(p.QR, "|01062026") || p.ExpiresOn != "17/05/2030" || p.IssuedOn != "01/06/2026" || !p.Photo || p.IssuedBy != "Bộ Công an" {
