@@ -354,6 +354,11 @@ func TestIntake(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.svc.Decide(e.officer, kid.ID, true, "")
+		// Even a face stored with an application from before the counter
+		// refused it does not go on a child's chip.
+		if _, err := db.ExecContext(ctx, `UPDATE card_application SET photo = $1 WHERE id = $2`, face, kid.ID); err != nil {
+			t.Fatal(err)
+		}
 		c, err := e.svc.Produce(e.officer, kid.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -366,7 +371,7 @@ func TestIntake(t *testing.T) {
 		}
 		sod, com, groups, _ := e.svc.Chip(e.officer, c.ID)
 		if _, ok := groups[2]; ok {
-			t.Error("a DG2 without a photo")
+			t.Error("a child's chip has a DG2")
 		}
 		if ci, err := card.ParseCOM(com); err != nil || !slices.Equal(ci.DataGroups, []int{1, 13}) {
 			t.Errorf("a child's EF.COM: %+v, %v", ci, err)
