@@ -36,6 +36,10 @@ func makeJPEG(w, h int, gray bool) []byte {
 	return b.Bytes()
 }
 
+// readmeJPEG is the photo of the README's example: a bare JPEG header
+// ("/9j/wAALCAGAASABAREA/9k=").
+var readmeJPEG = []byte{0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x01, 0x80, 0x01, 0x20, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9}
+
 func box(typ string, body ...[]byte) []byte {
 	b := bytes.Join(body, nil)
 	return append(binary.BigEndian.AppendUint32(nil, uint32(8+len(b))), append([]byte(typ), b...)...)
@@ -90,6 +94,7 @@ func TestParseImage(t *testing.T) {
 		"JP2 grey":         {makeJP2(64, 80, 1), card.ImageInfo{Type: card.JPEG2000, Width: 64, Height: 80, Components: 1}},
 		"J2K codestream":   {codestream(300, 400, 0, 0, 3), card.ImageInfo{Type: card.JPEG2000, Width: 300, Height: 400, Components: 3}},
 		"J2K with offsets": {codestream(300, 400, 10, 20, 1), card.ImageInfo{Type: card.JPEG2000, Width: 300, Height: 400, Components: 1}},
+		"README's header":  {readmeJPEG, card.ImageInfo{Type: card.JPEG, Width: 288, Height: 384, Components: 1}},
 	} {
 		got, err := card.ParseImage(c.img)
 		if err != nil || got != c.want {
