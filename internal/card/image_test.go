@@ -2,13 +2,17 @@ package card_test
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/binary"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/card"
+	"github.com/dancu-vn/dancu/internal/pki"
 )
 
 // makeJPEG encodes a real w×h JPEG (greyscale when gray) with image/jpeg.
@@ -191,4 +195,40 @@ func FuzzParseImage(f *testing.F) {
 			t.Fatalf("DG2 states %+v (%v), the header %+v", got, err, info)
 		}
 	})
+}
+
+// TestDG2ImageCheck: passive authentication refuses a DG2 whose record
+// states another size than its image, but not one stating 0×0 (cards
+// produced before DG2 stated the size).
+func TestDG2ImageCheck(t *testing.T) {
+	now := time.Now()
+	csca, _ := pki.NewCSCA(now, "CSCA")
+	ds, _ := csca.NewDocumentSigner(now, "DS")
+	lines, _ := sample.Lines()
+	dg2, err := card.DG2(makeJPEG(40, 50, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := bytes.Index(dg2, []byte("FAC\x00010\x00"))
+	wrongSize, oldCard := bytes.Clone(dg2), bytes.Clone(dg2)
+	wrongSize[rec+14+20+3]++                     // width 41
+	copy(oldCard[rec+14+20+1:], make([]byte, 5)) // JPEG, 0×0
+	for name, c := range map[string]struct {
+		dg2 []byte
+		ok  bool
+	}{
+		"as produced":         {dg2, true},
+		"another width":       {wrongSize, false},
+		"a record before 0×0": {oldCard, true},
+	} {
+		groups := map[int][]byte{1: card.DG1(lines), 2: c.dg2}
+		sod, err := card.SOD(ds, groups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks, _ := card.PassiveAuth(sod, groups, []*x509.Certificate{csca.Cert}, now)
+		if f := card.FailedCodes(checks); (len(f) == 0) != c.ok || (!c.ok && !slices.Equal(f, []string{card.CodeDG2Image})) {
+			t.Errorf("%s: failed %v", name, f)
+		}
+	}
 }
