@@ -44,6 +44,29 @@ func makeJPEG(w, h int, gray bool) []byte {
 // ("/9j/wAALCAGAASABAREA/9k=").
 var readmeJPEG = []byte{0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x01, 0x80, 0x01, 0x20, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9}
 
+// dhtFirst rewrites a JPEG from image/jpeg (DQT, SOF0, DHT, SOS) with its
+// Huffman tables before the frame header and an APP1 segment and fill
+// bytes in front, as cameras write them.
+func dhtFirst(j []byte) []byte {
+	var segs [][]byte
+	rest := j[2:]
+	for rest[1] != 0xDA { // up to the scan
+		n := 2 + int(binary.BigEndian.Uint16(rest[2:]))
+		segs = append(segs, rest[:n])
+		rest = rest[n:]
+	}
+	out := append([]byte{0xFF, 0xD8}, 0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0)
+	for _, want := range []byte{0xC4, 0xDB, 0xC0} {
+		for _, sg := range segs {
+			if sg[1] == want {
+				out = append(out, 0xFF) // a fill byte
+				out = append(out, sg...)
+			}
+		}
+	}
+	return append(out, rest...)
+}
+
 func box(typ string, body ...[]byte) []byte {
 	b := bytes.Join(body, nil)
 	return append(binary.BigEndian.AppendUint32(nil, uint32(8+len(b))), append([]byte(typ), b...)...)
@@ -94,6 +117,7 @@ func TestParseImage(t *testing.T) {
 	}{
 		"JPEG colour":      {makeJPEG(120, 160, false), card.ImageInfo{Type: card.JPEG, Width: 120, Height: 160, Components: 3}},
 		"JPEG grey":        {makeJPEG(33, 17, true), card.ImageInfo{Type: card.JPEG, Width: 33, Height: 17, Components: 1}},
+		"JPEG, DHT first":  {dhtFirst(makeJPEG(70, 90, false)), card.ImageInfo{Type: card.JPEG, Width: 70, Height: 90, Components: 3}},
 		"JP2":              {makeJP2(413, 531, 3), card.ImageInfo{Type: card.JPEG2000, Width: 413, Height: 531, Components: 3}},
 		"JP2 grey":         {makeJP2(64, 80, 1), card.ImageInfo{Type: card.JPEG2000, Width: 64, Height: 80, Components: 1}},
 		"J2K codestream":   {codestream(300, 400, 0, 0, 3), card.ImageInfo{Type: card.JPEG2000, Width: 300, Height: 400, Components: 3}},
