@@ -128,6 +128,12 @@ func TestParseImage(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%s: %+v, %v; want %+v", name, got, err, c.want)
 		}
+		if c.want.Type == card.JPEG && name != "README's header" {
+			// image/jpeg, an independent reader, sees the same size.
+			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(c.img)); err != nil || cfg.Width != c.want.Width || cfg.Height != c.want.Height {
+				t.Errorf("%s: image/jpeg reads %+v, %v", name, cfg, err)
+			}
+		}
 	}
 	good := makeJPEG(8, 8, false)
 	sof := bytes.Index(good, []byte{0xFF, 0xC0})
