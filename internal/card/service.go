@@ -165,8 +165,8 @@ type Intake struct {
 	PID          string        `json:"pid"`
 	Kind         string        `json:"kind" enum:"first,renewal,reissue"`
 	Reason       string        `json:"reason,omitempty" enum:"lost,damaged,data_changed," doc:"For a reissue"`
-	Photo        []byte        `json:"photo,omitempty" doc:"The face image taken at the counter, JPEG or JPEG 2000, at most 64 KiB, base64; none is taken under 6 years of age"`
-	Fingerprints []Fingerprint `json:"fingerprints,omitempty" maxItems:"10" doc:"Fingerprint templates; from 6 years of age at least both index fingers"`
+	Photo        []byte        `json:"photo,omitempty" doc:"The face image taken at the counter, JPEG or JPEG 2000 whose header states its size, at most 64 KiB (card.MaxPhoto), base64; refused under 6 years of age"`
+	Fingerprints []Fingerprint `json:"fingerprints,omitempty" maxItems:"10" doc:"Fingerprint templates, at most 8 KiB each; from 6 years of age at least both index fingers, refused under 6"`
 }
 
 // Fingerprint is one finger's template as the scanner gives it.
