@@ -24,7 +24,7 @@ const MaxTemplate = 8 << 10
 // ImageType is the image data type of an ISO/IEC 19794-5 facial record.
 type ImageType byte
 
-// The image data types DG2 holds (ISO/IEC 19794-5:2005 §5.7.2).
+// The image data types DG2 holds (ISO/IEC 19794-5:2005, image information).
 const (
 	JPEG     ImageType = 0
 	JPEG2000 ImageType = 1

@@ -148,7 +148,7 @@ const (
 	UnicodeVersion = "040000"
 )
 
-// dgTags are the tags of data groups 1–16 (ICAO 9303-10 §4.6.1), by number.
+// dgTags are the tags of data groups 1–16 (ICAO 9303-10), by number.
 var dgTags = [17]byte{1: 0x61, 2: 0x75, 3: 0x63, 4: 0x76, 5: 0x65, 6: 0x66, 7: 0x67, 8: 0x68, 9: 0x69, 10: 0x6A,
 	11: 0x6B, 12: 0x6C, 13: 0x6D, 14: 0x6E, 15: 0x6F, 16: 0x70}
 

@@ -208,7 +208,7 @@ func PassiveAuth(sod []byte, groups map[int][]byte, cscas []*x509.Certificate, a
 	} else {
 		checks = append(checks, Check{Name: "chain", OK: true, Detail: signer.Subject.CommonName})
 	}
-	// ICAO 9303-12 §7.1.1: a Document Signer's key usage is
+	// ICAO 9303-12's Document Signer profile: its key usage is
 	// digitalSignature only; it has no extended key usage and is no CA.
 	add("ds_key_usage", signer.KeyUsage == x509.KeyUsageDigitalSignature && len(signer.ExtKeyUsage) == 0 && len(signer.UnknownExtKeyUsage) == 0 && !signer.IsCA,
 		CodeDSKeyUsage, "the signer is not a Document Signer certificate (keyUsage digitalSignature only, no extendedKeyUsage)")

@@ -238,7 +238,7 @@ func TestSODVersions(t *testing.T) {
 }
 
 // TestEFCOM: EF.COM states LDS 1.7, Unicode 4.0.0 and the tags of the data
-// groups present, byte for byte as ICAO 9303-10 §4.6.1 lays it out; it
+// groups present, byte for byte as ICAO 9303-10 lays it out; it
 // reads back; malformed ones are refused; against a SOD it must list what
 // the SOD hashes.
 func TestEFCOM(t *testing.T) {
