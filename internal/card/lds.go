@@ -185,24 +185,15 @@ func ParseCOM(com []byte) (COMInfo, error) {
 	digits := func(b []byte, n int) bool {
 		return len(b) == n && !slices.ContainsFunc(b, func(c byte) bool { return c < '0' || c > '9' })
 	}
-	var lds, uni, list []byte
-	for _, want := range [][]byte{{0x5F, 0x01}, {0x5F, 0x36}, {0x5C}} {
+	var vals [3][]byte // LDS version, Unicode version, tag list, in this order
+	for i, want := range [][]byte{{0x5F, 0x01}, {0x5F, 0x36}, {0x5C}} {
 		tag, val, r, err := readTLV(v)
 		if err != nil || !bytes.Equal(tag, want) {
 			return out, fmt.Errorf("EF.COM: no element %X where expected", want)
 		}
-		v = r
-		switch want[0] {
-		case 0x5C:
-			list = val
-		default:
-			if want[1] == 0x01 {
-				lds = val
-			} else {
-				uni = val
-			}
-		}
+		vals[i], v = val, r
 	}
+	lds, uni, list := vals[0], vals[1], vals[2]
 	if len(v) != 0 {
 		return out, errors.New("EF.COM: bytes after the tag list")
 	}
