@@ -138,7 +138,7 @@ func (w *world) level2(pid string) string {
 }
 
 var cardIntake = func(pid string) map[string]any {
-	return map[string]any{"pid": pid, "kind": "first", "photo": base64.StdEncoding.EncodeToString([]byte("\xff\xd8\xff\xe0 a face \xff\xd9")),
+	return map[string]any{"pid": pid, "kind": "first", "photo": base64.StdEncoding.EncodeToString(portrait(2000)),
 		"fingerprints": []map[string]string{
 			{"finger": "right_index", "template": base64.StdEncoding.EncodeToString([]byte("FMR\x00 right"))},
 			{"finger": "left_index", "template": base64.StdEncoding.EncodeToString([]byte("FMR\x00 left"))}}}

@@ -413,7 +413,7 @@ func TestCSCAPublished(t *testing.T) {
 	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": "001090123456", "name": map[string]string{"family": "Nguyễn", "middle": "Văn", "given": "An"},
 		"birth_date": "1990-05-17", "sex": "male", "permanent_residence": map[string]string{"commune": "00004"}})
 	var app struct{ ID string }
-	face := []byte("\xff\xd8\xff\xe0 face")
+	face := portrait(3000)
 	prints := []map[string]any{{"finger": "right_index", "template": []byte("FMR right")}, {"finger": "left_index", "template": []byte("FMR left")}}
 	expectProblem(t, admin.do("POST", "/api/v1/cards/applications", map[string]any{"pid": "001090123456", "kind": "first", "fingerprints": prints}), 422, "body.photo")
 	admin.must(201, "POST", "/api/v1/cards/applications", map[string]any{"pid": "001090123456", "kind": "first", "photo": face, "fingerprints": prints}).json(t, &app)

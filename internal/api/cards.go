@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -12,7 +13,12 @@ import (
 )
 
 func (h *handlers) cardRoutes(api huma.API) {
-	huma.Register(api, op("card-apply", "POST", "/cards/applications", "Take a card application at the counter (officers)", "cards", 201, officers(access.WriteCitizen)), h.cardApply)
+	// The bodies that carry a face image are sized from card.MaxPhoto (in
+	// base64), so that what the counter takes, production puts on the chip
+	// and a relying party sends back all fit.
+	apply := op("card-apply", "POST", "/cards/applications", "Take a card application at the counter (officers)", "cards", 201, officers(access.WriteCitizen))
+	apply.MaxBodyBytes = base64Len(card.MaxPhoto) + 10*base64Len(card.MaxTemplate) + 8<<10
+	huma.Register(api, apply, h.cardApply)
 	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0, officers(access.WriteCitizen)), h.cardDecide)
 	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201, officers(access.WriteCitizen)), h.cardProduce)
 	huma.Register(api, op("card-batch", "POST", "/cards/batches", "Produce a commune's approved applications as one batch", "cards", 201, officers(access.WriteCitizen)), h.cardBatch)
@@ -20,8 +26,13 @@ func (h *handlers) cardRoutes(api huma.API) {
 	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0, officers(access.ReadCitizen)), h.cardCounts)
 	huma.Register(api, op("card-lost", "POST", "/cards/{pid}/lost", "Report a person's active card lost", "cards", 204, officers(access.WriteCitizen)), h.cardLost)
 	huma.Register(api, op("card-chip", "GET", "/cards/{id}/chip", "What the card's chip holds (EF.SOD and data groups), for the card personalisation machine (officers)", "cards", 0, officers(access.WriteCitizen)), h.cardChip)
-	huma.Register(api, op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0, signedIn), h.cardVerify)
+	verify := op("card-verify", "POST", "/cards/verify", "Passive authentication of what a reader took from a chip (any authenticated party)", "cards", 0, signedIn)
+	verify.MaxBodyBytes = base64Len(card.MaxChip) + 8<<10
+	huma.Register(api, verify, h.cardVerify)
 }
+
+// base64Len is the length of n bytes in standard base64.
+func base64Len(n int) int64 { return int64(base64.StdEncoding.EncodedLen(n)) }
 
 type cardApplyInput struct {
 	Body card.Intake
@@ -65,6 +76,7 @@ func (h *handlers) cardLost(ctx context.Context, in *pidInput) (*struct{}, error
 type cardVerifyInput struct {
 	Body struct {
 		SOD             []byte            `json:"sod" maxLength:"100000" doc:"EF.SOD as read, base64"`
+		COM             []byte            `json:"com,omitempty" maxLength:"1000" doc:"EF.COM as read, base64; when sent, it must list the data groups the SOD hashes"`
 		DataGroups      map[string][]byte `json:"data_groups" doc:"The data groups read, by number (\"1\", \"2\", \"13\"), base64"`
 		CompareRegistry bool              `json:"compare_registry,omitempty" doc:"Also compare the chip's name, date of birth and sex (DG13, else DG1) with the registry now; for member agencies with the verify service"`
 		Purpose         string            `json:"purpose,omitempty" maxLength:"200" doc:"The declared purpose of the comparison"`
@@ -84,7 +96,7 @@ func (h *handlers) cardVerify(ctx context.Context, in *cardVerifyInput) (*cardVe
 		}
 		groups[n] = v
 	}
-	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups, card.VerifyOptions{CompareRegistry: in.Body.CompareRegistry, Purpose: in.Body.Purpose})
+	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups, card.VerifyOptions{CompareRegistry: in.Body.CompareRegistry, Purpose: in.Body.Purpose, COM: in.Body.COM})
 	return &cardVerifyOutput{Body: v}, h.problem(ctx, err)
 }
 
@@ -120,6 +132,7 @@ func (h *handlers) cardCounts(ctx context.Context, _ *struct{}) (*countsOutput, 
 // Chip is what a card's chip holds.
 type Chip struct {
 	SOD        []byte            `json:"sod" doc:"EF.SOD, base64"`
+	COM        []byte            `json:"com" doc:"EF.COM (LDS version, Unicode version, the tag list of the data groups), base64"`
 	DataGroups map[string][]byte `json:"data_groups" doc:"The data groups by number, base64"`
 }
 
@@ -128,11 +141,11 @@ type chipOutput struct {
 }
 
 func (h *handlers) cardChip(ctx context.Context, in *idInput) (*chipOutput, error) {
-	sod, groups, err := h.Cards.Chip(ctx, in.ID)
+	sod, com, groups, err := h.Cards.Chip(ctx, in.ID)
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}
-	out := Chip{SOD: sod, DataGroups: map[string][]byte{}}
+	out := Chip{SOD: sod, COM: com, DataGroups: map[string][]byte{}}
 	for n, g := range groups {
 		out.DataGroups[strconv.Itoa(n)] = g
 	}

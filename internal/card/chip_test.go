@@ -42,7 +42,11 @@ func makeChip(t *testing.T, now time.Time) chip {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups := map[int][]byte{1: card.DG1(lines), 2: card.DG2([]byte("\xff\xd8\xff\xe0 a face \xff\xd9")), 13: dg13}
+	dg2, err := card.DG2(makeJPEG(60, 80, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[int][]byte{1: card.DG1(lines), 2: dg2, 13: dg13}
 	sod, err := card.SOD(ds, groups)
 	if err != nil {
 		t.Fatal(err)

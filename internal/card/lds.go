@@ -3,13 +3,11 @@ package card
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 	"unicode/utf8"
 
 	"github.com/smallstep/pkcs7"
@@ -85,19 +83,34 @@ func DG1(lines [3]string) []byte {
 
 // DG2 is the face data group: one biometric information template holding
 // the facial image in an ISO/IEC 19794-5 record (format "FAC", version
-// "010"), with the image as given (JPEG or JPEG 2000).
-func DG2(image []byte) []byte {
+// "010"), with the image as given (JPEG or JPEG 2000) and its type, width
+// and height as its own header states them. An image whose header cannot
+// be read, or larger than MaxPhoto, is refused.
+func DG2(image []byte) ([]byte, error) {
+	if len(image) > MaxPhoto {
+		return nil, fmt.Errorf("DG2: the face image is %d bytes; at most %d", len(image), MaxPhoto)
+	}
+	info, err := ParseImage(image)
+	if err != nil {
+		return nil, fmt.Errorf("DG2: %w", err)
+	}
 	rec := []byte("FAC\x00010\x00")
 	length := 14 + 20 + 12 + len(image)                                                              // header, facial info block, image info, image
 	rec = append(rec, byte(length>>24), byte(length>>16), byte(length>>8), byte(length), 0x00, 0x01) // record length, one face
 	block := 20 + 12 + len(image)
 	rec = append(rec, byte(block>>24), byte(block>>16), byte(block>>8), byte(block))
-	rec = append(rec, make([]byte, 16)...)                      // landmarks 0, gender, eyes, hair, features, expression, pose: unspecified
-	rec = append(rec, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // full frontal, JPEG, rest unspecified
+	rec = append(rec, make([]byte, 16)...) // landmarks 0, gender, eyes, hair, features, expression, pose: unspecified
+	colour := byte(0)                      // unspecified
+	if info.Components == 1 {
+		colour = 3 // 8-bit greyscale
+	}
+	// Image information: full frontal, the data type, width, height,
+	// colour space; source, device and quality unspecified.
+	rec = append(rec, 0x01, byte(info.Type), byte(info.Width>>8), byte(info.Width), byte(info.Height>>8), byte(info.Height), colour, 0, 0, 0, 0, 0)
 	rec = append(rec, image...)
 	header := tlv([]byte{0xA1}, slices.Concat(tlv([]byte{0x80}, []byte{0x01, 0x01}), tlv([]byte{0x87}, []byte{0x01, 0x01}), tlv([]byte{0x88}, []byte{0x00, 0x08})))
 	bit := tlv([]byte{0x7F, 0x60}, slices.Concat(header, tlv([]byte{0x5F, 0x2E}, rec)))
-	return tlv(tagDG2, tlv([]byte{0x7F, 0x61}, slices.Concat(tlv([]byte{0x02}, []byte{0x01}), bit)))
+	return tlv(tagDG2, tlv([]byte{0x7F, 0x61}, slices.Concat(tlv([]byte{0x02}, []byte{0x01}), bit))), nil
 }
 
 // DG13Field is one Vietnamese field of DG13, numbered as on real cards.
@@ -128,16 +141,86 @@ func DG13(fields []DG13Field) ([]byte, error) {
 	return tlv(tagDG13, body), nil
 }
 
-// COM lists the data groups present (EF.COM, LDS 1.7, Unicode 4.0.0).
-func COM(tags ...byte) []byte {
-	return tlv(tagCOM, slices.Concat(tlv([]byte{0x5F, 0x01}, []byte("0107")), tlv([]byte{0x5F, 0x36}, []byte("040000")), tlv([]byte{0x5C}, tags)))
+// The LDS version and Unicode version EF.COM states: LDS 1.7 (the data
+// groups and security object version 0 of ICAO 9303-10), Unicode 4.0.0.
+const (
+	LDSVersion     = "0107"
+	UnicodeVersion = "040000"
+)
+
+// dgTags are the tags of data groups 1–16 (ICAO 9303-10), by number.
+var dgTags = [17]byte{1: 0x61, 2: 0x75, 3: 0x63, 4: 0x76, 5: 0x65, 6: 0x66, 7: 0x67, 8: 0x68, 9: 0x69, 10: 0x6A,
+	11: 0x6B, 12: 0x6C, 13: 0x6D, 14: 0x6E, 15: 0x6F, 16: 0x70}
+
+// COM is EF.COM: the LDS version, the Unicode version and the tag list of
+// the data groups present (groups are numbers 1–16; others are left out).
+func COM(groups ...int) []byte {
+	groups = slices.Clone(groups)
+	slices.Sort(groups)
+	var tags []byte
+	for i, n := range groups {
+		if n >= 1 && n <= 16 && (i == 0 || groups[i-1] != n) {
+			tags = append(tags, dgTags[n])
+		}
+	}
+	return tlv(tagCOM, slices.Concat(tlv([]byte{0x5F, 0x01}, []byte(LDSVersion)), tlv([]byte{0x5F, 0x36}, []byte(UnicodeVersion)), tlv([]byte{0x5C}, tags)))
+}
+
+// COMInfo is what EF.COM states.
+type COMInfo struct {
+	LDSVersion     string
+	UnicodeVersion string
+	DataGroups     []int // in the order of the tag list
+}
+
+// ParseCOM reads EF.COM: tag 60 holding the LDS version (5F01, four
+// digits), the Unicode version (5F36, six digits) and the tag list (5C) of
+// data groups 1–16, each at most once; nothing else, nothing after.
+func ParseCOM(com []byte) (COMInfo, error) {
+	var out COMInfo
+	tag, v, rest, err := readTLV(com)
+	if err != nil || !bytes.Equal(tag, tagCOM) || len(rest) != 0 {
+		return out, errors.New("EF.COM: not an EF.COM (tag 60)")
+	}
+	digits := func(b []byte, n int) bool {
+		return len(b) == n && !slices.ContainsFunc(b, func(c byte) bool { return c < '0' || c > '9' })
+	}
+	var vals [3][]byte // LDS version, Unicode version, tag list, in this order
+	for i, want := range [][]byte{{0x5F, 0x01}, {0x5F, 0x36}, {0x5C}} {
+		tag, val, r, err := readTLV(v)
+		if err != nil || !bytes.Equal(tag, want) {
+			return out, fmt.Errorf("EF.COM: no element %X where expected", want)
+		}
+		vals[i], v = val, r
+	}
+	lds, uni, list := vals[0], vals[1], vals[2]
+	if len(v) != 0 {
+		return out, errors.New("EF.COM: bytes after the tag list")
+	}
+	if !digits(lds, 4) || !digits(uni, 6) {
+		return out, errors.New("EF.COM: the LDS or Unicode version is not digits")
+	}
+	out.LDSVersion, out.UnicodeVersion = string(lds), string(uni)
+	for _, t := range list {
+		n := slices.Index(dgTags[:], t)
+		if n < 1 || slices.Contains(out.DataGroups, n) {
+			return out, fmt.Errorf("EF.COM: tag %02X is not a data group or is listed twice", t)
+		}
+		out.DataGroups = append(out.DataGroups, n)
+	}
+	return out, nil
 }
 
 // The LDS Security Object (ICAO 9303-10 §4.6.2).
 var (
 	oidLDSSecurityObject = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 1}
+	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 	oidSHA256            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 )
+
+// SignedDataVersion is the CMS SignedData version of EF.SOD: 3, as ICAO
+// 9303-10 requires (and RFC 5652 for an eContentType other than id-data).
+const SignedDataVersion = 3
 
 type dataGroupHash struct {
 	Number int
@@ -150,11 +233,16 @@ type ldsSecurityObject struct {
 	Hashes        []dataGroupHash
 }
 
+// SecurityObjectVersion is the LDS security object version of our cards:
+// v0, for LDS 1.7 (LDSVersion), whose data groups are all they hold. v1,
+// with its LDSVersionInfo, is for chips with LDS 1.8 features.
+const SecurityObjectVersion = 0
+
 // SOD makes EF.SOD: the SHA-256 of each data group, in an LDS Security
-// Object, in CMS SignedData signed by the Document Signer (its certificate
-// included), wrapped in tag 77.
+// Object, in CMS SignedData version 3 signed by the Document Signer (its
+// certificate included), wrapped in tag 77.
 func SOD(ds pki.Authority, groups map[int][]byte) ([]byte, error) {
-	obj := ldsSecurityObject{HashAlgorithm: pkix.AlgorithmIdentifier{Algorithm: oidSHA256}}
+	obj := ldsSecurityObject{Version: SecurityObjectVersion, HashAlgorithm: pkix.AlgorithmIdentifier{Algorithm: oidSHA256}}
 	nums := make([]int, 0, len(groups))
 	for n := range groups {
 		nums = append(nums, n)
@@ -173,6 +261,7 @@ func SOD(ds pki.Authority, groups map[int][]byte) ([]byte, error) {
 		return nil, err
 	}
 	sd.GetSignedData().ContentInfo.ContentType = oidLDSSecurityObject
+	sd.GetSignedData().Version = SignedDataVersion
 	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
 	if err := sd.AddSigner(ds.Cert, ds.Key, pkcs7.SignerInfoConfig{}); err != nil {
 		return nil, fmt.Errorf("sign the security object: %w", err)
@@ -182,92 +271,6 @@ func SOD(ds pki.Authority, groups map[int][]byte) ([]byte, error) {
 		return nil, err
 	}
 	return tlv(tagSOD, der), nil
-}
-
-// Check is one check of passive authentication.
-type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// PassiveAuth verifies what a reader took from a chip: the SOD's signature,
-// its Document Signer's chain to one of our CSCA certificates (valid at
-// at), and the hash of every data group given. It returns each check; the
-// card passes when all are OK.
-func PassiveAuth(sod []byte, groups map[int][]byte, cscas []*x509.Certificate, at time.Time) ([]Check, *x509.Certificate) {
-	var checks []Check
-	add := func(name string, ok bool, detail string) {
-		checks = append(checks, Check{Name: name, OK: ok, Detail: detail})
-	}
-	tag, der, _, err := readTLV(sod)
-	if err != nil || !bytes.Equal(tag, tagSOD) {
-		add("sod", false, "not an EF.SOD (tag 77)")
-		return checks, nil
-	}
-	p7, err := pkcs7.Parse(der)
-	if err != nil {
-		add("sod", false, "not CMS SignedData: "+err.Error())
-		return checks, nil
-	}
-	signer := p7.GetOnlySigner()
-	if signer == nil {
-		add("signature", false, "no single signer certificate in the SOD")
-		return checks, nil
-	}
-	pool := x509.NewCertPool()
-	for _, c := range cscas {
-		pool.AddCert(c)
-	}
-	if err := p7.Verify(); err != nil {
-		add("signature", false, err.Error())
-	} else {
-		add("signature", true, "")
-	}
-	_, chainErr := signer.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-	switch {
-	case chainErr != nil:
-		add("chain", false, "the Document Signer does not chain to our CSCA: "+chainErr.Error())
-	case signer.KeyUsage&x509.KeyUsageDigitalSignature == 0 || signer.IsCA:
-		add("chain", false, "the signer is not a Document Signer certificate")
-	default:
-		add("chain", true, signer.Subject.CommonName)
-	}
-	var obj ldsSecurityObject
-	if _, err := asn1.Unmarshal(p7.Content, &obj); err != nil || !obj.HashAlgorithm.Algorithm.Equal(oidSHA256) {
-		add("security_object", false, "not an LDS security object with SHA-256")
-		return checks, signer
-	}
-	nums := make([]int, 0, len(groups))
-	for n := range groups {
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
-	for _, n := range nums {
-		name := fmt.Sprintf("dg%d", n)
-		i := slices.IndexFunc(obj.Hashes, func(h dataGroupHash) bool { return h.Number == n })
-		if i < 0 {
-			add(name, false, "not in the security object")
-			continue
-		}
-		h := sha256.Sum256(groups[n])
-		if !bytes.Equal(h[:], obj.Hashes[i].Hash) {
-			add(name, false, "the hash does not match: the data group was changed")
-			continue
-		}
-		add(name, true, "")
-	}
-	return checks, signer
-}
-
-// Passed reports whether every check passed.
-func Passed(checks []Check) bool {
-	for _, c := range checks {
-		if !c.OK {
-			return false
-		}
-	}
-	return len(checks) > 0
 }
 
 // ParseDG1 reads the MRZ out of DG1 as its three TD1 lines.
@@ -324,34 +327,41 @@ func ParseDG13(dg13 []byte) ([]DG13Field, error) {
 	return out, nil
 }
 
-// ParseDG2 returns the facial image held in DG2 (the first face).
-func ParseDG2(dg2 []byte) ([]byte, error) {
+// ParseDG2 returns the facial image held in DG2 (the first face) and the
+// type, width and height its record states.
+func ParseDG2(dg2 []byte) ([]byte, ImageInfo, error) {
+	var info ImageInfo
 	tag, v, rest, err := readTLV(dg2)
 	if err != nil || !bytes.Equal(tag, tagDG2) || len(rest) != 0 {
-		return nil, errors.New("DG2: not a data group 2 (tag 75)")
+		return nil, info, errors.New("DG2: not a data group 2 (tag 75)")
 	}
 	if tag, v, _, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x7F, 0x61}) {
-		return nil, errors.New("DG2: no biometric information group template (7F61)")
+		return nil, info, errors.New("DG2: no biometric information group template (7F61)")
 	}
 	if tag, _, v, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x02}) { // number of instances
-		return nil, errors.New("DG2: no instance count")
+		return nil, info, errors.New("DG2: no instance count")
 	}
 	if tag, v, _, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x7F, 0x60}) {
-		return nil, errors.New("DG2: no biometric information template (7F60)")
+		return nil, info, errors.New("DG2: no biometric information template (7F60)")
 	}
 	if tag, _, v, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0xA1}) {
-		return nil, errors.New("DG2: no biometric header template (A1)")
+		return nil, info, errors.New("DG2: no biometric header template (A1)")
 	}
 	if tag, v, _, err = readTLV(v); err != nil || !bytes.Equal(tag, []byte{0x5F, 0x2E}) {
-		return nil, errors.New("DG2: no biometric data block (5F2E)")
+		return nil, info, errors.New("DG2: no biometric data block (5F2E)")
 	}
-	const head = 14 + 20 + 12
-	if len(v) < head || string(v[:4]) != "FAC\x00" {
-		return nil, errors.New("DG2: not an ISO/IEC 19794-5 facial record")
+	if len(v) < 14+20 || string(v[:4]) != "FAC\x00" {
+		return nil, info, errors.New("DG2: not an ISO/IEC 19794-5 facial record")
 	}
 	length := int(v[8])<<24 | int(v[9])<<16 | int(v[10])<<8 | int(v[11])
 	if length != len(v) {
-		return nil, errors.New("DG2: the record length does not match")
+		return nil, info, errors.New("DG2: the record length does not match")
 	}
-	return v[head:], nil
+	head := 14 + 20 + 8*(int(v[18])<<8|int(v[19])) // header, facial information, feature points
+	if len(v) < head+12 {
+		return nil, info, errors.New("DG2: the facial record is cut short")
+	}
+	im := v[head : head+12]
+	info = ImageInfo{Type: ImageType(im[1]), Width: int(im[2])<<8 | int(im[3]), Height: int(im[4])<<8 | int(im[5])}
+	return v[head+12:], info, nil
 }

@@ -20,8 +20,12 @@ func TestDataGroupsRoundTrip(t *testing.T) {
 	if err != nil || got != lines {
 		t.Fatalf("DG1: %q, %v", got, err)
 	}
-	face := []byte("\xff\xd8\xff\xe0 a face \xff\xd9")
-	img, err := card.ParseDG2(card.DG2(face))
+	face := makeJPEG(30, 40, false)
+	dg2, err := card.DG2(face)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := card.ParseDG2(dg2)
 	if err != nil || !bytes.Equal(img, face) {
 		t.Fatalf("DG2: %q, %v", img, err)
 	}
@@ -39,7 +43,7 @@ func TestDataGroupsRoundTrip(t *testing.T) {
 		"DG1 as DG13":       func() error { _, err := card.ParseDG13(dg1); return err },
 		"DG13 cut":          func() error { _, err := card.ParseDG13(dg13[:len(dg13)-2]); return err },
 		"DG13 as DG1":       func() error { _, err := card.ParseDG1(dg13); return err },
-		"DG2 cut":           func() error { _, err := card.ParseDG2(card.DG2(face)[:40]); return err },
+		"DG2 cut":           func() error { _, _, err := card.ParseDG2(dg2[:40]); return err },
 		"DG13 out of order": func() error { _, err := card.ParseDG13(swapFirstTwo(t, dg13)); return err },
 	} {
 		if bad() == nil {
@@ -66,7 +70,8 @@ func swapFirstTwo(t *testing.T, dg13 []byte) []byte {
 func FuzzDataGroups(f *testing.F) {
 	lines, _ := sample.Lines()
 	f.Add(card.DG1(lines))
-	f.Add(card.DG2([]byte("\xff\xd8 face")))
+	dg2, _ := card.DG2(makeJPEG(2, 2, true))
+	f.Add(dg2)
 	dg13, _ := card.DG13([]card.DG13Field{{1, "001090123456"}, {2, "Trần Thị Bình"}})
 	f.Add(dg13)
 	f.Add([]byte{0x6D, 0x03, 0x30, 0x01, 0x02})

@@ -1,7 +1,6 @@
 package card
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -9,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -165,8 +165,8 @@ type Intake struct {
 	PID          string        `json:"pid"`
 	Kind         string        `json:"kind" enum:"first,renewal,reissue"`
 	Reason       string        `json:"reason,omitempty" enum:"lost,damaged,data_changed," doc:"For a reissue"`
-	Photo        []byte        `json:"photo,omitempty" doc:"The face image taken at the counter, JPEG or JPEG 2000, at most 64 KiB, base64; none is taken under 6 years of age"`
-	Fingerprints []Fingerprint `json:"fingerprints,omitempty" maxItems:"10" doc:"Fingerprint templates; from 6 years of age at least both index fingers"`
+	Photo        []byte        `json:"photo,omitempty" doc:"The face image taken at the counter, JPEG or JPEG 2000 whose header states its size, at most 64 KiB (card.MaxPhoto), base64; refused under 6 years of age"`
+	Fingerprints []Fingerprint `json:"fingerprints,omitempty" maxItems:"10" doc:"Fingerprint templates, at most 8 KiB each; from 6 years of age at least both index fingers, refused under 6"`
 }
 
 // Fingerprint is one finger's template as the scanner gives it.
@@ -179,22 +179,30 @@ type Fingerprint struct {
 var Fingers = []string{"right_thumb", "right_index", "right_middle", "right_ring", "right_little", "left_thumb", "left_index", "left_middle", "left_ring", "left_little"}
 
 // BiometricAge is the age from which face and fingerprints are taken
-// (Luật Căn cước 2023 Art. 23: none under 6).
+// (Luật Căn cước 2023 Art. 23: none under 6). A younger child's card has
+// no photo, and its chip no DG2 (and, like every card of ours, no DG3 or
+// DG4): EF.COM and the SOD list DG1 and DG13 only.
 const BiometricAge = 6
 
-// MaxPhoto is the largest face image taken into DG2.
-const MaxPhoto = 64 << 10
-
 // checkBiometrics checks the face image and fingerprints of an application
-// for a person of the given age.
+// for a person of the given age: required from BiometricAge, refused
+// below it (the law does not let them be taken).
 func checkBiometrics(in Intake, age int, f *errs.Fields) {
 	switch {
 	case len(in.Photo) == 0 && age >= BiometricAge:
 		f.Add("photo", "is required from %d years of age", BiometricAge)
+	case len(in.Photo) > 0 && age < BiometricAge:
+		f.Add("photo", "is not taken under %d years of age", BiometricAge)
 	case len(in.Photo) > MaxPhoto:
 		f.Add("photo", "is %d bytes; at most %d", len(in.Photo), MaxPhoto)
-	case len(in.Photo) > 0 && !isJPEG(in.Photo):
-		f.Add("photo", "must be a JPEG or JPEG 2000 image")
+	case len(in.Photo) > 0:
+		if _, err := ParseImage(in.Photo); err != nil {
+			f.Add("photo", "must be a JPEG or JPEG 2000 image whose header states its size")
+		}
+	}
+	if len(in.Fingerprints) > 0 && age < BiometricAge {
+		f.Add("fingerprints", "are not taken under %d years of age", BiometricAge)
+		return
 	}
 	seen := map[string]bool{}
 	for i, fp := range in.Fingerprints {
@@ -204,22 +212,14 @@ func checkBiometrics(in Intake, age int, f *errs.Fields) {
 			f.Add(field+".finger", "must be one of %v", Fingers)
 		case seen[fp.Finger]:
 			f.Add(field+".finger", "%s is given twice", fp.Finger)
-		case len(fp.Template) == 0 || len(fp.Template) > 8<<10:
-			f.Add(field+".template", "must hold 1 to 8192 bytes")
+		case len(fp.Template) == 0 || len(fp.Template) > MaxTemplate:
+			f.Add(field+".template", "must hold 1 to %d bytes", MaxTemplate)
 		}
 		seen[fp.Finger] = true
 	}
 	if age >= BiometricAge && (!seen["right_index"] || !seen["left_index"]) {
 		f.Add("fingerprints", "both index fingers are required from %d years of age", BiometricAge)
 	}
-}
-
-// isJPEG: a JPEG (SOI marker), a JPEG 2000 file (JP2 signature box) or a
-// JPEG 2000 codestream (SOC and SIZ markers).
-func isJPEG(b []byte) bool {
-	return bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) ||
-		bytes.HasPrefix(b, []byte{0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A}) ||
-		bytes.HasPrefix(b, []byte{0xFF, 0x4F, 0xFF, 0x51})
 }
 
 // AgeOn is the age in whole years on day of a person born on birth (both
@@ -427,8 +427,9 @@ func loadApplication(ctx context.Context, tx *sql.Tx, id string) (CardApplicatio
 }
 
 // Produce makes the card of an approved application: the printed data and
-// the chip (DG1 with the MRZ, DG13, EF.SOD signed by the active Document
-// Signer); the person's previous active card is superseded.
+// the chip (DG1 with the MRZ, DG2 with the face from 6 years of age, DG13,
+// EF.SOD signed by the active Document Signer; EF.COM lists them); the
+// person's previous active card is superseded.
 func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return Card{}, err
@@ -471,7 +472,15 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	dg1 := DG1(lines)
-	printed := s.printed(c, today, expires, lines, len(photo) > 0)
+	// No face under 6, even from an application taken before that was
+	// refused at the counter.
+	var dg2 []byte
+	if len(photo) > 0 && AgeOn(c.BirthDate, today) >= BiometricAge {
+		if dg2, err = DG2(photo); err != nil {
+			return Card{}, errs.E(errs.Conflict, "the application's face image cannot go on the chip (%v): take a new application", err)
+		}
+	}
+	printed := s.printed(c, today, expires, lines, dg2 != nil)
 	fields := []DG13Field{{1, printed.Number}, {2, printed.FullName}, {3, printed.BirthDate}, {4, printed.Sex}, {5, printed.Nationality}, {11, printed.IssuedOn}}
 	if c.Ethnicity != nil && c.Ethnicity.Name != "" {
 		fields = append(fields, DG13Field{6, c.Ethnicity.Name})
@@ -496,9 +505,7 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	groups := map[int][]byte{1: dg1, 13: dg13}
-	var dg2 []byte
-	if len(photo) > 0 {
-		dg2 = DG2(photo)
+	if dg2 != nil {
 		groups[2] = dg2
 	}
 	sod, err := SOD(ds, groups)
@@ -585,38 +592,40 @@ func (s *Service) ReportLost(ctx context.Context, pid string) error {
 }
 
 // Chip returns what a card's chip holds, for the card personalisation
-// machine (an officer's read, recorded as an access to the holder).
-func (s *Service) Chip(ctx context.Context, cardID string) (sod []byte, groups map[int][]byte, err error) {
+// machine (an officer's read, recorded as an access to the holder): EF.SOD,
+// EF.COM (made from the data groups the card holds) and the data groups.
+func (s *Service) Chip(ctx context.Context, cardID string) (sod, com []byte, groups map[int][]byte, err error) {
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var pid string
 	var dg1, dg2, dg13 []byte
 	err = s.db.QueryRowContext(ctx, `SELECT pid, sod, dg1, dg2, dg13 FROM card WHERE id = $1`, cardID).Scan(&pid, &sod, &dg1, &dg2, &dg13)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, errs.E(errs.NotFound, "no card %s", cardID)
+		return nil, nil, nil, errs.E(errs.NotFound, "no card %s", cardID)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := s.registry.RequireOver(ctx, access.WriteCitizen, pid); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ev := audit.NewEvent(ctx, s.clock(), "card_chip_read", pid, cardID)
 	ev.Purpose = "card personalisation"
 	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	groups = map[int][]byte{1: dg1, 13: dg13}
 	if len(dg2) > 0 {
 		groups[2] = dg2
 	}
-	return sod, groups, nil
+	return sod, COM(slices.Collect(maps.Keys(groups))...), groups, nil
 }
 
 // PassiveAuthResult is the answer of passive authentication to a relying party.
 type PassiveAuthResult struct {
 	Valid      bool                 `json:"valid" doc:"Every check passed and the card is active"`
+	Failed     []string             `json:"failed" doc:"Why the answer is not valid, as stable codes: the code of each failed check, then card_status:STATUS when the card is not active (card_status:unknown when no card of ours has this SOD); empty when valid"`
 	Checks     []Check              `json:"checks"`
 	CardStatus string               `json:"card_status,omitempty" enum:"active,lost,revoked,expired,superseded,unknown"`
 	Registry   *registry.Comparison `json:"registry,omitempty" doc:"Asked for: whether the chip's name, date of birth and sex agree with the registry now, per field (no data)"`
@@ -632,6 +641,9 @@ type VerifyOptions struct {
 	CompareRegistry bool
 	// Purpose is the declared purpose of the comparison.
 	Purpose string
+	// COM is EF.COM as read, when the reader sent it: it must list the
+	// data groups the SOD hashes.
+	COM []byte
 }
 
 // chipClaims are the name, date of birth and sex the chip states: from
@@ -694,6 +706,9 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 	}
 	now := s.clock()
 	checks, signer := PassiveAuth(sod, groups, cscas, now)
+	if opts.COM != nil {
+		checks = append(checks, CheckCOM(opts.COM, sod))
+	}
 	out := PassiveAuthResult{Checks: checks, CardStatus: "unknown"}
 	sum := sha256.Sum256(sod)
 	var pid, status, expires string
@@ -718,7 +733,11 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 			if !before {
 				detail = "signed by a document signer revoked on " + at.Format(time.DateOnly) + ", not before its revocation"
 			}
-			out.Checks = append(out.Checks, Check{Name: "revocation", OK: before, Detail: detail})
+			c := Check{Name: "revocation", OK: before, Detail: detail}
+			if !before {
+				c.Code = CodeDSRevoked
+			}
+			out.Checks = append(out.Checks, c)
 		} else {
 			out.Checks = append(out.Checks, Check{Name: "revocation", OK: true})
 		}
@@ -752,6 +771,10 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 		}
 	}
 	out.Valid = Passed(checks) && out.CardStatus == "active"
+	out.Failed = FailedCodes(checks)
+	if out.CardStatus != "active" {
+		out.Failed = append(out.Failed, "card_status:"+out.CardStatus)
+	}
 	out.Checked = now.Unix()
 	if s.signer != nil {
 		key, _, err := s.signer.Current(ctx, now)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,9 +86,16 @@ func TestCardLife(t *testing.T) {
 		if c1.Status != "active" || c1.ExpiresOn != want || c1.PID != pid {
 			t.Fatalf("card %+v, want expiry %s", c1, want)
 		}
-		sod1, groups1, err := svc.Chip(officer, c1.ID)
+		sod1, com1, groups1, err := svc.Chip(officer, c1.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// EF.COM is part of the chip: LDS 1.7 and the groups the SOD hashes.
+		if ci, err := card.ParseCOM(com1); err != nil || ci.LDSVersion != "0107" || !slices.Equal(ci.DataGroups, []int{1, 2, 13}) {
+			t.Errorf("EF.COM of the card: %+v, %v", ci, err)
+		}
+		if ch := card.CheckCOM(com1, sod1); !ch.OK {
+			t.Errorf("EF.COM against the SOD: %+v", ch)
 		}
 		if p := c1.Printed; p == nil || !strings.HasPrefix(p.QR, "001090123456||Nguyễn Văn An|17051990|Nam|Phố Phan Đình Phùng 12") ||
 			!strings.HasSuffix(p.QR, "|01062026") || p.ExpiresOn != "17/05/2030" || p.IssuedOn != "01/06/2026" || !p.Photo || p.IssuedBy != "Bộ Công an" {
@@ -94,12 +103,19 @@ func TestCardLife(t *testing.T) {
 		} else if lines, _ := card.ParseDG1(groups1[1]); lines != p.MRZ {
 			t.Errorf("printed MRZ %q, chip %q", p.MRZ, lines)
 		}
-		if img, err := card.ParseDG2(groups1[2]); err != nil || !bytes.Equal(img, face) {
+		if img, _, err := card.ParseDG2(groups1[2]); err != nil || !bytes.Equal(img, face) {
 			t.Fatalf("DG2 of the card: %q, %v", img, err)
 		}
 		v, err := svc.Verify(officer, sod1, groups1, card.VerifyOptions{})
-		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 || len(v.Checks) != 6 {
+		if err != nil || !v.Valid || v.CardStatus != "active" || strings.Count(v.Signature, ".") != 2 || len(v.Failed) != 0 || v.Failed == nil {
 			t.Fatalf("verify a fresh card: %+v, %v", v, err)
+		}
+		var names []string
+		for _, c := range v.Checks {
+			names = append(names, c.Name)
+		}
+		if want := []string{"data_groups", "sod", "econtent_type", "signature", "chain", "ds_key_usage", "security_object", "dg1", "dg2", "dg13", "dg2_image", "revocation"}; !slices.Equal(names, want) {
+			t.Errorf("checks %v, want %v", names, want)
 		}
 		for _, n := range []int{1, 2, 13} {
 			changed := map[int][]byte{1: groups1[1], 2: groups1[2], 13: groups1[13]}
@@ -133,7 +149,7 @@ func TestCardLife(t *testing.T) {
 		if c2.ExpiresOn != "2030-05-17" {
 			t.Errorf("reissued card expires %s", c2.ExpiresOn)
 		}
-		sod2, groups2, _ := svc.Chip(officer, c2.ID)
+		sod2, _, groups2, _ := svc.Chip(officer, c2.ID)
 		if v, _ := svc.Verify(officer, sod2, groups2, card.VerifyOptions{}); !v.Valid {
 			t.Errorf("the reissued card: %+v", v)
 		}
@@ -157,7 +173,7 @@ func TestCardLife(t *testing.T) {
 			t.Errorf("%d active cards", active)
 		}
 		// After its last day the card is reported expired.
-		sod3, groups3, _ := svc.Chip(officer, c3.ID)
+		sod3, _, groups3, _ := svc.Chip(officer, c3.ID)
 		*e.clock = time.Date(2050, 5, 16, 16, 59, 0, 0, time.UTC) // 16 May, 23:59 in Viet Nam
 		if v, _ := svc.Verify(officer, sod3, groups3, card.VerifyOptions{}); v.CardStatus != "active" {
 			t.Errorf("on its last day: %+v", v.CardStatus)
@@ -192,8 +208,8 @@ type cardEnv struct {
 	clock        *time.Time // what the service takes for now; tests move it
 }
 
-// face is a stand-in JPEG (the SOI marker and a little more).
-var face = []byte("\xff\xd8\xff\xe0 a face \xff\xd9")
+// face is a real (small) JPEG portrait.
+var face = makeJPEG(48, 64, false)
 
 // intake is an application with the face image and both index fingers.
 func intake(pid, kind, reason string) card.Intake {
@@ -292,6 +308,7 @@ func TestIntake(t *testing.T) {
 			"photo":                    func(in *card.Intake) { in.Photo = nil },
 			"photo ":                   func(in *card.Intake) { in.Photo = []byte("GIF89a") },
 			"photo  ":                  func(in *card.Intake) { in.Photo = append(bytes.Clone(face), make([]byte, card.MaxPhoto)...) },
+			"photo   ":                 func(in *card.Intake) { in.Photo = []byte("\xff\xd8\xff\xe0 no frame header \xff\xd9") },
 			"fingerprints":             func(in *card.Intake) { in.Fingerprints = in.Fingerprints[:1] },
 			"fingerprints[1].finger":   func(in *card.Intake) { in.Fingerprints[1].Finger = "right_index" },
 			"fingerprints[0].finger":   func(in *card.Intake) { in.Fingerprints[0].Finger = "nose" },
@@ -320,12 +337,29 @@ func TestIntake(t *testing.T) {
 		if len(sealed) == 0 || bytes.Contains(sealed, []byte("FMR")) || bytes.Contains(sealed, []byte("right_index")) {
 			t.Errorf("fingerprints stored in the clear: %q", sealed)
 		}
-		// A four-year-old: no face or fingerprints, and no DG2 on the chip.
+		// A four-year-old: no face or fingerprints are taken (the law
+		// forbids it), and the chip has no DG2: EF.COM and the SOD list
+		// DG1 and DG13 only.
+		withFace := intake(child, "first", "")
+		withFace.Fingerprints = nil
+		if _, err := e.svc.Apply(e.officer, withFace); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "photo:") {
+			t.Errorf("a child's face taken: %v", err)
+		}
+		withPrints := intake(child, "first", "")
+		withPrints.Photo = nil
+		if _, err := e.svc.Apply(e.officer, withPrints); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "fingerprints:") {
+			t.Errorf("a child's fingerprints taken: %v", err)
+		}
 		kid, err := e.svc.Apply(e.officer, card.Intake{PID: child, Kind: "first"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.svc.Decide(e.officer, kid.ID, true, "")
+		// Even a face stored with an application from before the counter
+		// refused it does not go on a child's chip.
+		if _, err := db.ExecContext(ctx, `UPDATE card_application SET photo = $1 WHERE id = $2`, face, kid.ID); err != nil {
+			t.Fatal(err)
+		}
 		c, err := e.svc.Produce(e.officer, kid.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -333,9 +367,18 @@ func TestIntake(t *testing.T) {
 		if c.ExpiresOn != "2036-01-01" {
 			t.Errorf("a child's card expires %s", c.ExpiresOn)
 		}
-		sod, groups, _ := e.svc.Chip(e.officer, c.ID)
+		if c.Printed.Photo {
+			t.Error("a child's card prints a photo")
+		}
+		sod, com, groups, _ := e.svc.Chip(e.officer, c.ID)
 		if _, ok := groups[2]; ok {
-			t.Error("a DG2 without a photo")
+			t.Error("a child's chip has a DG2")
+		}
+		if ci, err := card.ParseCOM(com); err != nil || !slices.Equal(ci.DataGroups, []int{1, 13}) {
+			t.Errorf("a child's EF.COM: %+v, %v", ci, err)
+		}
+		if si, err := card.ParseSOD(sod); err != nil || !slices.Equal(si.DataGroups, []int{1, 13}) {
+			t.Errorf("a child's SOD: %+v, %v", si, err)
 		}
 		if v, _ := e.svc.Verify(e.officer, sod, groups, card.VerifyOptions{}); !v.Valid {
 			t.Errorf("a child's card: %+v", v)
@@ -368,7 +411,7 @@ func TestChipAgainstRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sod, groups, _ := e.svc.Chip(e.officer, c.ID)
+		sod, _, groups, _ := e.svc.Chip(e.officer, c.ID)
 		bank := actor.With(ctx, &actor.Actor{ID: "bank-1", Kind: actor.Agency, Name: "Ngân hàng A", Grants: []string{string(access.VerifyCitizen)}})
 		hospital := actor.With(ctx, &actor.Actor{ID: "hosp-1", Kind: actor.Agency, Name: "Bệnh viện B"})
 		opts := card.VerifyOptions{CompareRegistry: true, Purpose: "account opening"}
@@ -469,7 +512,7 @@ func TestGeneratedPeopleCards(t *testing.T) {
 				t.Fatal(err)
 			}
 			made++
-			sod, groups, _ := e.svc.Chip(e.sys, c.ID)
+			sod, _, groups, _ := e.svc.Chip(e.sys, c.ID)
 			if v, err := e.svc.Verify(e.sys, sod, groups, card.VerifyOptions{}); err != nil || !v.Valid {
 				t.Fatalf("%s: %+v, %v", p.PID, v, err)
 			}
@@ -489,6 +532,73 @@ func TestGeneratedPeopleCards(t *testing.T) {
 		}
 		if made < 30 {
 			t.Errorf("only %d cards made", made)
+		}
+	})
+}
+
+// TestVerifyRevokedSigner: a card signed by a Document Signer before its
+// revocation still verifies; a card it signed after the revocation date
+// does not (ds_revoked), whatever its signature says.
+func TestVerifyRevokedSigner(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		e := newCardEnv(t, db)
+		*e.clock = time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+		if _, _, err := e.store.Init(ctx, *e.clock); err != nil {
+			t.Fatal(err)
+		}
+		produce := func(pid string) ([]byte, map[int][]byte) {
+			t.Helper()
+			if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
+				Name: registry.Name{Family: "Trần", Middle: "Văn", Given: "Bình"}, BirthDate: "1990-03-04", Sex: personalid.Male,
+				PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 5"}}}); err != nil {
+				t.Fatal(err)
+			}
+			app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.svc.Decide(e.officer, app.ID, true, "")
+			c, err := e.svc.Produce(e.officer, app.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sod, _, groups, err := e.svc.Chip(e.officer, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sod, groups
+		}
+		verify := func(sod []byte, groups map[int][]byte) card.PassiveAuthResult {
+			t.Helper()
+			v, err := e.svc.Verify(e.officer, sod, groups, card.VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		sodA, groupsA := produce("001090000501")
+		ds, _ := e.store.Active(ctx, "ds")
+		*e.clock = e.clock.Add(time.Hour)
+		if _, err := e.store.RevokeDS(ctx, fmt.Sprintf("%x", ds.Cert.SerialNumber), "keyCompromise", "", *e.clock); err != nil {
+			t.Fatal(err)
+		}
+		if v := verify(sodA, groupsA); !v.Valid {
+			t.Errorf("a card signed before its signer's revocation: %+v", v.Failed)
+		}
+		// A card the next signer made, whose compromise is found later and
+		// dated back before the card: refused.
+		*e.clock = e.clock.Add(time.Hour)
+		sodB, groupsB := produce("001090000502")
+		if v := verify(sodB, groupsB); !v.Valid {
+			t.Fatalf("a card of the new signer: %+v", v.Failed)
+		}
+		ds2, _ := e.store.Active(ctx, "ds")
+		if _, err := e.store.RevokeDS(ctx, fmt.Sprintf("%x", ds2.Cert.SerialNumber), "keyCompromise", "found in a leak", e.clock.Add(-30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if v := verify(sodB, groupsB); v.Valid || !slices.Contains(v.Failed, card.CodeDSRevoked) {
+			t.Errorf("a card signed after its signer's revocation: valid %v, failed %v", v.Valid, v.Failed)
 		}
 	})
 }
