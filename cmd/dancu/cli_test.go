@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smallstep/pkcs7"
+
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/server"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
@@ -378,6 +381,23 @@ func TestPKICommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "CRL next update") || strings.Contains(out, "new ") {
 		t.Errorf("pki maintain right after a revocation = %q, %v", out, err)
 	}
+	// Renewing the CSCA, and the master list with both CSCAs and the link.
+	out, _, err = runCLI(t, env, "pki", "rotate-csca", "--db", db)
+	if err != nil || !strings.Contains(out, "now certifies new Document Signers") || !strings.Contains(out, "link certificate serial") {
+		t.Fatalf("pki rotate-csca = %q, %v", out, err)
+	}
+	ml := filepath.Join(t.TempDir(), "ml.der")
+	if _, _, err := runCLI(t, env, "pki", "master-list", "--out", ml, "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	der, err = os.ReadFile(ml)
+	p7, perr := pkcs7.Parse(der)
+	if err != nil || perr != nil || p7.Verify() != nil {
+		t.Fatalf("master list: %v %v", err, perr)
+	}
+	if certs, err := pki.ParseMasterList(p7.Content); err != nil || len(certs) != 3 {
+		t.Errorf("master list holds %d certificates: %v", len(certs), err)
+	}
 }
 
 // TestCSCAPublished: the CSCA certificate and its CRL are at well-known
@@ -407,6 +427,14 @@ func TestCSCAPublished(t *testing.T) {
 	}
 	if r2 := anon.do("GET", "/.well-known/dancu-csca.crl", nil, "If-None-Match", r.Header.Get("ETag")); r2.Status != 304 {
 		t.Errorf("CRL with its ETag: %d", r2.Status)
+	}
+	if r2 := anon.do("GET", fmt.Sprintf("/.well-known/dancu-csca.crl?ski=%x", cert.SubjectKeyId), nil); r2.Status != 200 {
+		t.Errorf("CRL by the CSCA's key identifier: %d", r2.Status)
+	}
+	expectProblem(t, anon.do("GET", "/.well-known/dancu-csca.crl?ski=00", nil), 404, "")
+	mlr := anon.must(200, "GET", "/.well-known/dancu-csca-masterlist.ml", nil)
+	if p7, err := pkcs7.Parse(mlr.Body); err != nil || p7.Verify() != nil {
+		t.Errorf("master list: %v", err)
 	}
 	// A card through the API, and its chip checked by a relying party.
 	admin := login(t, srv.URL, "admin", adminPassword)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -96,6 +97,41 @@ func pkiCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "CRL next update %s\n", m.NextUpdate.Format(time.RFC3339))
 			return nil
 		}}
-	cmd.AddCommand(initCmd, rotate, revoke, maintain)
+	rotateCSCA := &cobra.Command{Use: "rotate-csca", Short: "Renew the Country Signing CA: a new CSCA, a link certificate from the old one, and a new Document Signer", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			app, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			next, link, err := app.PKI.RotateCSCA(c.Context(), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "CSCA %s (serial %x, key %x, until %s) now certifies new Document Signers\nlink certificate serial %x from the previous CSCA (until %s)\n",
+				next.Cert.Subject.CommonName, next.Cert.SerialNumber, next.Cert.SubjectKeyId, next.Cert.NotAfter.Format(time.DateOnly),
+				link.SerialNumber, link.NotAfter.Format(time.DateOnly))
+			return nil
+		}}
+	var mlOut string
+	masterList := &cobra.Command{Use: "master-list", Short: "Write the CSCA Master List (CMS SignedData, DER) for relying parties", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			app, err := open(c)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			der, err := app.PKI.MasterList(c.Context(), time.Now())
+			if err != nil {
+				return err
+			}
+			if mlOut == "" || mlOut == "-" {
+				_, err = stdout.Write(der)
+				return err
+			}
+			return os.WriteFile(mlOut, der, 0o644)
+		}}
+	masterList.Flags().StringVarP(&mlOut, "out", "o", "", "file to write (default: standard output)")
+	cmd.AddCommand(initCmd, rotate, revoke, maintain, rotateCSCA, masterList)
 	return cmd
 }

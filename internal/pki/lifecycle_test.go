@@ -3,7 +3,9 @@ package pki_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smallstep/pkcs7"
 
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -21,7 +25,7 @@ import (
 
 var t0 = time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
 
-func newStore(t *testing.T, db *sqldb.DB) *pki.Store {
+func newStore(t testing.TB, db *sqldb.DB) *pki.Store {
 	t.Helper()
 	sealer, err := eid.NewSealer(bytes.Repeat([]byte{5}, 32))
 	if err != nil {
@@ -273,4 +277,148 @@ func TestOpenSSLProfile(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "revoked") {
 		t.Errorf("openssl verify of a revoked DS: %v %s", err, out)
 	}
+}
+
+// TestRotateCSCA: a renewed CSCA comes with a link certificate, so a
+// relying party that trusts only the old CSCA reaches the new signers;
+// cards signed under the old CSCA still verify for their whole validity,
+// and revoking one of the old signers lands on the old CSCA's CRL, which
+// maintenance keeps current.
+func TestRotateCSCA(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		old, ds1, err := s.Init(ctx, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := t0.AddDate(2, 6, 0)
+		next, link, err := s.RotateCSCA(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if link.CheckSignatureFrom(old.Cert) != nil || !bytes.Equal(link.SubjectKeyId, next.Cert.SubjectKeyId) ||
+			!bytes.Equal(link.AuthorityKeyId, old.Cert.SubjectKeyId) || !link.NotAfter.Equal(old.Cert.NotAfter) {
+			t.Fatalf("link certificate %+v", link)
+		}
+		ds2, err := s.Active(ctx, "ds")
+		if err != nil || !bytes.Equal(ds2.Cert.AuthorityKeyId, next.Cert.SubjectKeyId) {
+			t.Fatalf("the new signer is not under the new CSCA: %v", err)
+		}
+		// A relying party that trusts only the old CSCA: the link, verified
+		// with the old CSCA, vouches for the new CSCA's key (path length 0
+		// keeps the link out of document chains, as 9303-12 has it); it then
+		// trusts the new CSCA and verifies the new signer's cards.
+		roots := x509.NewCertPool()
+		roots.AddCert(old.Cert)
+		if _, err := link.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: at.AddDate(1, 0, 0), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+			t.Fatalf("the link certificate against the old CSCA: %v", err)
+		}
+		if !link.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(next.Cert.PublicKey) {
+			t.Fatal("the link certificate vouches for another key")
+		}
+		if err := verifyAt(ds2.Cert, []*x509.Certificate{next.Cert}, at.AddDate(1, 0, 0)); err != nil {
+			t.Errorf("the new signer under the new CSCA: %v", err)
+		}
+		// The old signer's cards, 22 and 40 years on, against both CSCAs.
+		cscas, _ := s.CSCACertificates(ctx)
+		for _, years := range []int{0, 22, 40} {
+			if err := verifyAt(ds1.Cert, cscas, at.AddDate(years, 0, 0)); err != nil {
+				t.Errorf("an old signer's card %d years after the renewal: %v", years, err)
+			}
+		}
+		// Revoking the old signer: on the old CSCA's CRL, not the new one's.
+		if _, err := s.RevokeDS(ctx, fmt.Sprintf("%x", ds1.Cert.SerialNumber), "superseded", "", at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		oldCRL, err := s.CRLOf(ctx, fmt.Sprintf("%x", old.Cert.SubjectKeyId))
+		if err != nil {
+			t.Fatal(err)
+		}
+		crl, _ := x509.ParseRevocationList(oldCRL)
+		if crl.CheckSignatureFrom(old.Cert) != nil || len(crl.RevokedCertificateEntries) != 1 {
+			t.Errorf("the old CSCA's CRL: %d entries", len(crl.RevokedCertificateEntries))
+		}
+		newDER, _ := s.CRL(ctx)
+		newCRL, _ := x509.ParseRevocationList(newDER)
+		if newCRL.CheckSignatureFrom(next.Cert) != nil || len(newCRL.RevokedCertificateEntries) != 0 {
+			t.Errorf("the new CSCA's CRL: %d entries", len(newCRL.RevokedCertificateEntries))
+		}
+		// Maintenance keeps both CRLs current.
+		later := at.Add(pki.CRLValidity)
+		if _, err := s.Maintain(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*x509.Certificate{old.Cert, next.Cert} {
+			der, err := s.CRLOf(ctx, fmt.Sprintf("%x", c.SubjectKeyId))
+			if err != nil {
+				t.Fatal(err)
+			}
+			crl, _ := x509.ParseRevocationList(der)
+			if crl.CheckSignatureFrom(c) != nil || !crl.NextUpdate.After(later) {
+				t.Errorf("CRL of %x after maintenance: next update %s", c.SubjectKeyId, crl.NextUpdate)
+			}
+		}
+	})
+}
+
+// TestMasterList: the CSCA Master List is a CMS SignedData of content type
+// id-icao-cscaMasterList holding every CSCA and link certificate, signed by
+// a Master List Signer the active CSCA certified; openssl, which nobody
+// here wrote, verifies it.
+func TestMasterList(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		now := time.Now().UTC()
+		if _, _, err := s.Init(ctx, now.AddDate(-2, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		next, _, err := s.RotateCSCA(ctx, now.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := s.MasterList(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p7, err := pkcs7.Parse(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p7.Verify(); err != nil {
+			t.Fatalf("master list signature: %v", err)
+		}
+		if p7.GetOnlySigner().CheckSignatureFrom(next.Cert) != nil {
+			t.Error("the master list signer is not certified by the active CSCA")
+		}
+		certs, err := pki.ParseMasterList(p7.Content)
+		if err != nil || len(certs) != 3 {
+			t.Fatalf("master list holds %d certificates: %v", len(certs), err)
+		}
+		if _, err := pki.ParseMasterList(append(bytes.Clone(p7.Content), 0)); err == nil {
+			t.Error("trailing bytes accepted")
+		}
+		if _, err := exec.LookPath("openssl"); err != nil || engineOf(db) != "sqlite" {
+			return
+		}
+		dir := t.TempDir()
+		ml, ca := filepath.Join(dir, "ml.der"), filepath.Join(dir, "csca.pem")
+		os.WriteFile(ml, der, 0o600)
+		os.WriteFile(ca, pemCert(next.Cert), 0o600)
+		out, err := exec.Command("openssl", "cms", "-verify", "-inform", "DER", "-in", ml, "-CAfile", ca, "-purpose", "any", "-out", filepath.Join(dir, "content")).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Verification successful") {
+			t.Errorf("openssl cms -verify of the master list: %v %s", err, out)
+		}
+		out, _ = exec.Command("openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", ml).CombinedOutput()
+		if !strings.Contains(string(out), "2.23.136.1.1.2") {
+			t.Errorf("content type not id-icao-cscaMasterList:\n%s", out)
+		}
+	})
+}
+
+func engineOf(db *sqldb.DB) string { return db.Dialect.String() }
+
+func pemCert(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }

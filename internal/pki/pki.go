@@ -194,3 +194,63 @@ func (csca Authority) CRL(now time.Time, number int64, revoked []x509.Revocation
 	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: now, NextUpdate: now.Add(CRLValidity),
 		RevokedCertificateEntries: revoked}, csca.Cert, csca.Key)
 }
+
+// LinkCertificate certifies next (a renewed CSCA) with csca's key, after
+// ICAO 9303-12: the subject and key of next, issued by csca, valid from
+// now until csca's own certificate ends, a CA with path length 0 like any
+// CSCA. A relying party that trusts csca reaches next through it, and
+// through next the Document Signers it certifies.
+func (csca Authority) LinkCertificate(next Authority, now time.Time) (*x509.Certificate, error) {
+	pkup, err := usagePeriodExtension(now, now.Add(CSCAPrivateKeyUsage))
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(), Subject: next.Cert.Subject,
+		NotBefore: now.Add(-time.Hour), NotAfter: csca.Cert.NotAfter, ExtraExtensions: []pkix.Extension{pkup},
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
+		SubjectKeyId: next.Cert.SubjectKeyId, AuthorityKeyId: csca.Cert.SubjectKeyId,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, csca.Cert, next.Cert.PublicKey, csca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("link certificate: %w", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// oidMasterListSigning is id-icao-cscaMasterListSigningKey, the extended key
+// usage of a Master List Signer (ICAO 9303-12).
+var oidMasterListSigning = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 3}
+
+// OIDCSCAMasterList is id-icao-cscaMasterList, the content type of a CSCA
+// Master List.
+var OIDCSCAMasterList = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 2}
+
+// NewMasterListSigner makes a key certified by the CSCA for signing one
+// Master List: digitalSignature with the Master List signing extended key
+// usage, valid for validity.
+func (csca Authority) NewMasterListSigner(now time.Time, validity time.Duration) (Authority, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Authority{}, err
+	}
+	ski, err := subjectKeyID(key.Public())
+	if err != nil {
+		return Authority{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{Country: []string{Country}, Organization: []string{"Bộ Công an"}, CommonName: "Master List Signer " + now.Format("2006-01-02")},
+		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(validity),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{oidMasterListSigning},
+		BasicConstraintsValid: true, SubjectKeyId: ski, AuthorityKeyId: csca.Cert.SubjectKeyId,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, csca.Cert, key.Public(), csca.Key)
+	if err != nil {
+		return Authority{}, fmt.Errorf("certify the master list signer: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	return Authority{Cert: cert, Key: key}, err
+}

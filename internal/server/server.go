@@ -100,9 +100,11 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 		w.Write(certs[0].Raw)
 	})
 	mux.HandleFunc("GET /.well-known/dancu-csca.crl", func(w http.ResponseWriter, r *http.Request) {
-		der, err := a.PKI.CRL(r.Context())
+		// ?ski=HEX: the CRL of an earlier CSCA (by its subject key
+		// identifier), for the cards signed under it.
+		der, err := a.PKI.CRLOf(r.Context(), r.URL.Query().Get("ski"))
 		if err != nil {
-			api.WriteProblem(w, http.StatusNotFound, "no CRL yet")
+			api.WriteProblem(w, http.StatusNotFound, "no such CSCA or no CRL yet")
 			return
 		}
 		// Cacheable until shortly after the next CRL is due to be made (a
@@ -120,6 +122,18 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 			}
 		}
 		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Write(der)
+	})
+	// The CSCA Master List (ICAO 9303-12): every CSCA and link certificate
+	// of ours, signed, for relying parties that keep trust lists.
+	mux.HandleFunc("GET /.well-known/dancu-csca-masterlist.ml", func(w http.ResponseWriter, r *http.Request) {
+		der, err := a.PKI.MasterList(r.Context(), time.Now())
+		if err != nil {
+			api.WriteProblem(w, http.StatusNotFound, "no CSCA yet")
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkcs7-mime; smime-type=signed-data")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Write(der)
 	})
 	if a.demoPortal {
