@@ -193,7 +193,25 @@ func (s *Service) Queue(ctx context.Context, overdueOnly bool, limit int) ([]App
 // reverses it (an officer, or the holder if the holder locked it). A lock
 // ends every session.
 func (s *Service) Lock(ctx context.Context, pid, reason string) (Account, error) {
-	return s.move(ctx, pid, Locked, reason)
+	acc, err := s.move(ctx, pid, Locked, reason)
+	if err == nil {
+		s.sessionsEnded(ctx, pid, "account locked")
+	}
+	return acc, err
+}
+
+// OnSessionsEnded registers fn to be called after a change that ends every
+// session of an account has committed ("log out everywhere", a lock): the
+// OpenID provider then ends its single sign-on sessions of the account and
+// tells the relying parties (back-channel logout).
+func (s *Service) OnSessionsEnded(fn func(ctx context.Context, pid, why string)) {
+	s.sessionHooks = append(s.sessionHooks, fn)
+}
+
+func (s *Service) sessionsEnded(ctx context.Context, pid, why string) {
+	for _, fn := range s.sessionHooks {
+		fn(context.WithoutCancel(ctx), pid, why)
+	}
 }
 
 // Unlock makes a locked account active again.
@@ -308,7 +326,7 @@ func (s *Service) LogoutEverywhere(ctx context.Context, pid string) error {
 			return err
 		}
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.clock()
 		res, err := tx.ExecContext(ctx, `UPDATE eid_account SET session_epoch = session_epoch + 1, updated_at = $1 WHERE pid = $2`, now, pid)
 		if err != nil {
@@ -319,6 +337,10 @@ func (s *Service) LogoutEverywhere(ctx context.Context, pid string) error {
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_logout_everywhere", pid, ""))
 	})
+	if err == nil {
+		s.sessionsEnded(ctx, pid, "logged out everywhere")
+	}
+	return err
 }
 
 // SessionValid reports whether a session of pid begun at epoch is still

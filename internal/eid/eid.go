@@ -162,6 +162,8 @@ type Service struct {
 	// floor: the shortest time an anonymous application or activation
 	// request is answered in (SetAnswerFloor).
 	floor time.Duration
+	// sessionHooks run after every session of an account ended.
+	sessionHooks []func(ctx context.Context, pid, why string)
 }
 
 // SetAnswerFloor makes anonymous online applications and activation-code

@@ -126,6 +126,9 @@ func New(db *sqldb.DB, e *eid.Service, reg *registry.Service, cfg Config, log *s
 	if s.pages, err = newPages(); err != nil {
 		return nil, err
 	}
+	// "Log out everywhere" and a lock end the provider's sessions too, and
+	// the relying parties hear of it by back-channel logout.
+	e.OnSessionsEnded(s.endSessionsOf)
 	return s, nil
 }
 

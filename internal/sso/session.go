@@ -290,6 +290,30 @@ func (s *Service) endSession(ctx context.Context, sid, why string) error {
 	return nil
 }
 
+// endSessionsOf ends every open single sign-on session of pid, with
+// back-channel logout to their relying parties. A failure is logged: the
+// account's session epoch, moved already, refuses the sessions anyway.
+func (s *Service) endSessionsOf(ctx context.Context, pid, why string) {
+	rows, err := s.db.QueryContext(ctx, `SELECT sid FROM oidc_session WHERE pid = $1 AND ended_at IS NULL AND expires_at > $2`, pid, s.clock())
+	if err != nil {
+		s.log.Error("end the sessions of an account", "err", err)
+		return
+	}
+	var sids []string
+	for rows.Next() {
+		var sid string
+		if rows.Scan(&sid) == nil {
+			sids = append(sids, sid)
+		}
+	}
+	rows.Close()
+	for _, sid := range sids {
+		if err := s.endSession(ctx, sid, why); err != nil {
+			s.log.Error("end a session of an account", "err", err)
+		}
+	}
+}
+
 // backchannelLogoutEvent is the event of an OpenID Connect Back-Channel
 // Logout 1.0 logout token.
 const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"

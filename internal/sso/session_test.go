@@ -576,3 +576,40 @@ func TestSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestLogoutEverywhereEndsSessions: an account's "log out everywhere" (or
+// a lock) ends its single sign-on sessions and sends a logout token to each
+// relying party that registered for back-channel logout.
+func TestLogoutEverywhereEndsSessions(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		got := make(chan string, 4)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			got <- r.PostForm.Get("logout_token")
+		}))
+		defer receiver.Close()
+		s, _, srv := newServer(t, db, nil)
+		pid := newCitizen(t, s, eid.Level1)
+		webClient(t, s, NewClient{ID: "rp-a", Backchannel: receiver.URL + "/bc"})
+		ag := newAgent(t, srv.URL)
+		ag.login(ag.authorize("rp-a", nil), pid)
+		ag.code()
+		holder := actor.With(context.Background(), &actor.Actor{ID: pid, Kind: actor.Citizen, Name: pid})
+		if err := s.eid.LogoutEverywhere(holder, pid); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case lt := <-got:
+			if c := claims(t, lt); c["aud"] != "rp-a" || c["sid"] == "" {
+				t.Errorf("logout token %v", c)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no logout token after log out everywhere")
+		}
+		var open int
+		db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM oidc_session WHERE pid = $1 AND ended_at IS NULL`, pid).Scan(&open)
+		if open != 0 {
+			t.Errorf("%d sessions still open", open)
+		}
+	})
+}
