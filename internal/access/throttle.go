@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -74,7 +75,15 @@ type Throttle struct {
 	db    *sqldb.DB
 	rules ThrottleRules
 	now   func() time.Time
+	key   []byte
 }
+
+// SetKey makes the throttle's keys HMACs under secret. Set it before the
+// throttle is used (at start-up): keys made before do not match after.
+func (t *Throttle) SetKey(secret []byte) { t.key = secret }
+
+// KeyThrottle keys the officers' login throttle (Throttle.SetKey).
+func (s *Service) KeyThrottle(secret []byte) { s.throttle.SetKey(secret) }
 
 // NewThrottle returns the login throttle over db.
 func NewThrottle(db *sqldb.DB, rules ThrottleRules, now func() time.Time) *Throttle {
@@ -99,8 +108,15 @@ type throttleKey struct {
 	rule ThrottleRule
 }
 
-func throttleHash(parts ...string) string {
+// hash makes a key: an HMAC under the deployment's secret when one is set
+// (KeyThrottle; serve derives it from the data key), so the table cannot
+// be reversed into the numbers that failed even by trying every number;
+// SHA-256 otherwise (tests, tools).
+func (t *Throttle) hash(parts ...string) string {
 	h := sha256.New()
+	if t.key != nil {
+		h = hmac.New(sha256.New, t.key)
+	}
 	for _, p := range parts {
 		fmt.Fprintf(h, "%d:%s|", len(p), p)
 	}
@@ -128,10 +144,10 @@ func SecurityWrite(ctx context.Context, fn func(context.Context) error) error {
 // returned: the caller must not compare the password then.
 func (t *Throttle) Begin(ctx context.Context, realm, name, source string) (*Attempt, error) {
 	a := &Attempt{t: t, realm: realm, name: name, src: source}
-	nameKey := throttleHash(realm, "name", name)
-	a.keys = append(a.keys, throttleKey{throttleHash(realm, "account+address", name, source), nameKey, t.rules.AccountAddress})
+	nameKey := t.hash(realm, "name", name)
+	a.keys = append(a.keys, throttleKey{t.hash(realm, "account+address", name, source), nameKey, t.rules.AccountAddress})
 	if source != "" {
-		a.keys = append(a.keys, throttleKey{throttleHash(realm, "address", source), throttleHash(realm, "address", source), t.rules.Address})
+		a.keys = append(a.keys, throttleKey{t.hash(realm, "address", source), t.hash(realm, "address", source), t.rules.Address})
 	}
 	now := t.now().UTC()
 	var wait time.Duration
@@ -141,12 +157,12 @@ func (t *Throttle) Begin(ctx context.Context, realm, name, source string) (*Atte
 			keys := a.keys
 			var seen sql.NullTime
 			err := tx.QueryRowContext(ctx, `SELECT last_success FROM login_known_source WHERE key = $1`,
-				throttleHash(realm, "known", name, source)).Scan(&seen)
+				t.hash(realm, "known", name, source)).Scan(&seen)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 			if !seen.Valid || now.Sub(seen.Time) > t.rules.KnownFor {
-				keys = append(keys, throttleKey{throttleHash(realm, "account", name), nameKey, t.rules.Account})
+				keys = append(keys, throttleKey{t.hash(realm, "account", name), nameKey, t.rules.Account})
 			}
 			a.keys = keys
 			for _, k := range keys {
@@ -223,7 +239,7 @@ func (a *Attempt) Succeeded(ctx context.Context) error {
 				}
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO login_known_source (key, last_success) VALUES ($1, $2)
-				ON CONFLICT (key) DO UPDATE SET last_success = excluded.last_success`, throttleHash(a.realm, "known", a.name, a.src), now)
+				ON CONFLICT (key) DO UPDATE SET last_success = excluded.last_success`, a.t.hash(a.realm, "known", a.name, a.src), now)
 			return err
 		})
 	})
@@ -233,7 +249,7 @@ func (a *Attempt) Succeeded(ctx context.Context) error {
 // address (not those of the addresses themselves): a new password set by an
 // administrator.
 func (t *Throttle) Clear(ctx context.Context, tx *sql.Tx, realm, name string) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE name_key = $1`, throttleHash(realm, "name", name))
+	_, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE name_key = $1`, t.hash(realm, "name", name))
 	return err
 }
 

@@ -166,6 +166,9 @@ type Service struct {
 	sessionHooks []func(ctx context.Context, pid, why string)
 }
 
+// KeyThrottle keys the citizens' login throttle (access.Throttle.SetKey).
+func (s *Service) KeyThrottle(secret []byte) { s.throttle.SetKey(secret) }
+
 // SetAnswerFloor makes anonymous online applications and activation-code
 // requests answer no sooner than d after their form was checked, whether
 // they were accepted or refused: the time of an answer then tells nobody

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -168,6 +170,12 @@ func (a *App) OpenIdentity(cfg Config) error {
 	}
 	a.EID = eid.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.EID.SetAnswerFloor(AnonymousAnswerFloor)
+	// The login throttle's keys are HMACs under a secret of the deployment,
+	// so its table cannot be turned back into the numbers that failed.
+	tk := hmac.New(sha256.New, key)
+	tk.Write([]byte("dancu login throttle keys"))
+	a.Access.KeyThrottle(tk.Sum(nil))
+	a.EID.KeyThrottle(tk.Sum(nil))
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Chain = audit.NewChain(a.DB, sealer, cfg.AuditOrigin, time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
