@@ -57,7 +57,7 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("dancu API", d.Version)
 	cfg.OpenAPIPath = Prefix + "/openapi"
-	cfg.DocsPath = Prefix + "/docs"
+	cfg.DocsPath = "" // our own reference, offline: docs.go
 	cfg.SchemasPath = Prefix + "/schemas"
 	cfg.CreateHooks = nil // no $schema links in response bodies
 	cfg.Info.Description = "The dancu population registry. Authenticate with `POST /api/v1/auth/login` or an API token, " +
@@ -71,6 +71,7 @@ func New(d Deps) http.Handler {
 	api.UseMiddleware(guardAll(api), cacheHeaders)
 	h := &handlers{d}
 	h.routes(api)
+	mux.HandleFunc("GET "+Prefix+"/docs", docsHandler(api.OpenAPI()))
 	return noStore(h.authenticate(Fallback(mux)))
 }
 
