@@ -260,3 +260,41 @@ func TestRegisterBirthRefusesWhatDoesNotApply(t *testing.T) {
 		}
 	})
 }
+
+// TestBirthTakesParentsResidence: a birth registered without a residence
+// takes the permanent residence of the parent the child lives with (Luật
+// Cư trú 2020 Điều 12): the mother by default, the father when named, so
+// the commune holding the parent's record can change the child's.
+func TestBirthTakesParentsResidence(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		admin := nationalAdmin()
+		father := e.existing(t, admin, person("Trần Văn Nam", "1990-03-04", personalid.Male, e.p.giangVo))
+		mother := e.existing(t, admin, person("Đỗ Thị Lan", "1992-11-20", personalid.Female, e.p.baDinh))
+		born := func(livesWith string) (registry.Citizen, error) {
+			in := birth("Trần Minh Anh", "2025-07-01", personalid.Female, e.p.baDinh)
+			in.PermanentResidence = nil
+			in.Father = &registry.Relative{PID: string(father.PID)}
+			in.Mother = &registry.Relative{PID: string(mother.PID)}
+			in.LivesWith = livesWith
+			return e.svc.RegisterBirth(communeRegistrar(e.p.baDinh), in, "")
+		}
+		c, err := born("")
+		mustOK(t, err)
+		if c.PermanentResidence == nil || c.PermanentResidence.Commune != e.p.baDinh.Code || c.PermanentResidence.Detail != "số 12 ngõ 5" {
+			t.Fatalf("the child's residence %+v, want the mother's", c.PermanentResidence)
+		}
+		c, err = born("father")
+		mustOK(t, err)
+		if c.PermanentResidence == nil || c.PermanentResidence.Commune != e.p.giangVo.Code {
+			t.Errorf("living with the father: residence %+v", c.PermanentResidence)
+		}
+		in := birth("Trần Minh Anh", "2025-07-01", personalid.Female, e.p.baDinh)
+		in.PermanentResidence, in.LivesWith = nil, "father"
+		_, err = e.svc.RegisterBirth(communeRegistrar(e.p.baDinh), in, "")
+		wantField(t, err, "lives_with")
+		in.LivesWith = "grandmother"
+		_, err = e.svc.RegisterBirth(communeRegistrar(e.p.baDinh), in, "")
+		wantField(t, err, "lives_with")
+	})
+}

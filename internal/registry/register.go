@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -30,6 +31,10 @@ type JoinHousehold struct {
 type BirthRegistration struct {
 	Details
 	Household *JoinHousehold `json:"household,omitempty"`
+	// LivesWith names the parent whose permanent residence the child takes
+	// when none is given (Luật Cư trú 2020 Điều 12: a minor's residence is
+	// the parents', or that of the parent the child lives with).
+	LivesWith string `json:"lives_with,omitempty" enum:"mother,father" doc:"When no permanent residence is given: the parent (on record by number) whose residence the child takes; default the mother, else the father"`
 	Basis
 }
 
@@ -64,6 +69,11 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 	}
 	if in.MaritalStatus != "" && in.MaritalStatus != "single" {
 		f.Add("marital_status", "a newborn is single")
+	}
+	switch in.LivesWith {
+	case "", "mother", "father":
+	default:
+		f.Add("lives_with", "must be mother or father")
 	}
 	if !storable(idemKey) {
 		f.Add("idempotency_key", "must be UTF-8 text without NUL characters")
@@ -101,12 +111,19 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 				return err
 			}
 		}
+		// The officer registers where the birth is registered, or where
+		// the stated residence is.
 		place := placeOf(&r.Details)
 		if place.Commune == "" {
 			place = access.Place{Scheme: adminunit.Scheme(reg.Scheme), Commune: reg.Commune}
 		}
 		if _, err := s.policy.RequireChange(ctx, place); err != nil {
 			return err
+		}
+		if r.PermanentResidence == nil && r.CurrentResidence == nil {
+			if err := inheritResidence(ctx, tx, &r.Details, in.LivesWith); err != nil {
+				return err
+			}
 		}
 		if err := s.checkParents(ctx, tx, &r.Details, dob); err != nil {
 			return err
@@ -150,6 +167,49 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 		return Citizen{}, err
 	}
 	return s.viewWithLinks(ctx, out)
+}
+
+// inheritResidence gives a newborn without a stated residence the
+// permanent residence of the parent it lives with (livesWith, default the
+// mother, else the father), when that parent is on record by number with
+// one: Luật Cư trú 2020 Điều 12. The commune that holds the parent's record
+// then holds the child's. Naming a parent who is not on record, or has no
+// residence, is an error; with no parent to take it from, the child has no
+// residence yet, as before.
+func inheritResidence(ctx context.Context, tx *sql.Tx, d *Details, livesWith string) error {
+	order := []string{"mother", "father"}
+	if livesWith != "" {
+		order = []string{livesWith}
+	}
+	for _, who := range order {
+		p := d.Mother
+		if who == "father" {
+			p = d.Father
+		}
+		if p == nil || p.PID == "" {
+			if livesWith != "" {
+				return errs.Field("lives_with", "the %s is not named by personal ID number", who)
+			}
+			continue
+		}
+		parent, err := loadRecord(ctx, tx, personalid.Number(p.PID))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // checkParents names the field
+		}
+		if err != nil {
+			return err
+		}
+		if parent.PermanentResidence == nil || parent.PermanentResidence.Commune == "" {
+			if livesWith != "" {
+				return errs.Field("lives_with", "the %s has no permanent residence on record: give the child's", who)
+			}
+			continue
+		}
+		a := *parent.PermanentResidence
+		d.PermanentResidence = &a
+		return nil
+	}
+	return nil
 }
 
 // issueNumber draws random tails until it finds a number never issued and
