@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -193,7 +192,7 @@ func inheritResidence(ctx context.Context, tx *sql.Tx, d *Details, livesWith str
 			continue
 		}
 		parent, err := loadRecord(ctx, tx, personalid.Number(p.PID))
-		if errors.Is(err, sql.ErrNoRows) {
+		if errs.Is(err, errs.NotFound) {
 			continue // checkParents names the field
 		}
 		if err != nil {
