@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +92,7 @@ func TestCardLife(t *testing.T) {
 			t.Fatal(err)
 		}
 		// EF.COM is part of the chip: LDS 1.7 and the groups the SOD hashes.
-		if ci, err := card.ParseCOM(com1); err != nil || ci.LDSVersion != "0107" || !slices.Equal(ci.DataGroups, []int{1, 2, 13}) {
+		if ci, err := card.ParseCOM(com1); err != nil || ci.LDSVersion != "0107" || !slices.Equal(ci.DataGroups, []int{1, 2, 13, 14, 15}) {
 			t.Errorf("EF.COM of the card: %+v, %v", ci, err)
 		}
 		if ch := card.CheckCOM(com1, sod1); !ch.OK {
@@ -114,15 +115,15 @@ func TestCardLife(t *testing.T) {
 		for _, c := range v.Checks {
 			names = append(names, c.Name)
 		}
-		if want := []string{"data_groups", "sod", "econtent_type", "signature", "chain", "ds_key_usage", "security_object", "dg1", "dg2", "dg13", "dg2_image", "revocation"}; !slices.Equal(names, want) {
+		if want := []string{"data_groups", "sod", "econtent_type", "signature", "chain", "ds_key_usage", "security_object", "dg1", "dg2", "dg13", "dg14", "dg15", "dg2_image", "revocation"}; !slices.Equal(names, want) {
 			t.Errorf("checks %v, want %v", names, want)
 		}
-		for _, n := range []int{1, 2, 13} {
-			changed := map[int][]byte{1: groups1[1], 2: groups1[2], 13: groups1[13]}
+		for _, n := range []int{1, 2, 13, 14, 15} {
+			changed := maps.Clone(groups1)
 			changed[n] = bytes.Clone(groups1[n])
 			changed[n][len(changed[n])/2] ^= 1
-			if v, _ := svc.Verify(officer, sod1, changed, card.VerifyOptions{}); v.Valid {
-				t.Errorf("a changed DG%d passed", n)
+			if v, _ := svc.Verify(officer, sod1, changed, card.VerifyOptions{}); v.Valid || !slices.Contains(v.Failed, fmt.Sprintf("dg_hash_mismatch:DG%d", n)) {
+				t.Errorf("a changed DG%d: %+v", n, v.Failed)
 			}
 		}
 		if _, err := svc.Apply(officer, intake(pid, "first", "")); !errs.Is(err, errs.Invalid) {
@@ -374,10 +375,10 @@ func TestIntake(t *testing.T) {
 		if _, ok := groups[2]; ok {
 			t.Error("a child's chip has a DG2")
 		}
-		if ci, err := card.ParseCOM(com); err != nil || !slices.Equal(ci.DataGroups, []int{1, 13}) {
+		if ci, err := card.ParseCOM(com); err != nil || !slices.Equal(ci.DataGroups, []int{1, 13, 14, 15}) {
 			t.Errorf("a child's EF.COM: %+v, %v", ci, err)
 		}
-		if si, err := card.ParseSOD(sod); err != nil || !slices.Equal(si.DataGroups, []int{1, 13}) {
+		if si, err := card.ParseSOD(sod); err != nil || !slices.Equal(si.DataGroups, []int{1, 13, 14, 15}) {
 			t.Errorf("a child's SOD: %+v, %v", si, err)
 		}
 		if v, _ := e.svc.Verify(e.officer, sod, groups, card.VerifyOptions{}); !v.Valid {
