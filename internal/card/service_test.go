@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,7 +206,26 @@ type cardEnv struct {
 	reg          *registry.Service
 	store        *pki.Store
 	sys, officer context.Context
-	clock        *time.Time // what the service takes for now; tests move it
+	clock        *time.Time  // what the service takes for now; tests move it
+	log          *syncBuffer // what the service's audit recorder logged, at debug level
+}
+
+// syncBuffer is a bytes.Buffer for a logger on another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }
 
 // face is a real (small) JPEG portrait.
@@ -224,7 +243,8 @@ func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := audit.NewRecorder(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &syncBuffer{}
+	rec := audit.NewRecorder(db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(rec.Close)
 	policy := access.NewPolicy(units)
 	reg := registry.NewService(db, units, codelist.New(), policy, rec, time.Now)
@@ -233,7 +253,7 @@ func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
 	docs := keyring.New(db, sealer, "doc_signing_key", 90*24*time.Hour, 400*24*time.Hour)
 	clock := time.Now()
 	now := func() time.Time { return clock }
-	return cardEnv{svc: card.NewService(db, reg, store, policy, sealer, docs, now), reg: reg, store: store, clock: &clock,
+	return cardEnv{svc: card.NewService(db, reg, store, policy, sealer, docs, now), reg: reg, store: store, clock: &clock, log: logs,
 		sys: actor.With(context.Background(), actor.SystemActor("test")),
 		officer: actor.With(context.Background(), &actor.Actor{ID: "o1", Kind: actor.Officer, Name: "lan", Role: actor.Registrar,
 			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "00004"}})}
