@@ -3,10 +3,6 @@ package card_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -21,79 +17,6 @@ import (
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
-
-// keyNeedles are the forms a chip's private keys could be stored or
-// logged in: PKCS#8 DER and the bare scalar, raw, base64 and hex.
-func keyNeedles(t *testing.T, keys card.ChipKeys) [][]byte {
-	t.Helper()
-	var out [][]byte
-	for _, der := range [][]byte{keys.ChipAuthentication, keys.ActiveAuthentication} {
-		k, err := x509.ParsePKCS8PrivateKey(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := k.(*ecdsa.PrivateKey).D.FillBytes(make([]byte, 32))
-		for _, b := range [][]byte{der, d} {
-			out = append(out, b, []byte(base64.StdEncoding.EncodeToString(b)), []byte(base64.RawURLEncoding.EncodeToString(b)),
-				[]byte(hex.EncodeToString(b)), []byte(strings.ToUpper(hex.EncodeToString(b))))
-		}
-	}
-	return out
-}
-
-// scanTables reports the tables and columns of the database (every table)
-// whose values hold any of needles.
-func scanTables(t *testing.T, db *sqldb.DB, needles [][]byte) []string {
-	t.Helper()
-	ctx := context.Background()
-	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
-	if db.Dialect == sqldb.Postgres {
-		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	}
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if !slices.Contains(tables, "card") || !slices.Contains(tables, "card_application") {
-		t.Fatalf("tables %v", tables)
-	}
-	var found []string
-	for _, table := range tables {
-		rows, err := db.QueryContext(ctx, `SELECT * FROM `+table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				b, ok := v.([]byte)
-				if !ok {
-					b = []byte(fmt.Sprint(v))
-				}
-				if slices.ContainsFunc(needles, func(n []byte) bool { return bytes.Contains(b, n) }) {
-					found = append(found, table+"."+cols[i])
-				}
-			}
-		}
-		rows.Close()
-	}
-	return found
-}
 
 // TestPersonalisation: production gives the card factory, once, the
 // chip's files and its private keys; the chip the factory writes answers
@@ -171,8 +94,11 @@ func TestPersonalisation(t *testing.T) {
 		if v, _ := e.svc.Verify(e.officer, sod, noDG15, card.VerifyOptions{AA: prove(chip).AA}); v.Valid || !slices.Equal(v.Failed, []string{"aa_missing_dg15"}) {
 			t.Errorf("AA without DG15: %+v", v.Failed)
 		}
-		needles := keyNeedles(t, p.Keys)
-		if found := scanTables(t, db, needles); len(found) != 0 {
+		needles, err := chiptest.KeyForms(p.Keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found := sqldbtest.Holding(t, db, needles); len(found) != 0 {
 			t.Errorf("the chip's private keys are in the database: %v", found)
 		}
 		// The audit recorder logs at debug level into e.log (the server's

@@ -7,9 +7,14 @@ package chiptest
 
 import (
 	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/dancu-vn/dancu/internal/card"
 )
@@ -67,4 +72,27 @@ func Terminal() (private, public []byte, err error) {
 		return nil, nil, err
 	}
 	return k.Bytes(), k.PublicKey().Bytes(), nil
+}
+
+// KeyForms are the forms a chip's private keys could be stored or logged
+// in, for tests that they are nowhere: PKCS#8 DER and the bare scalar,
+// each raw, in base64 (standard and URL) and in hex.
+func KeyForms(keys card.ChipKeys) ([][]byte, error) {
+	var out [][]byte
+	for _, der := range [][]byte{keys.ChipAuthentication, keys.ActiveAuthentication} {
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			return nil, err
+		}
+		ec, ok := k.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("not an ECDSA key")
+		}
+		d := ec.D.FillBytes(make([]byte, 32))
+		for _, b := range [][]byte{der, d} {
+			out = append(out, b, []byte(base64.StdEncoding.EncodeToString(b)), []byte(base64.RawURLEncoding.EncodeToString(b)),
+				[]byte(hex.EncodeToString(b)), []byte(strings.ToUpper(hex.EncodeToString(b))))
+		}
+	}
+	return out, nil
 }
