@@ -81,7 +81,7 @@ func TestDG14DG15(t *testing.T) {
 	}
 	// The SET's elements are in DER order, and each has its protocol first.
 	var outer, set asn1.RawValue
-	if _, err := asn1.Unmarshal(dg14, &outer); err != nil {
+	if _, err := asn1.Unmarshal(dg14, &outer); err != nil || outer.Class != asn1.ClassApplication || outer.Tag != 14 {
 		t.Fatal(err)
 	}
 	if _, err := asn1.Unmarshal(outer.Bytes, &set); err != nil || set.Tag != asn1.TagSet {
@@ -115,9 +115,31 @@ func TestDG14DG15(t *testing.T) {
 			t.Errorf("DG15 %s parsed", name)
 		}
 	}
-	empty := []byte{0x6E, 0x02, 0x31, 0x00}
-	onlyAA := append([]byte{0x6E, byte(len(elems[0]) + len(elems[1]) + 2), 0x31, byte(len(elems[0]) + len(elems[1]))}, slices.Concat(elems[0], elems[1])...)
-	for name, dg := range map[string][]byte{"trailing": append(bytes.Clone(dg14), 0), "empty SET": empty, "two of three": onlyAA, "tag 6F": append([]byte{0x6F}, dg14[1:]...)} {
+	// dg14Of is a DG14 holding only the given SecurityInfos.
+	dg14Of := func(infos ...[]byte) []byte {
+		set, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: slices.Concat(infos...)})
+		dg, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassApplication, Tag: 14, IsCompound: true, Bytes: set})
+		return dg
+	}
+	var caInfo, aaInfo, pkInfo []byte
+	for _, e := range elems {
+		switch {
+		case bytes.Contains(e, []byte{0x06, 0x09, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02}):
+			pkInfo = e
+		case bytes.Contains(e, []byte{0x06, 0x06, 0x67, 0x81, 0x08, 0x01, 0x01, 0x05}):
+			aaInfo = e
+		default:
+			caInfo = e
+		}
+	}
+	if _, err := card.ParseDG14(dg14Of(caInfo, aaInfo, pkInfo)); err != nil {
+		t.Fatalf("DG14 rebuilt from its parts: %v", err)
+	}
+	if info, err := card.ParseDG14(dg14Of(caInfo, pkInfo)); err != nil || info.AASignatureAlgorithm != nil {
+		t.Errorf("DG14 without AA: %+v, %v", info, err)
+	}
+	for name, dg := range map[string][]byte{"trailing": append(bytes.Clone(dg14), 0), "empty SET": dg14Of(), "no key": dg14Of(caInfo, aaInfo),
+		"no ChipAuthenticationInfo": dg14Of(aaInfo, pkInfo), "the key twice": dg14Of(caInfo, pkInfo, pkInfo), "tag 6F": append([]byte{0x6F}, dg14[1:]...)} {
 		if _, err := card.ParseDG14(dg); err == nil {
 			t.Errorf("DG14 %s parsed", name)
 		}
