@@ -237,7 +237,7 @@ func intake(pid, kind, reason string) card.Intake {
 		{Finger: "right_index", Template: []byte("FMR\x00 right")}, {Finger: "left_index", Template: []byte("FMR\x00 left")}}}
 }
 
-func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
+func newCardEnv(t testing.TB, db *sqldb.DB) cardEnv {
 	t.Helper()
 	units, err := adminunit.Load()
 	if err != nil {
