@@ -59,6 +59,13 @@ type ChipKeys struct {
 	ActiveAuthentication []byte `json:"active_authentication_key" doc:"The Active Authentication private key (ECDSA, P-256), PKCS#8 DER, base64"`
 }
 
+// String keeps the keys out of anything that formats them (a log line);
+// JSON, for the production answer, still carries them.
+func (ChipKeys) String() string { return "card.ChipKeys{withheld}" }
+
+// GoString keeps the keys out of %#v.
+func (k ChipKeys) GoString() string { return k.String() }
+
 // NewChipKeys makes a card's two key pairs and the data groups that
 // publish them: DG14 (SecurityInfos) and DG15 (the AA public key).
 func NewChipKeys() (keys ChipKeys, dg14, dg15 []byte, err error) {
