@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/dancu-vn/dancu/internal/card"
@@ -77,7 +78,8 @@ func Terminal() (private, public []byte, err error) {
 // KeyForms are the forms a chip's private keys could be stored or logged
 // in, for tests that they are nowhere: PKCS#8 DER and the bare scalar,
 // each raw, in base64 (standard and URL), in hex, and as fmt prints a
-// []byte (decimal, as a text log handler shows a struct).
+// []byte (decimal, as a text log handler shows a struct) and quoted with
+// Go escapes (as a text log handler shows a []byte).
 func KeyForms(keys card.ChipKeys) ([][]byte, error) {
 	var out [][]byte
 	for _, der := range [][]byte{keys.ChipAuthentication, keys.ActiveAuthentication} {
@@ -92,8 +94,13 @@ func KeyForms(keys card.ChipKeys) ([][]byte, error) {
 		d := ec.D.FillBytes(make([]byte, 32))
 		for _, b := range [][]byte{der, d} {
 			out = append(out, b, []byte(base64.StdEncoding.EncodeToString(b)), []byte(base64.RawURLEncoding.EncodeToString(b)),
-				[]byte(hex.EncodeToString(b)), []byte(strings.ToUpper(hex.EncodeToString(b))), []byte(strings.Trim(fmt.Sprint(b), "[]")))
+				[]byte(hex.EncodeToString(b)), []byte(strings.ToUpper(hex.EncodeToString(b))), []byte(strings.Trim(fmt.Sprint(b), "[]")), quoted(b))
 		}
 	}
 	return out, nil
+}
+
+func quoted(b []byte) []byte {
+	q := strconv.Quote(string(b))
+	return []byte(q[1 : len(q)-1])
 }
