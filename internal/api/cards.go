@@ -20,7 +20,7 @@ func (h *handlers) cardRoutes(api huma.API) {
 	apply.MaxBodyBytes = base64Len(card.MaxPhoto) + 10*base64Len(card.MaxTemplate) + 8<<10
 	huma.Register(api, apply, h.cardApply)
 	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0, officers(access.WriteCitizen)), h.cardDecide)
-	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201, officers(access.WriteCitizen)), h.cardProduce)
+	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data, the signed chip and, once, its personalisation with the chip's private keys", "cards", 201, officers(access.WriteCitizen)), h.cardProduce)
 	huma.Register(api, op("card-batch", "POST", "/cards/batches", "Produce a commune's approved applications as one batch", "cards", 201, officers(access.WriteCitizen)), h.cardBatch)
 	huma.Register(api, op("card-deliver", "POST", "/cards/{id}/delivered", "Record that a card was handed to its holder", "cards", 204, officers(access.WriteCitizen)), h.cardDeliver)
 	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0, officers(access.ReadCitizen)), h.cardCounts)
