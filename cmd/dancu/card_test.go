@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"maps"
 	"slices"
 	"testing"
 
 	"github.com/dancu-vn/dancu/internal/card"
+	"github.com/dancu-vn/dancu/internal/card/chiptest"
+	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
 
@@ -152,5 +156,139 @@ func TestCardVerifyReasons(t *testing.T) {
 	admin.must(204, "POST", "/api/v1/cards/"+pid+"/lost", nil)
 	if a := verify(map[string]any{"sod": chip.SOD, "data_groups": map[string][]byte{}}); a.Valid || !slices.Equal(a.Failed, []string{"no_data_groups", "card_status:lost"}) {
 		t.Errorf("a lost card without data groups: %+v", a)
+	}
+}
+
+// TestCardChipAuthentication: through the API on both stores, production
+// answers the card factory, once, with the personalisation (the chip's
+// files and private keys); the chip written from it passes Active and
+// Chip Authentication at /cards/verify, its clone (the same files read
+// off the card, another key) is told apart with aa_signature, and so are
+// an answer to another challenge and a chip read without DG15; a
+// challenge of the wrong size is refused. No table and no log line of the
+// server (at debug level) holds the keys.
+func TestCardChipAuthentication(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) {
+			db := sqldbtest.URL(t, engine)
+			if _, _, err := runCLI(t, map[string]string{"DANCU_DATA_KEY": testDataKey}, "pki", "init", "--db", db); err != nil {
+				t.Fatal(err)
+			}
+			srv := startServer(t, db, "--log-level", "debug")
+			admin := login(t, srv.URL, "admin", adminPassword)
+			const pid = "001090123456"
+			admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": pid, "name": map[string]string{"family": "Nguyễn", "given": "An"},
+				"birth_date": "1990-05-17", "sex": "male", "permanent_residence": map[string]string{"commune": "00004"}})
+			prints := []map[string]any{{"finger": "right_index", "template": []byte("FMR right")}, {"finger": "left_index", "template": []byte("FMR left")}}
+			var app struct{ ID string }
+			admin.must(201, "POST", "/api/v1/cards/applications", map[string]any{"pid": pid, "kind": "first", "photo": portrait(4000), "fingerprints": prints}).json(t, &app)
+			admin.must(200, "POST", "/api/v1/cards/applications/"+app.ID+"/decision", map[string]any{"approve": true})
+			var c struct {
+				ID              string
+				Personalisation *card.Personalisation
+			}
+			admin.must(201, "POST", "/api/v1/cards/applications/"+app.ID+"/produce", nil).json(t, &c)
+			p := c.Personalisation
+			if p == nil || len(p.Keys.ActiveAuthentication) == 0 || len(p.Keys.ChipAuthentication) == 0 {
+				t.Fatalf("production gave no personalisation: %+v", c)
+			}
+			var chip struct {
+				SOD        []byte            `json:"sod"`
+				COM        []byte            `json:"com"`
+				DataGroups map[string][]byte `json:"data_groups"`
+			}
+			read := admin.must(200, "GET", "/api/v1/cards/"+c.ID+"/chip", nil)
+			read.json(t, &chip)
+			if !bytes.Equal(chip.SOD, p.SOD) || !bytes.Equal(chip.DataGroups["14"], p.DataGroups[14]) || !bytes.Equal(chip.DataGroups["15"], p.DataGroups[15]) {
+				t.Fatalf("the chip read back differs from the personalisation: %v", slices.Sorted(maps.Keys(chip.DataGroups)))
+			}
+			genuine := chiptest.New(*p)
+			clone, err := chiptest.Clone(genuine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type answer struct {
+				Valid  bool
+				Failed []string
+				Checks []struct {
+					Name string
+					OK   bool
+					Code string
+				}
+			}
+			challenge := []byte("dancu-01")
+			sign := func(ch *chiptest.Chip, challenge []byte) []byte {
+				sig, err := ch.InternalAuthenticate(challenge)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return sig
+			}
+			verify := func(groups map[string][]byte, aa map[string]any, ca map[string]any) answer {
+				t.Helper()
+				body := map[string]any{"sod": chip.SOD, "com": chip.COM, "data_groups": groups, "active_authentication": aa}
+				if ca != nil {
+					body["chip_authentication"] = ca
+				}
+				var a answer
+				admin.must(200, "POST", "/api/v1/cards/verify", body).json(t, &a)
+				return a
+			}
+			terminal, terminalPub, _ := chiptest.Terminal()
+			token, err := genuine.ChipAuthenticate(terminalPub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := verify(chip.DataGroups, map[string]any{"challenge": challenge, "signature": sign(genuine, challenge)}, map[string]any{"terminal_private_key": terminal, "token": token})
+			if !a.Valid || len(a.Failed) != 0 || !slices.ContainsFunc(a.Checks, func(c struct {
+				Name string
+				OK   bool
+				Code string
+			}) bool {
+				return c.Name == "active_authentication" && c.OK
+			}) {
+				t.Fatalf("the genuine chip: %+v", a)
+			}
+			noDG15 := maps.Clone(chip.DataGroups)
+			delete(noDG15, "15")
+			for name, tc := range map[string]struct {
+				groups map[string][]byte
+				aa     map[string]any
+				want   []string
+			}{
+				"clone":           {chip.DataGroups, map[string]any{"challenge": challenge, "signature": sign(clone, challenge)}, []string{"aa_signature"}},
+				"wrong challenge": {chip.DataGroups, map[string]any{"challenge": []byte("dancu-02"), "signature": sign(genuine, challenge)}, []string{"aa_signature"}},
+				"no DG15":         {noDG15, map[string]any{"challenge": challenge, "signature": sign(genuine, challenge)}, []string{"aa_missing_dg15"}},
+			} {
+				if a := verify(tc.groups, tc.aa, nil); a.Valid || !slices.Equal(a.Failed, tc.want) {
+					t.Errorf("%s: %+v, want failed %v", name, a, tc.want)
+				}
+			}
+			expectProblem(t, admin.do("POST", "/api/v1/cards/verify", map[string]any{"sod": chip.SOD, "data_groups": chip.DataGroups,
+				"active_authentication": map[string]any{"challenge": []byte("seven!!"), "signature": sign(genuine, challenge)}}), 422, "body.active_authentication.challenge")
+			needles, err := chiptest.KeyForms(p.Keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(needles, func(n []byte) bool { return bytes.Contains(read.Body, n) }) {
+				t.Error("the chip read holds the private keys")
+			}
+			logs := []byte(srv.Stderr.String())
+			if !bytes.Contains(logs, []byte("/api/v1/cards/applications/"+app.ID+"/produce")) {
+				t.Logf("the server logged:\n%s", logs)
+				t.Error("the debug log does not show the production request: the scan below proves nothing")
+			}
+			if slices.ContainsFunc(needles, func(n []byte) bool { return bytes.Contains(logs, n) }) {
+				t.Error("the server's log holds the chip's private keys")
+			}
+			store, err := sqldb.Open(context.Background(), db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			if found := sqldbtest.Holding(t, store, needles); len(found) != 0 {
+				t.Errorf("the chip's private keys are in the database: %v", found)
+			}
+		})
 	}
 }

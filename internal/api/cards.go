@@ -20,7 +20,7 @@ func (h *handlers) cardRoutes(api huma.API) {
 	apply.MaxBodyBytes = base64Len(card.MaxPhoto) + 10*base64Len(card.MaxTemplate) + 8<<10
 	huma.Register(api, apply, h.cardApply)
 	huma.Register(api, op("card-decide", "POST", "/cards/applications/{id}/decision", "Approve or reject a card application", "cards", 0, officers(access.WriteCitizen)), h.cardDecide)
-	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data and the signed chip", "cards", 201, officers(access.WriteCitizen)), h.cardProduce)
+	huma.Register(api, op("card-produce", "POST", "/cards/applications/{id}/produce", "Produce the card: printed data, the signed chip and, once, its personalisation with the chip's private keys", "cards", 201, officers(access.WriteCitizen)), h.cardProduce)
 	huma.Register(api, op("card-batch", "POST", "/cards/batches", "Produce a commune's approved applications as one batch", "cards", 201, officers(access.WriteCitizen)), h.cardBatch)
 	huma.Register(api, op("card-deliver", "POST", "/cards/{id}/delivered", "Record that a card was handed to its holder", "cards", 204, officers(access.WriteCitizen)), h.cardDeliver)
 	huma.Register(api, op("card-counts", "GET", "/cards/counts", "Applications received, cards printed and delivered, per commune of my jurisdiction", "cards", 0, officers(access.ReadCitizen)), h.cardCounts)
@@ -77,9 +77,17 @@ type cardVerifyInput struct {
 	Body struct {
 		SOD             []byte            `json:"sod" maxLength:"100000" doc:"EF.SOD as read, base64"`
 		COM             []byte            `json:"com,omitempty" maxLength:"1000" doc:"EF.COM as read, base64; when sent, it must list the data groups the SOD hashes"`
-		DataGroups      map[string][]byte `json:"data_groups" doc:"The data groups read, by number (\"1\", \"2\", \"13\"), base64"`
+		DataGroups      map[string][]byte `json:"data_groups" doc:"The data groups read, by number (\"1\", \"2\", \"13\", \"14\", \"15\"), base64"`
 		CompareRegistry bool              `json:"compare_registry,omitempty" doc:"Also compare the chip's name, date of birth and sex (DG13, else DG1) with the registry now; for member agencies with the verify service"`
 		Purpose         string            `json:"purpose,omitempty" maxLength:"200" doc:"The declared purpose of the comparison"`
+		AA              *struct {
+			Challenge []byte `json:"challenge" doc:"The 8 bytes the caller chose and the reader sent the chip (INTERNAL AUTHENTICATE), base64"`
+			Signature []byte `json:"signature" maxLength:"200" doc:"The chip's answer: the plain ECDSA signature r‖s (64 bytes) over SHA-256 of the challenge, as ActiveAuthenticationInfo in DG14 names (ecdsa-plain-SHA256), base64"`
+		} `json:"active_authentication,omitempty" doc:"Active Authentication: checked against DG15's key (send DG14 and DG15); check active_authentication, never valid when it fails"`
+		CA *struct {
+			TerminalKey []byte `json:"terminal_private_key" maxLength:"100" doc:"The terminal's ephemeral P-256 private key (32 bytes, base64), used for this check only: its public key (uncompressed) went to the chip"`
+			Token       []byte `json:"token" maxLength:"100" doc:"The chip's authentication token: the first 8 bytes of AES-CMAC under K_MAC (SHA-1 of the ECDH secret and 00000002, 16 bytes) over the terminal's public key, base64"`
+		} `json:"chip_authentication,omitempty" doc:"Chip Authentication without a reader's secure messaging: checked against DG14's key (send DG14); check chip_authentication"`
 	}
 }
 
@@ -96,7 +104,17 @@ func (h *handlers) cardVerify(ctx context.Context, in *cardVerifyInput) (*cardVe
 		}
 		groups[n] = v
 	}
-	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups, card.VerifyOptions{CompareRegistry: in.Body.CompareRegistry, Purpose: in.Body.Purpose, COM: in.Body.COM})
+	opts := card.VerifyOptions{CompareRegistry: in.Body.CompareRegistry, Purpose: in.Body.Purpose, COM: in.Body.COM}
+	if aa := in.Body.AA; aa != nil {
+		if len(aa.Challenge) != card.ChallengeSize {
+			return nil, h.problem(ctx, errs.Field("active_authentication.challenge", "must be %d bytes", card.ChallengeSize))
+		}
+		opts.AA = &card.AAProof{Challenge: aa.Challenge, Signature: aa.Signature}
+	}
+	if ca := in.Body.CA; ca != nil {
+		opts.CA = &card.CAProof{TerminalKey: ca.TerminalKey, Token: ca.Token}
+	}
+	v, err := h.Cards.Verify(ctx, in.Body.SOD, groups, opts)
 	return &cardVerifyOutput{Body: v}, h.problem(ctx, err)
 }
 

@@ -46,7 +46,11 @@ func makeChip(t *testing.T, now time.Time) chip {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups := map[int][]byte{1: card.DG1(lines), 2: dg2, 13: dg13}
+	_, dg14, dg15, err := card.NewChipKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[int][]byte{1: card.DG1(lines), 2: dg2, 13: dg13, 14: dg14, 15: dg15}
 	sod, err := card.SOD(ds, groups)
 	if err != nil {
 		t.Fatal(err)
@@ -145,10 +149,10 @@ func TestSODWithOpenSSL(t *testing.T) {
 		t.Fatalf("openssl asn1parse: %v\n%s", err, dump)
 	}
 	inSOD := regexp.MustCompile(`OCTET STRING\s+\[HEX DUMP\]:([0-9A-F]+)`).FindAllStringSubmatch(string(dump), -1)
-	if len(inSOD) != 3 {
+	if len(inSOD) != 5 {
 		t.Fatalf("%d hashes in the security object:\n%s", len(inSOD), dump)
 	}
-	for i, n := range []int{1, 2, 13} {
+	for i, n := range []int{1, 2, 13, 14, 15} {
 		f := write("dg"+itoa(n)+".bin", c.groups[n])
 		sum, err := exec.Command("openssl", "dgst", "-sha256", "-r", f).Output()
 		if err != nil {
@@ -157,6 +161,14 @@ func TestSODWithOpenSSL(t *testing.T) {
 		if got := strings.ToUpper(strings.Fields(string(sum))[0]); got != inSOD[i][1] {
 			t.Errorf("DG%d: openssl computes %s, the SOD holds %s", n, got, inSOD[i][1])
 		}
+	}
+	// DG15 holds a standard SubjectPublicKeyInfo openssl reads as P-256.
+	dg15 := c.groups[15][2:]
+	if c.groups[15][1]&0x80 != 0 {
+		dg15 = c.groups[15][2+int(c.groups[15][1]&0x7f):]
+	}
+	if out, err := exec.Command("openssl", "pkey", "-pubin", "-inform", "DER", "-in", write("dg15.spki", dg15), "-noout", "-text").CombinedOutput(); err != nil || !strings.Contains(string(out), "P-256") {
+		t.Errorf("openssl pkey on DG15: %v\n%s", err, out)
 	}
 	// And openssl refuses the SOD against another CSCA.
 	other := makeChip(t, time.Now())

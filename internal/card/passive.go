@@ -18,7 +18,7 @@ import (
 type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
-	Code   string `json:"code,omitempty" doc:"Why the check failed, a stable code: sod_format, trailing_bytes, econtent_type, signature, chain, ds_key_usage, security_object, no_data_groups, dg1_missing, dg_not_in_sod:DGn, dg_hash_mismatch:DGn, dg2_image, com_format, com_mismatch, ds_revoked"`
+	Code   string `json:"code,omitempty" doc:"Why the check failed, a stable code: sod_format, trailing_bytes, econtent_type, signature, chain, ds_key_usage, security_object, no_data_groups, dg1_missing, dg_not_in_sod:DGn, dg_hash_mismatch:DGn, dg2_image, com_format, com_mismatch, ds_revoked, aa_missing_dg15, aa_dg15_format, aa_algorithm, aa_signature, ca_missing_dg14, ca_dg14_format, ca_token"`
 	Detail string `json:"detail,omitempty"`
 }
 

@@ -106,7 +106,27 @@ type Card struct {
 	ExpiresOn string   `json:"expires_on,omitempty" doc:"Empty for a card valid for life"`
 	Commune   string   `json:"commune"`
 	Printed   *Printed `json:"printed,omitempty" doc:"What is printed on the card, for the card printer (on production only)"`
+	// Personalisation is given once, by Produce; it is not stored.
+	Personalisation *Personalisation `json:"personalisation,omitempty" doc:"What the card factory writes into the chip, on production only and never again: the chip's files and its private keys, which are not kept anywhere else"`
 }
+
+// Personalisation is what the card factory writes into a card's chip:
+// EF.COM, EF.SOD, the data groups and the chip's private keys for Chip
+// and Active Authentication. It exists once, in the answer to Produce
+// (and the batch): the keys are never stored, logged or audited, and
+// Chip gives the files again without them.
+type Personalisation struct {
+	SOD        []byte         `json:"sod" doc:"EF.SOD, base64"`
+	COM        []byte         `json:"com" doc:"EF.COM, base64"`
+	DataGroups map[int][]byte `json:"data_groups" doc:"The data groups by number (1, 2, 13, 14, 15), base64"`
+	Keys       ChipKeys       `json:"keys" doc:"The chip's private keys, to be written into its secure memory and then destroyed"`
+}
+
+// String keeps the keys out of anything that formats a Personalisation.
+func (p Personalisation) String() string { return "card.Personalisation{keys withheld}" }
+
+// GoString keeps the keys out of %#v.
+func (p Personalisation) GoString() string { return p.String() }
 
 // Printed is what the card shows (Luật Căn cước 2023 Art. 18), in the
 // card's own formats.
@@ -181,7 +201,7 @@ var Fingers = []string{"right_thumb", "right_index", "right_middle", "right_ring
 // BiometricAge is the age from which face and fingerprints are taken
 // (Luật Căn cước 2023 Art. 23: none under 6). A younger child's card has
 // no photo, and its chip no DG2 (and, like every card of ours, no DG3 or
-// DG4): EF.COM and the SOD list DG1 and DG13 only.
+// DG4): EF.COM and the SOD list DG1, DG13, DG14 and DG15 only.
 const BiometricAge = 6
 
 // checkBiometrics checks the face image and fingerprints of an application
@@ -428,8 +448,10 @@ func loadApplication(ctx context.Context, tx *sql.Tx, id string) (CardApplicatio
 
 // Produce makes the card of an approved application: the printed data and
 // the chip (DG1 with the MRZ, DG2 with the face from 6 years of age, DG13,
+// DG14 and DG15 with the card's own Chip and Active Authentication keys,
 // EF.SOD signed by the active Document Signer; EF.COM lists them); the
-// person's previous active card is superseded.
+// person's previous active card is superseded. The card's Personalisation
+// holds the chip's private keys: they are in this answer only.
 func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return Card{}, err
@@ -504,7 +526,11 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	groups := map[int][]byte{1: dg1, 13: dg13}
+	keys, dg14, dg15, err := NewChipKeys()
+	if err != nil {
+		return Card{}, err
+	}
+	groups := map[int][]byte{1: dg1, 13: dg13, 14: dg14, 15: dg15}
 	if dg2 != nil {
 		groups[2] = dg2
 	}
@@ -513,7 +539,8 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 		return Card{}, err
 	}
 	sum := sha256.Sum256(sod)
-	card := Card{ID: uuid.Must(uuid.NewV7()).String(), PID: string(c.PID), Status: "active", IssuedOn: today, ExpiresOn: expires, Commune: app.Commune, Printed: &printed}
+	card := Card{ID: uuid.Must(uuid.NewV7()).String(), PID: string(c.PID), Status: "active", IssuedOn: today, ExpiresOn: expires, Commune: app.Commune, Printed: &printed,
+		Personalisation: &Personalisation{SOD: sod, COM: COM(slices.Collect(maps.Keys(groups))...), DataGroups: groups, Keys: keys}}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE card_application SET state = 'produced' WHERE id = $1 AND state = 'approved'`, id)
 		if n, _ := rowsAffected(res, err); n != 1 {
@@ -535,8 +562,8 @@ func (s *Service) Produce(ctx context.Context, id string) (Card, error) {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO card (id, pid, application_id, status, issued_on, expires_on, commune, sod_sha256, sod, dg1, dg2, dg13, created_at)
-			VALUES ($1,$2,$3,'active',$4,$5,$6,$7,$8,$9,$10,$11,$12)`, card.ID, card.PID, id, today, expires, card.Commune, hex.EncodeToString(sum[:]), sod, dg1, dg2, dg13, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO card (id, pid, application_id, status, issued_on, expires_on, commune, sod_sha256, sod, dg1, dg2, dg13, dg14, dg15, created_at)
+			VALUES ($1,$2,$3,'active',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`, card.ID, card.PID, id, today, expires, card.Commune, hex.EncodeToString(sum[:]), sod, dg1, dg2, dg13, dg14, dg15, now); err != nil {
 			return err
 		}
 		if err := cardEvent(ctx, tx, card.PID, card.ID, "active", now); err != nil {
@@ -593,14 +620,16 @@ func (s *Service) ReportLost(ctx context.Context, pid string) error {
 
 // Chip returns what a card's chip holds, for the card personalisation
 // machine (an officer's read, recorded as an access to the holder): EF.SOD,
-// EF.COM (made from the data groups the card holds) and the data groups.
+// EF.COM (made from the data groups the card holds) and the data groups,
+// DG14 and DG15 with the public keys only (the private keys were given
+// once, by Produce).
 func (s *Service) Chip(ctx context.Context, cardID string) (sod, com []byte, groups map[int][]byte, err error) {
 	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
 		return nil, nil, nil, err
 	}
 	var pid string
-	var dg1, dg2, dg13 []byte
-	err = s.db.QueryRowContext(ctx, `SELECT pid, sod, dg1, dg2, dg13 FROM card WHERE id = $1`, cardID).Scan(&pid, &sod, &dg1, &dg2, &dg13)
+	var dg1, dg2, dg13, dg14, dg15 []byte
+	err = s.db.QueryRowContext(ctx, `SELECT pid, sod, dg1, dg2, dg13, dg14, dg15 FROM card WHERE id = $1`, cardID).Scan(&pid, &sod, &dg1, &dg2, &dg13, &dg14, &dg15)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil, errs.E(errs.NotFound, "no card %s", cardID)
 	}
@@ -616,8 +645,10 @@ func (s *Service) Chip(ctx context.Context, cardID string) (sod, com []byte, gro
 		return nil, nil, nil, err
 	}
 	groups = map[int][]byte{1: dg1, 13: dg13}
-	if len(dg2) > 0 {
-		groups[2] = dg2
+	for n, g := range map[int][]byte{2: dg2, 14: dg14, 15: dg15} {
+		if len(g) > 0 {
+			groups[n] = g
+		}
 	}
 	return sod, COM(slices.Collect(maps.Keys(groups))...), groups, nil
 }
@@ -644,6 +675,12 @@ type VerifyOptions struct {
 	// COM is EF.COM as read, when the reader sent it: it must list the
 	// data groups the SOD hashes.
 	COM []byte
+	// AA is an Active Authentication the reader did with a challenge the
+	// caller chose: checked against DG15 (check active_authentication).
+	AA *AAProof
+	// CA is a Chip Authentication the reader did: checked against DG14
+	// (check chip_authentication).
+	CA *CAProof
 }
 
 // chipClaims are the name, date of birth and sex the chip states: from
@@ -708,6 +745,12 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 	checks, signer := PassiveAuth(sod, groups, cscas, now)
 	if opts.COM != nil {
 		checks = append(checks, CheckCOM(opts.COM, sod))
+	}
+	if opts.AA != nil {
+		checks = append(checks, ActiveAuth(groups, *opts.AA))
+	}
+	if opts.CA != nil {
+		checks = append(checks, ChipAuth(groups, *opts.CA))
 	}
 	out := PassiveAuthResult{Checks: checks, CardStatus: "unknown"}
 	sum := sha256.Sum256(sod)

@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func TestCardLife(t *testing.T) {
 			t.Fatal(err)
 		}
 		// EF.COM is part of the chip: LDS 1.7 and the groups the SOD hashes.
-		if ci, err := card.ParseCOM(com1); err != nil || ci.LDSVersion != "0107" || !slices.Equal(ci.DataGroups, []int{1, 2, 13}) {
+		if ci, err := card.ParseCOM(com1); err != nil || ci.LDSVersion != "0107" || !slices.Equal(ci.DataGroups, []int{1, 2, 13, 14, 15}) {
 			t.Errorf("EF.COM of the card: %+v, %v", ci, err)
 		}
 		if ch := card.CheckCOM(com1, sod1); !ch.OK {
@@ -114,15 +115,15 @@ func TestCardLife(t *testing.T) {
 		for _, c := range v.Checks {
 			names = append(names, c.Name)
 		}
-		if want := []string{"data_groups", "sod", "econtent_type", "signature", "chain", "ds_key_usage", "security_object", "dg1", "dg2", "dg13", "dg2_image", "revocation"}; !slices.Equal(names, want) {
+		if want := []string{"data_groups", "sod", "econtent_type", "signature", "chain", "ds_key_usage", "security_object", "dg1", "dg2", "dg13", "dg14", "dg15", "dg2_image", "revocation"}; !slices.Equal(names, want) {
 			t.Errorf("checks %v, want %v", names, want)
 		}
-		for _, n := range []int{1, 2, 13} {
-			changed := map[int][]byte{1: groups1[1], 2: groups1[2], 13: groups1[13]}
+		for _, n := range []int{1, 2, 13, 14, 15} {
+			changed := maps.Clone(groups1)
 			changed[n] = bytes.Clone(groups1[n])
 			changed[n][len(changed[n])/2] ^= 1
-			if v, _ := svc.Verify(officer, sod1, changed, card.VerifyOptions{}); v.Valid {
-				t.Errorf("a changed DG%d passed", n)
+			if v, _ := svc.Verify(officer, sod1, changed, card.VerifyOptions{}); v.Valid || !slices.Contains(v.Failed, fmt.Sprintf("dg_hash_mismatch:DG%d", n)) {
+				t.Errorf("a changed DG%d: %+v", n, v.Failed)
 			}
 		}
 		if _, err := svc.Apply(officer, intake(pid, "first", "")); !errs.Is(err, errs.Invalid) {
@@ -205,7 +206,26 @@ type cardEnv struct {
 	reg          *registry.Service
 	store        *pki.Store
 	sys, officer context.Context
-	clock        *time.Time // what the service takes for now; tests move it
+	clock        *time.Time  // what the service takes for now; tests move it
+	log          *syncBuffer // what the service's audit recorder logged, at debug level
+}
+
+// syncBuffer is a bytes.Buffer for a logger on another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }
 
 // face is a real (small) JPEG portrait.
@@ -217,13 +237,14 @@ func intake(pid, kind, reason string) card.Intake {
 		{Finger: "right_index", Template: []byte("FMR\x00 right")}, {Finger: "left_index", Template: []byte("FMR\x00 left")}}}
 }
 
-func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
+func newCardEnv(t testing.TB, db *sqldb.DB) cardEnv {
 	t.Helper()
 	units, err := adminunit.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := audit.NewRecorder(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &syncBuffer{}
+	rec := audit.NewRecorder(db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(rec.Close)
 	policy := access.NewPolicy(units)
 	reg := registry.NewService(db, units, codelist.New(), policy, rec, time.Now)
@@ -232,7 +253,7 @@ func newCardEnv(t *testing.T, db *sqldb.DB) cardEnv {
 	docs := keyring.New(db, sealer, "doc_signing_key", 90*24*time.Hour, 400*24*time.Hour)
 	clock := time.Now()
 	now := func() time.Time { return clock }
-	return cardEnv{svc: card.NewService(db, reg, store, policy, sealer, docs, now), reg: reg, store: store, clock: &clock,
+	return cardEnv{svc: card.NewService(db, reg, store, policy, sealer, docs, now), reg: reg, store: store, clock: &clock, log: logs,
 		sys: actor.With(context.Background(), actor.SystemActor("test")),
 		officer: actor.With(context.Background(), &actor.Actor{ID: "o1", Kind: actor.Officer, Name: "lan", Role: actor.Registrar,
 			Jurisdiction: actor.Jurisdiction{Level: actor.Commune, Code: "00004"}})}
@@ -374,10 +395,10 @@ func TestIntake(t *testing.T) {
 		if _, ok := groups[2]; ok {
 			t.Error("a child's chip has a DG2")
 		}
-		if ci, err := card.ParseCOM(com); err != nil || !slices.Equal(ci.DataGroups, []int{1, 13}) {
+		if ci, err := card.ParseCOM(com); err != nil || !slices.Equal(ci.DataGroups, []int{1, 13, 14, 15}) {
 			t.Errorf("a child's EF.COM: %+v, %v", ci, err)
 		}
-		if si, err := card.ParseSOD(sod); err != nil || !slices.Equal(si.DataGroups, []int{1, 13}) {
+		if si, err := card.ParseSOD(sod); err != nil || !slices.Equal(si.DataGroups, []int{1, 13, 14, 15}) {
 			t.Errorf("a child's SOD: %+v, %v", si, err)
 		}
 		if v, _ := e.svc.Verify(e.officer, sod, groups, card.VerifyOptions{}); !v.Valid {

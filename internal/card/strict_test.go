@@ -215,7 +215,7 @@ func TestSODVersions(t *testing.T) {
 		t.Errorf("LDS security object version %d, %v", obj.Version, err)
 	}
 	info, err := card.ParseSOD(c.sod)
-	if err != nil || info.SignedDataVersion != 3 || info.SecurityObjectVersion != 0 || !slices.Equal(info.DataGroups, []int{1, 2, 13}) {
+	if err != nil || info.SignedDataVersion != 3 || info.SecurityObjectVersion != 0 || !slices.Equal(info.DataGroups, []int{1, 2, 13, 14, 15}) {
 		t.Errorf("ParseSOD: %+v, %v", info, err)
 	}
 	if _, err := exec.LookPath("openssl"); err != nil {
@@ -264,7 +264,7 @@ func TestEFCOM(t *testing.T) {
 		}
 	}
 	c := makeChip(t, time.Now())
-	if ch := card.CheckCOM(card.COM(1, 2, 13), c.sod); !ch.OK {
+	if ch := card.CheckCOM(card.COM(1, 2, 13, 14, 15), c.sod); !ch.OK {
 		t.Errorf("the chip's own EF.COM: %+v", ch)
 	}
 	if ch := card.CheckCOM(card.COM(1, 13), c.sod); ch.OK || ch.Code != card.CodeCOMMismatch {
