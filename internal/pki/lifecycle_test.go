@@ -232,6 +232,12 @@ func TestOpenSSLProfile(t *testing.T) {
 		return p + ".pem"
 	}
 	cscaPEM, dsPEM := write("csca.der", csca.Cert.Raw, "x509"), write("ds.der", ds.Cert.Raw, "x509")
+	// A renewal's link certificate, checked like the others.
+	next, link, err := s.RotateCSCA(context.Background(), time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkPEM := write("link.der", link.Raw, "x509")
 	text := func(p string) string {
 		out, err := exec.Command("openssl", "x509", "-in", p, "-noout", "-text").CombinedOutput()
 		if err != nil {
@@ -250,8 +256,12 @@ func TestOpenSSLProfile(t *testing.T) {
 		{dsPEM, "X509v3 Private Key Usage Period"},
 		{dsPEM, "X509v3 Authority Key Identifier"},
 		{dsPEM, "Issuer: C = VN"},
+		{linkPEM, "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign"},
+		{linkPEM, "X509v3 Basic Constraints: critical\n                CA:TRUE, pathlen:0"},
+		{linkPEM, "X509v3 Private Key Usage Period"},
+		{linkPEM, "X509v3 Authority Key Identifier"},
 	}
-	texts := map[string]string{cscaPEM: text(cscaPEM), dsPEM: text(dsPEM)}
+	texts := map[string]string{cscaPEM: text(cscaPEM), dsPEM: text(dsPEM), linkPEM: text(linkPEM)}
 	for _, p := range profile {
 		if !strings.Contains(texts[p.cert], p.want) {
 			t.Errorf("%s lacks %q:\n%s", filepath.Base(p.cert), p.want, texts[p.cert])
@@ -260,8 +270,13 @@ func TestOpenSSLProfile(t *testing.T) {
 	if strings.Contains(texts[dsPEM], "Extended Key Usage") {
 		t.Error("the DS has an extended key usage")
 	}
+	// openssl verifies the link certificate with the old CSCA.
+	if out, err := exec.Command("openssl", "verify", "-partial_chain", "-CAfile", cscaPEM, linkPEM).CombinedOutput(); err != nil || !strings.Contains(string(out), ": OK") {
+		t.Errorf("openssl verify of the link certificate: %v %s", err, out)
+	}
+	_ = next
 	// openssl verifies the DS against the CSCA with the CRL.
-	der, _ := s.CRL(context.Background())
+	der, _ := s.CRLOf(context.Background(), fmt.Sprintf("%x", csca.Cert.SubjectKeyId))
 	crlPEM := write("csca.crl", der, "crl")
 	out, err := exec.Command("openssl", "verify", "-crl_check", "-CAfile", cscaPEM, "-CRLfile", crlPEM, dsPEM).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), ": OK") {
@@ -271,7 +286,7 @@ func TestOpenSSLProfile(t *testing.T) {
 	if _, err := s.RevokeDS(context.Background(), fmt.Sprintf("%x", ds.Cert.SerialNumber), "keyCompromise", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	der, _ = s.CRL(context.Background())
+	der, _ = s.CRLOf(context.Background(), fmt.Sprintf("%x", csca.Cert.SubjectKeyId))
 	crlPEM = write("csca2.crl", der, "crl")
 	out, err = exec.Command("openssl", "verify", "-crl_check", "-CAfile", cscaPEM, "-CRLfile", crlPEM, dsPEM).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "revoked") {
