@@ -68,6 +68,15 @@ func TestSODWithOpenSSLCRL(t *testing.T) {
 	if out, err := verify(current); err != nil {
 		t.Fatalf("openssl cms -verify -crl_check with the current CRL: %v\n%s", err, out)
 	}
+	// A CRL past its next update is not taken as "not revoked": the status
+	// is unknown and the SOD refused, as README says a relying party must.
+	expired, err := csca.CRL(now.Add(-pki.CRLValidity-time.Hour), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := verify(expired); err == nil || !strings.Contains(out, "expired") {
+		t.Errorf("openssl accepted a SOD with an expired CRL: %v\n%s", err, out)
+	}
 	revoked, err := csca.CRL(now, 2, []x509.RevocationListEntry{{SerialNumber: ds.Cert.SerialNumber, RevocationTime: now, ReasonCode: 1}})
 	if err != nil {
 		t.Fatal(err)
