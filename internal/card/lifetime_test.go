@@ -34,20 +34,7 @@ func TestCardTimeTravel(t *testing.T) {
 		}
 		produce := func(pid, birth string) ([]byte, map[int][]byte, card.Card) {
 			t.Helper()
-			if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
-				Name: registry.Name{Family: "Phạm", Middle: "Thị", Given: "Hoa"}, BirthDate: birth, Sex: personalid.Female,
-				PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 9"}}}); err != nil {
-				t.Fatal(err)
-			}
-			app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.svc.Decide(e.officer, app.ID, true, "")
-			c, err := e.svc.Produce(e.officer, app.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := e.firstCard(t, pid, registry.Name{Family: "Phạm", Middle: "Thị", Given: "Hoa"}, birth, personalid.Female)
 			sod, _, groups, err := e.svc.Chip(e.officer, c.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -31,20 +31,7 @@ func TestPersonalisation(t *testing.T) {
 			t.Fatal(err)
 		}
 		const pid = "001090000302"
-		if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
-			Name: registry.Name{Family: "Lê", Given: "Minh"}, BirthDate: "1990-01-02", Sex: personalid.Male,
-			PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 5"}}}); err != nil {
-			t.Fatal(err)
-		}
-		app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.svc.Decide(e.officer, app.ID, true, "")
-		c, err := e.svc.Produce(e.officer, app.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := e.firstCard(t, pid, registry.Name{Family: "Lê", Given: "Minh"}, "1990-01-02", personalid.Male)
 		p := c.Personalisation
 		if p == nil || len(p.Keys.ChipAuthentication) == 0 || len(p.Keys.ActiveAuthentication) == 0 {
 			t.Fatalf("no personalisation: %+v", p)

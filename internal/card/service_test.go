@@ -228,6 +228,28 @@ func (s *syncBuffer) Bytes() []byte {
 	return bytes.Clone(s.b.Bytes())
 }
 
+// firstCard registers a person of Ba Đình and takes their first card
+// through application, approval and production.
+func (e cardEnv) firstCard(t testing.TB, pid string, name registry.Name, birth string, sex personalid.Sex) card.Card {
+	t.Helper()
+	if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
+		Name: name, BirthDate: birth, Sex: sex, PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 3"}}}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Decide(e.officer, app.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.svc.Produce(e.officer, app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // face is a real (small) JPEG portrait.
 var face = makeJPEG(48, 64, false)
 
@@ -418,20 +440,7 @@ func TestChipAgainstRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		const pid = "001190000301"
-		if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
-			Name: registry.Name{Family: "Đặng", Middle: "Thu", Given: "Hà"}, BirthDate: "1990-03-04", Sex: personalid.Female,
-			PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 3"}}}); err != nil {
-			t.Fatal(err)
-		}
-		app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.svc.Decide(e.officer, app.ID, true, "")
-		c, err := e.svc.Produce(e.officer, app.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := e.firstCard(t, pid, registry.Name{Family: "Đặng", Middle: "Thu", Given: "Hà"}, "1990-03-04", personalid.Female)
 		sod, _, groups, _ := e.svc.Chip(e.officer, c.ID)
 		bank := actor.With(ctx, &actor.Actor{ID: "bank-1", Kind: actor.Agency, Name: "Ngân hàng A", Grants: []string{string(access.VerifyCitizen)}})
 		hospital := actor.With(ctx, &actor.Actor{ID: "hosp-1", Kind: actor.Agency, Name: "Bệnh viện B"})
@@ -570,20 +579,7 @@ func TestVerifyRevokedSigner(t *testing.T) {
 		}
 		produce := func(pid string) ([]byte, map[int][]byte) {
 			t.Helper()
-			if _, err := e.reg.RegisterExisting(e.sys, registry.LegacyRecord{PID: pid, Details: registry.Details{
-				Name: registry.Name{Family: "Trần", Middle: "Văn", Given: "Bình"}, BirthDate: "1990-03-04", Sex: personalid.Male,
-				PermanentResidence: &registry.Address{Commune: "00004", Detail: "số 5"}}}); err != nil {
-				t.Fatal(err)
-			}
-			app, err := e.svc.Apply(e.officer, intake(pid, "first", ""))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.svc.Decide(e.officer, app.ID, true, "")
-			c, err := e.svc.Produce(e.officer, app.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := e.firstCard(t, pid, registry.Name{Family: "Trần", Middle: "Văn", Given: "Bình"}, "1990-03-04", personalid.Male)
 			sod, _, groups, err := e.svc.Chip(e.officer, c.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -237,7 +237,12 @@ func (s *Store) RotateDS(ctx context.Context, now time.Time) (Authority, error) 
 
 // CSCACertificates are our CSCA certificates, for relying parties.
 func (s *Store) CSCACertificates(ctx context.Context) ([]*x509.Certificate, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT cert FROM pki_authority WHERE role = 'csca' ORDER BY created_at DESC`)
+	return s.certificates(ctx, `SELECT cert FROM pki_authority WHERE role = 'csca' ORDER BY created_at DESC`)
+}
+
+// certificates runs a query of one DER certificate column.
+func (s *Store) certificates(ctx context.Context, query string) ([]*x509.Certificate, error) {
+	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -536,24 +541,7 @@ func (s *Store) RotateCSCA(ctx context.Context, now time.Time) (Authority, *x509
 // LinkCertificates are the link certificates between our CSCAs, oldest
 // first.
 func (s *Store) LinkCertificates(ctx context.Context) ([]*x509.Certificate, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT cert FROM pki_link ORDER BY created_at`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*x509.Certificate
-	for rows.Next() {
-		var der []byte
-		if err := rows.Scan(&der); err != nil {
-			return nil, err
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.certificates(ctx, `SELECT cert FROM pki_link ORDER BY created_at`)
 }
 
 // MasterListValidity is how long a Master List's signer is certified for;
