@@ -425,12 +425,7 @@ func TestTokensSignedRS256AndES256(t *testing.T) {
 // other relying party of the session receives a valid logout token.
 func TestLogoutAndBackchannel(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		got := make(chan string, 4)
-		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.ParseForm()
-			got <- r.PostForm.Get("logout_token")
-		}))
-		defer receiver.Close()
+		receiver, got := logoutReceiver(t)
 		s, _, srv := newServer(t, db, nil)
 		pid := newCitizen(t, s, eid.Level1)
 		webClient(t, s, NewClient{ID: "rp-a", Backchannel: receiver.URL + "/bc"})
@@ -582,12 +577,7 @@ func TestSweep(t *testing.T) {
 // relying party that registered for back-channel logout.
 func TestLogoutEverywhereEndsSessions(t *testing.T) {
 	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
-		got := make(chan string, 4)
-		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.ParseForm()
-			got <- r.PostForm.Get("logout_token")
-		}))
-		defer receiver.Close()
+		receiver, got := logoutReceiver(t)
 		s, _, srv := newServer(t, db, nil)
 		pid := newCitizen(t, s, eid.Level1)
 		webClient(t, s, NewClient{ID: "rp-a", Backchannel: receiver.URL + "/bc"})
@@ -612,4 +602,16 @@ func TestLogoutEverywhereEndsSessions(t *testing.T) {
 			t.Errorf("%d sessions still open", open)
 		}
 	})
+}
+
+// logoutReceiver is a relying party's back-channel logout endpoint: it
+// passes on every logout token it is sent.
+func logoutReceiver(t *testing.T) (*httptest.Server, chan string) {
+	got := make(chan string, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got <- r.PostForm.Get("logout_token")
+	}))
+	t.Cleanup(receiver.Close)
+	return receiver, got
 }
