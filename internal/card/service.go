@@ -766,11 +766,11 @@ func (s *Service) Verify(ctx context.Context, sod []byte, groups map[int][]byte,
 		// A revoked Document Signer: what it signed before its revocation
 		// (a card we produced then) stands; anything else it signed —
 		// after the revocation, or a SOD we never produced — does not.
-		revoked, err := s.pki.Revoked(ctx)
+		at, ok, err := s.pki.RevokedAt(ctx, fmt.Sprintf("%x", signer.SerialNumber))
 		if err != nil {
 			return PassiveAuthResult{}, err
 		}
-		if at, ok := revoked[fmt.Sprintf("%x", signer.SerialNumber)]; ok {
+		if ok {
 			before := known && made.Before(at)
 			detail := "the document signer was revoked on " + at.Format(time.DateOnly) + "; this card was signed before"
 			if !before {

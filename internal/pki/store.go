@@ -623,6 +623,17 @@ func ParseMasterList(content []byte) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
+// RevokedAt is when the Document Signer with serial (lower-case hex) was
+// revoked, if it was: one indexed lookup, for each verification.
+func (s *Store) RevokedAt(ctx context.Context, serial string) (time.Time, bool, error) {
+	var at time.Time
+	err := s.db.QueryRowContext(ctx, `SELECT revoked_at FROM pki_revocation WHERE serial = $1`, serial).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return at.UTC(), err == nil, err
+}
+
 // Revoked is when each revoked Document Signer was revoked, by serial
 // number (lower-case hex).
 func (s *Store) Revoked(ctx context.Context) (map[string]time.Time, error) {
