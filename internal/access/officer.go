@@ -14,6 +14,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 )
 
@@ -42,6 +43,7 @@ type Service struct {
 	db       *sqldb.DB
 	policy   *Policy
 	throttle *Throttle
+	sealer   keyring.Sealer // authenticator secrets (SetSealer)
 	now      func() time.Time
 }
 

@@ -63,6 +63,43 @@ func hashSecret(secret string) string {
 // attempt is recorded; a login whose record or count cannot be written
 // fails.
 func (s *Service) Login(ctx context.Context, username, password string) (string, Token, error) {
+	return s.LoginWithCode(ctx, username, password, "")
+}
+
+// LoginWithCode is Login for an officer who may have an authenticator app:
+// when the account has one, its code is required as well.
+func (s *Service) LoginWithCode(ctx context.Context, username, password, code string) (string, Token, error) {
+	who, f, err := s.checkPassword(ctx, username, password)
+	if err != nil {
+		return "", Token{}, err
+	}
+	if f.enabled {
+		if code == "" {
+			return "", Token{}, errs.E(errs.Unauthenticated, "this account signs in with a code from its authenticator app as well: send it as otp")
+		}
+		if err := s.checkCode(actor.With(ctx, who), who.ID, code, false); err != nil {
+			return "", Token{}, err
+		}
+	}
+	var secret string
+	var tok Token
+	err = securityWrite(ctx, func(wctx context.Context) error {
+		secret, tok, err = s.issue(actor.With(wctx, who), who.ID, "session", "login", SessionTTL, nil)
+		return err
+	})
+	return secret, tok, err
+}
+
+// factorState is what a login needs to know of an officer's second factor.
+type factorState struct {
+	role    actor.Role
+	enabled bool
+}
+
+// checkPassword checks a username and password under the login throttle.
+// Every attempt is recorded; a login whose record or count cannot be
+// written fails.
+func (s *Service) checkPassword(ctx context.Context, username, password string) (*actor.Actor, factorState, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	now := s.now().UTC()
 	source := ""
@@ -74,51 +111,46 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if err != nil {
 		if errs.Is(err, errs.TooMany) {
 			if werr := s.recordAuth(ctx, now, "login_refused", "throttled: "+username); werr != nil {
-				return "", Token{}, werr
+				return nil, factorState{}, werr
 			}
 		}
-		return "", Token{}, err
+		return nil, factorState{}, err
 	}
 	var (
-		id, name, hash string
-		disabled       bool
+		id, hash string
+		disabled bool
+		f        factorState
 	)
-	err = s.db.QueryRowContext(ctx, `SELECT id, display_name, password_hash, disabled FROM officer WHERE username = $1`,
-		username).Scan(&id, &name, &hash, &disabled)
+	err = s.db.QueryRowContext(ctx, `SELECT id, role, password_hash, disabled, totp_enabled FROM officer WHERE username = $1`,
+		username).Scan(&id, &f.role, &hash, &disabled, &f.enabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(dummyHash, password)
 		if err := s.recordAuth(ctx, now, "login_failed", "unknown user "+username); err != nil {
-			return "", Token{}, err
+			return nil, factorState{}, err
 		}
-		return "", Token{}, refused
+		return nil, factorState{}, refused
 	}
 	if err != nil {
-		return "", Token{}, fmt.Errorf("login: %w", err)
+		return nil, factorState{}, fmt.Errorf("login: %w", err)
 	}
 	who := &actor.Actor{ID: id, Kind: actor.Officer, Name: username, Source: source}
 	actx := actor.With(ctx, who)
 	if !VerifyPassword(hash, password) {
 		if err := s.recordAuth(actx, now, "login_failed", "wrong password"); err != nil {
-			return "", Token{}, err
+			return nil, factorState{}, err
 		}
-		return "", Token{}, refused
+		return nil, factorState{}, refused
 	}
 	if err := try.Succeeded(ctx); err != nil {
-		return "", Token{}, fmt.Errorf("login throttle: %w", err)
+		return nil, factorState{}, fmt.Errorf("login throttle: %w", err)
 	}
 	if disabled {
 		if err := s.recordAuth(actx, now, "login_refused", "account disabled"); err != nil {
-			return "", Token{}, err
+			return nil, factorState{}, err
 		}
-		return "", Token{}, errs.E(errs.Unauthenticated, "this account is disabled")
+		return nil, factorState{}, errs.E(errs.Unauthenticated, "this account is disabled")
 	}
-	var secret string
-	var tok Token
-	err = securityWrite(ctx, func(wctx context.Context) error {
-		secret, tok, err = s.issue(actor.With(wctx, who), id, "session", "login", SessionTTL, nil)
-		return err
-	})
-	return secret, tok, err
+	return who, f, nil
 }
 
 // recordAuth records a login attempt; the caller fails when it cannot.
@@ -227,12 +259,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*actor.Actor
 		created           time.Time
 		revoked           sql.NullTime
 		disabled          bool
+		kind              string
 	)
 	a.Kind = actor.Officer
-	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, o.id, o.username, o.role,
+	err := s.db.QueryRowContext(ctx, `SELECT t.kind, t.id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, o.id, o.username, o.role,
 		o.jurisdiction_level, o.jurisdiction_code, o.disabled
 		FROM officer_token t JOIN officer o ON o.id = t.officer_id WHERE t.secret_hash = $1`, hashSecret(secret)).
-		Scan(&a.TokenID, &created, &expires, &revoked, &lastUsed, &a.ID, &a.Name, &a.Role, &a.Jurisdiction.Level, &a.Jurisdiction.Code, &disabled)
+		Scan(&kind, &a.TokenID, &created, &expires, &revoked, &lastUsed, &a.ID, &a.Name, &a.Role, &a.Jurisdiction.Level, &a.Jurisdiction.Code, &disabled)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errs.E(errs.Unauthenticated, "unknown token")
@@ -244,6 +277,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*actor.Actor
 		return nil, errs.E(errs.Unauthenticated, "this token has expired: log in again")
 	case disabled:
 		return nil, errs.E(errs.Unauthenticated, "this account is disabled")
+	case kind == pendingKind:
+		// Half a console sign-in: the password was right, the second
+		// factor is still to come. It opens nothing.
+		return nil, errs.E(errs.Unauthenticated, "unknown token")
+	case kind == consoleKind && idleSince(created, lastUsed).Add(ConsoleIdle).Before(now):
+		return nil, errs.E(errs.Unauthenticated, "this session ended after %d minutes without use: sign in again", int(ConsoleIdle.Minutes()))
 	}
 	// Touch last_used_at at most once a minute: not a write per request.
 	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {

@@ -13,6 +13,7 @@ type loginInput struct {
 	Body struct {
 		Username string `json:"username" maxLength:"64"`
 		Password string `json:"password" maxLength:"200"`
+		OTP      string `json:"otp,omitempty" maxLength:"6" doc:"The code of the officer's authenticator app, when the account has one"`
 	}
 }
 
@@ -26,7 +27,7 @@ type sessionOutput struct {
 
 func (h *handlers) login(ctx context.Context, in *loginInput) (*sessionOutput, error) {
 	ctx = actor.With(ctx, &actor.Actor{ID: "anonymous", Name: "anonymous", Source: sourceOf(ctx)})
-	secret, tok, err := h.Access.Login(ctx, in.Body.Username, in.Body.Password)
+	secret, tok, err := h.Access.LoginWithCode(ctx, in.Body.Username, in.Body.Password, in.Body.OTP)
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}

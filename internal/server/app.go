@@ -176,6 +176,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	tk.Write([]byte("dancu login throttle keys"))
 	a.Access.KeyThrottle(tk.Sum(nil))
 	a.EID.KeyThrottle(tk.Sum(nil))
+	a.Access.SetSealer(sealer)
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	a.Chain = audit.NewChain(a.DB, sealer, cfg.AuditOrigin, time.Now)
 	a.Exchange = exchange.NewService(a.DB, a.Registry, a.Dossier.Signer(), time.Now)
