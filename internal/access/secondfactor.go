@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"database/sql"
+	"encoding/base32"
 	"errors"
 	"time"
 
@@ -129,8 +130,25 @@ func (s *Service) StartEnrolment(ctx context.Context, ticket string) (TOTPEnrolm
 	if s.sealer == nil {
 		return TOTPEnrolment{}, errs.E(errs.Unavailable, "no data key: authenticator apps cannot be set up")
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: "dancu", AccountName: who.Name, Period: totpPeriod,
-		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	opts := totp.GenerateOpts{Issuer: "dancu", AccountName: who.Name, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	// An enrolment not yet confirmed keeps its key: the officer who
+	// scanned it and mistyped a code does not have to scan again.
+	var sealed []byte
+	var enabled bool
+	if err := s.db.QueryRowContext(ctx, `SELECT totp_sealed, totp_enabled FROM officer WHERE id = $1`, who.ID).Scan(&sealed, &enabled); err != nil {
+		return TOTPEnrolment{}, err
+	}
+	if enabled {
+		return TOTPEnrolment{}, errs.E(errs.Conflict, "an authenticator app is already set up for this account")
+	}
+	if sealed != nil {
+		if prev, err := s.sealer.Open(sealed, officerTOTPAAD(who.ID)); err == nil {
+			if raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(prev)); err == nil {
+				opts.Secret = raw
+			}
+		}
+	}
+	key, err := totp.Generate(opts)
 	if err != nil {
 		return TOTPEnrolment{}, err
 	}

@@ -65,6 +65,10 @@ func TestConsoleSecondFactor(t *testing.T) {
 		if _, _, err := e.svc.CompleteLogin(ctx, step.Ticket, "000000"); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("a wrong code: %v, want invalid", err)
 		}
+		// Shown again after a mistyped code, the key is the one already scanned.
+		if again, err := e.svc.StartEnrolment(ctx, step.Ticket); err != nil || again.Secret != enr.Secret {
+			t.Fatalf("the enrolment shown again has another key (%v)", err)
+		}
 		secret, tok, err := e.svc.CompleteLogin(ctx, step.Ticket, code(t, enr.Secret, e.clock.Now()))
 		if err != nil {
 			t.Fatal(err)

@@ -145,19 +145,6 @@ func guardAll(api huma.API) func(huma.Context, func(huma.Context)) {
 	}
 }
 
-// statusOf is the one table from error kind to HTTP status.
-var statusOf = map[errs.Kind]int{
-	errs.Invalid:         http.StatusUnprocessableEntity,
-	errs.NotFound:        http.StatusNotFound,
-	errs.Conflict:        http.StatusConflict,
-	errs.Precondition:    http.StatusPreconditionFailed,
-	errs.Forbidden:       http.StatusForbidden,
-	errs.Unauthenticated: http.StatusUnauthorized,
-	errs.Unavailable:     http.StatusServiceUnavailable,
-	errs.TooMany:         http.StatusTooManyRequests,
-	errs.Internal:        http.StatusInternalServerError,
-}
-
 // problem turns a service error into problem details. Field errors become
 // errors[] with the field as location ("body.name.given"); internal
 // details are logged and replaced by a generic message.
@@ -191,7 +178,7 @@ func (h *handlers) problemIn(ctx context.Context, err error, in string, fieldIn 
 		h.Log.ErrorContext(ctx, "internal error", "err", err)
 		return huma.NewError(http.StatusInternalServerError, "internal error; it has been logged")
 	}
-	status := statusOf[e.Kind]
+	status := e.Kind.HTTPStatus()
 	var details []error
 	for _, f := range e.Fields {
 		where := in

@@ -28,7 +28,8 @@ func TestWrappedErrorKinds(t *testing.T) {
 		t.Errorf("a failure to check the token: %d, want 503", status)
 	}
 	h := &handlers{Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
-	for kind, want := range statusOf {
+	for kind := errs.Internal; kind <= errs.TooMany; kind++ {
+		want := kind.HTTPStatus()
 		err := fmt.Errorf("context: %w", errs.E(kind, "some %s", kind))
 		var se huma.StatusError
 		if !errors.As(h.problem(context.Background(), err), &se) || se.GetStatus() != want {

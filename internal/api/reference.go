@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/access"
@@ -198,30 +197,12 @@ func (h *handlers) accessEvents(ctx context.Context, in *accessEventsInput) (*ac
 	if _, err := access.Require(ctx, access.ReadAccessLog); err != nil {
 		return nil, h.problemQuery(ctx, err)
 	}
-	evs, err := audit.List(ctx, h.DB, audit.Filter{Subject: in.Subject, ActorID: in.Actor, Before: in.Before, Limit: in.Limit})
+	evs, err := audit.Oversee(ctx, h.DB, audit.Filter{Subject: in.Subject, ActorID: in.Actor, Before: in.Before, Limit: in.Limit}, time.Now())
 	if err != nil {
 		return nil, h.problemQuery(ctx, err)
 	}
 	if evs == nil {
 		evs = []audit.Event{}
-	}
-	// The log says whom was read: reading it is itself a read of those
-	// people, recorded as one group record.
-	var subjects []string
-	for _, e := range evs {
-		if e.Subject != "" {
-			subjects = append(subjects, e.Subject)
-		}
-	}
-	if in.Subject != "" {
-		subjects = append(subjects, in.Subject)
-	}
-	if len(subjects) > 0 {
-		ev := audit.NewGroupEvent(ctx, time.Now(), "read_access_log", subjects, "")
-		ev.Purpose = "oversight of the access log"
-		if err := h.DB.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
-			return nil, h.problemQuery(ctx, err)
-		}
 	}
 	return &accessEventsOutput{Body: evs}, nil
 }

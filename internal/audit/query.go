@@ -69,3 +69,31 @@ func ByID(ctx context.Context, q sqldb.Querier, id string) (Event, error) {
 	}
 	return e, err
 }
+
+// Oversee lists events for an overseer (the caller has checked the
+// permission) and records the reading: the log says whom was read, so
+// reading it is itself a read of those people, recorded as one group
+// record before the events are returned.
+func Oversee(ctx context.Context, db *sqldb.DB, f Filter, now time.Time) ([]Event, error) {
+	evs, err := List(ctx, db, f)
+	if err != nil {
+		return nil, err
+	}
+	var subjects []string
+	for _, e := range evs {
+		if e.Subject != "" {
+			subjects = append(subjects, e.Subject)
+		}
+	}
+	if f.Subject != "" {
+		subjects = append(subjects, f.Subject)
+	}
+	if len(subjects) > 0 {
+		ev := NewGroupEvent(ctx, now, "read_access_log", subjects, "")
+		ev.Purpose = "oversight of the access log"
+		if err := db.InTx(ctx, func(tx *sql.Tx) error { return WriteTx(ctx, tx, ev) }); err != nil {
+			return nil, err
+		}
+	}
+	return evs, nil
+}

@@ -86,3 +86,6 @@ func lookup(code string) (CatalogEntry, bool) {
 	}
 	return CatalogEntry{}, false
 }
+
+// Entry returns the catalog's entry of a service code.
+func Entry(code string) (CatalogEntry, bool) { return lookup(code) }

@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/api"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/sso"
+	"github.com/dancu-vn/dancu/internal/web"
 )
 
 // Handler returns the public HTTP surface of the app, and apart from it the
@@ -140,11 +141,20 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 		mux.Handle("/demo/portal", demoPortal{base: a.publicURL})
 		mux.Handle("/demo/portal/", demoPortal{base: a.publicURL})
 	}
+	// The pages: the landing page at /, the officer console under
+	// /console/. Embedded templates that do not parse are a build error,
+	// which the tests catch.
+	pages, err := web.New(web.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Dossier: a.Dossier,
+		Exchange: a.Exchange, Events: a.Events, Cards: a.Cards, PKI: a.PKI, Chain: a.Chain, Calendar: a.Calendar, Policy: a.Policy,
+		Log: a.Log, PublicURL: a.publicURL})
+	if err != nil {
+		panic(err)
+	}
+	ph := pages.Handler()
+	for _, p := range pages.Mounts() {
+		mux.Handle(p, ph)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			http.Redirect(w, r, api.Prefix+"/docs", http.StatusFound)
-			return
-		}
 		api.WriteProblem(w, http.StatusNotFound, "no such path: "+r.URL.EscapedPath())
 	})
 	return observe(harden(mux, a.Log), mux, requests, a.Log), harden(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), a.Log)

@@ -58,3 +58,7 @@ func weekend(d int) bool {
 	w := weekdayOf(d)
 	return w == time.Saturday || w == time.Sunday
 }
+
+// InVietnam is t on Vietnam's civil clock (UTC+7): the one rule for the
+// dates and times people read.
+func InVietnam(t time.Time) time.Time { return t.In(ict) }
