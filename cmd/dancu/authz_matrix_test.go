@@ -574,6 +574,8 @@ func authorizationMatrix(t *testing.T, dbURL string) {
 			t.Errorf("the matrix has a row for %s, which the route table does not have", id)
 		}
 	}
+	t.Run("pages", func(t *testing.T) { w.use(t); pageMatrix(t, w) })
+	w.use(t)
 }
 
 func checkRow(w *world, o operation, r row) {

@@ -1,5 +1,7 @@
 package locale
 
+import "slices"
+
 // messages are the texts of the pages: key, Vietnamese, English.
 var messages = [][3]string{
 	{"app.name", "dancu — Cơ sở dữ liệu quốc gia về dân cư", "dancu — National population database"},
@@ -306,7 +308,7 @@ var messages = [][3]string{
 // catalog holds every text by language and key.
 var catalog = func() map[string]map[string]string {
 	c := map[string]map[string]string{VI: {}, EN: {}}
-	for _, m := range messages {
+	for _, m := range slices.Concat(messages, publicMessages, adminMessages, dashboardMessages) {
 		c[VI][m[0]], c[EN][m[0]] = m[1], m[2]
 	}
 	return c

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/codelist"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/registry"
@@ -279,8 +280,18 @@ type editData struct {
 	ConflictRows []changeView // per field: the record as it now is, and this officer's value
 }
 
+// changeable reads a record for a change form: only an officer whose
+// jurisdiction covers the person opens the form, even by URL.
+func (s *Web) changeable(r *http.Request, purpose string) (registry.Citizen, error) {
+	pid := r.PathValue("pid")
+	if _, err := s.Registry.RequireOver(r.Context(), access.WriteCitizen, pid); err != nil {
+		return registry.Citizen{}, err
+	}
+	return s.Registry.Get(r.Context(), pid, purpose)
+}
+
 func (s *Web) editForm(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.Registry.Get(r.Context(), r.PathValue("pid"), "correcting the record")
+	c, err := s.changeable(r, "correcting the record")
 	if err != nil {
 		return err
 	}
@@ -294,7 +305,7 @@ func (s *Web) editForm(w http.ResponseWriter, r *http.Request) error {
 func (s *Web) editSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx, pid := r.Context(), r.PathValue("pid")
 	version, _ := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
-	c, err := s.Registry.Get(ctx, pid, "correcting the record")
+	c, err := s.changeable(r, "correcting the record")
 	if err != nil {
 		return err
 	}
@@ -426,7 +437,7 @@ func statusOptions(from registry.Status) []registry.Status {
 }
 
 func (s *Web) statusForm(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.Registry.Get(r.Context(), r.PathValue("pid"), "recording a death or disappearance")
+	c, err := s.changeable(r, "recording a death or disappearance")
 	if err != nil {
 		return err
 	}
@@ -444,7 +455,7 @@ func (s *Web) statusForm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Web) statusSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx, pid := r.Context(), r.PathValue("pid")
-	c, err := s.Registry.Get(ctx, pid, "recording a death or disappearance")
+	c, err := s.changeable(r, "recording a death or disappearance")
 	if err != nil {
 		return err
 	}

@@ -57,9 +57,11 @@ func (s *Web) jurisdictionName(r *http.Request, j actor.Jurisdiction) string {
 	return s.Policy.UnitName(j)
 }
 
-// extraRoutes are the pages beyond the officer's daily work: the
-// administration and the public pages.
-func (s *Web) extraRoutes() []Page { return nil }
+// extraRoutes are the pages beyond the officer's daily work: the public
+// pages, the administration and the dashboards.
+func (s *Web) extraRoutes() []Page {
+	return append(append(s.publicRoutes(), s.adminRoutes()...), s.dashboardRoutes()...)
+}
 
 // homeLinks are the home page's cards beyond the daily work.
-func (s *Web) homeLinks() []homeLink { return nil }
+func (s *Web) homeLinks() []homeLink { return append(s.dashboardLinks(), s.adminLinks()...) }

@@ -1,0 +1,4 @@
+package web
+
+// publicRoutes are the public pages beyond the landing page.
+func (s *Web) publicRoutes() []Page { return nil }
