@@ -97,6 +97,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 				if demoIDs, err = app.LoadDemoIdentity(ctx); err != nil {
 					return fmt.Errorf("demo e-ID accounts: %w", err)
 				}
+				if err := app.LoadDemoDossiers(ctx); err != nil {
+					return err
+				}
 			}
 			url := cfg.PublicURL
 			fmt.Fprintf(stdout, "dancu %s listening on http://%s (store %s)\n", buildVersion(), ln.Addr().String(), app.DB.URL())

@@ -28,6 +28,12 @@ var funcs = template.FuncMap{
 		return locale.Date(time.Unix(sec, 0))
 	},
 	"fieldKey": fieldLabel,
+	"dformKey": func(name string) string {
+		if locale.Has("dform." + name) {
+			return "dform." + name
+		}
+		return fieldLabel(name)
+	},
 }
 
 // view is what every template gets: the page's data and what the layout

@@ -171,9 +171,31 @@ try {
   check((await page.locator('.error-summary li').count()) >= 3, 'an empty birth form names each missing field');
   await shot(page, 'birth-errors');
 
+  // The work queue: the demo's temporary residence in Ba Đình, received
+  // (its deadline starts), receipt printed, approved before the deadline,
+  // the result printed.
   await page.goto(base + '/console/dossiers');
-  check((await page.textContent('h1')).length > 0, 'the dossier queue opens');
+  check((await page.locator('table.queue tbody tr').count()) > 0, 'the dossier queue lists the dossiers of the commune');
   await shot(page, 'queue');
+  await page.click('table.queue tbody tr:first-child th a');
+  await shot(page, 'dossier');
+  await page.click('button[value=receive]');
+  await page.waitForURL(/done=receive/);
+  check(await page.isVisible('.days.u-ok, .days.u-soon'), 'a received dossier shows the working days left');
+  await page.click('a[href$="/result"]');
+  check((await page.textContent('h1')).includes('TIẾP NHẬN'), 'the receipt (CT04) prints');
+  await page.screenshot({ path: `${out}receipt-ct04.png`, fullPage: true });
+  await page.goBack();
+  await page.click('button[value=approve]');
+  await page.waitForURL(/done=approve/);
+  check((await page.textContent('h1 .tag')).length > 0, 'the dossier is approved before its deadline');
+  await page.click('a[href$="/result"]');
+  await page.emulateMedia({ media: 'print' });
+  await page.pdf({ path: `${out}result.pdf`, format: 'A4' });
+  await page.emulateMedia({ media: 'screen' });
+  check(true, 'the result prints as an A4 page');
+  await shot(page, 'result');
+  await page.goto(base + '/console/dossiers');
 
   // English.
   await page.click('button[name=lang][value=en]');
