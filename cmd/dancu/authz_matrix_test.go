@@ -128,6 +128,16 @@ func matrix() map[string]row {
 	m["set-officer-disabled"] = row{allow: adminOnly, build: func(w *world, a who) call {
 		return call{path: map[string]string{"username": "viewer-a"}, body: map[string]any{"disabled": false}}
 	}}
+	m["reset-officer-second-factor"] = row{allow: adminOnly, build: func(w *world, a who) call {
+		if a != admin {
+			return call{path: map[string]string{"username": "viewer-a"}}
+		}
+		w.seq++
+		name := fmt.Sprintf("tf-%d", w.seq)
+		w.c(admin).must(201, "POST", "/api/v1/officers", map[string]any{"username": name, "display_name": name, "role": "registrar", "password": "Pw-first-2026!",
+			"jurisdiction": map[string]string{"level": "commune", "code": communeA}})
+		return call{path: map[string]string{"username": name}}
+	}}
 	m["set-officer-password"] = row{allow: adminOnly, build: func(w *world, a who) call {
 		if a != admin {
 			return call{path: map[string]string{"username": "viewer-a"}, body: map[string]any{"password": "Pw-taken-over-2026!"}}

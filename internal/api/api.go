@@ -89,6 +89,7 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("list-officers", "GET", "/officers", "List officer accounts", "officers", 0, officers(access.ManageOfficers)), h.listOfficers)
 	huma.Register(api, op("create-officer", "POST", "/officers", "Create an officer account", "officers", 201, officers(access.ManageOfficers)), h.createOfficer)
 	huma.Register(api, op("set-officer-disabled", "PUT", "/officers/{username}/disabled", "Disable or enable an account", "officers", 204, officers(access.ManageOfficers)), h.setDisabled)
+	huma.Register(api, op("reset-officer-second-factor", "DELETE", "/officers/{username}/second-factor", "Reset a lost second factor: the officer enrols a new authenticator app at the next sign-in (every session and token ends)", "officers", 204, officers(access.ManageOfficers)), h.resetSecondFactor)
 	huma.Register(api, op("set-officer-password", "PUT", "/officers/{username}/password", "Reset a password (every session and token of the officer ends)", "officers", 204, officers(access.ManageOfficers)), h.setPassword)
 	huma.Register(api, op("update-officer", "PATCH", "/officers/{username}", "Change an officer's name, role or jurisdiction (a new role or jurisdiction ends every session and token)", "officers", 0, officers(access.ManageOfficers)), h.updateOfficer)
 	// Citizens.

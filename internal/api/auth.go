@@ -142,6 +142,14 @@ func (h *handlers) setDisabled(ctx context.Context, in *setDisabledInput) (*stru
 	return nil, h.problem(ctx, h.Access.SetDisabled(ctx, in.Username, in.Body.Disabled))
 }
 
+type usernameInput struct {
+	Username string `path:"username" maxLength:"64"`
+}
+
+func (h *handlers) resetSecondFactor(ctx context.Context, in *usernameInput) (*struct{}, error) {
+	return nil, h.problem(ctx, h.Access.ResetSecondFactor(ctx, in.Username))
+}
+
 type setPasswordInput struct {
 	Username string `path:"username" maxLength:"64"`
 	Body     struct {
