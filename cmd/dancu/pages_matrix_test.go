@@ -113,6 +113,27 @@ func pageRows() map[string]pageRow {
 	m["GET /console/dossiers/{id}/result"] = pageRow{allow: []who{regIn, admin}, reveals: true, build: func(w *world, a who) pageCall {
 		return pageCall{path: id(w.result), subject: w.subjectPID}
 	}}
+	m["GET /console/eid"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{})}
+	m["POST /console/eid/{id}"] = pageRow{allow: registrars, build: func(w *world, a who) pageCall {
+		app := w.counterApp
+		if slices.Contains(registrars, a) {
+			p := w.person(communeA)
+			var ap struct{ ID string }
+			w.c(anon).must(201, "POST", "/api/v1/eid/applications", map[string]any{"pid": p, "name": "Lê Văn Mạnh", "birth_date": "1990-01-15", "sex": "male",
+				"phone": "0912000001", "email": "m@example.vn", "face": face}).json(w.t, &ap)
+			app = ap.ID
+		}
+		return pageCall{path: id(app), form: url.Values{"action": {"approve"}}}
+	}}
+	m["GET /console/cards"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{query: "state=submitted"})}
+	m["POST /console/cards/applications/{id}"] = pageRow{allow: registrars, build: func(w *world, a who) pageCall {
+		_, app := w.cardApplication()
+		return pageCall{path: id(app), form: url.Values{"action": {"approve"}}}
+	}}
+	m["POST /console/cards/deliveries/{id}"] = pageRow{allow: registrars, build: func(w *world, a who) pageCall {
+		_, c := w.producedCard("")
+		return pageCall{path: id(c)}
+	}}
 	return m
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -37,22 +38,27 @@ func serviceName(lang, code string) string {
 }
 
 func (s *Web) item(r *http.Request, d dossier.Dossier) queueItem {
-	it := queueItem{D: d, Name: serviceName(langOf(r), d.Service), Urgency: "waiting"}
-	if d.DueAt == nil {
-		return it
+	it := queueItem{D: d, Name: serviceName(langOf(r), d.Service)}
+	it.DaysLeft, it.Urgency = s.deadline(d.DueAt, d.Overdue)
+	return it
+}
+
+// deadline is the working days left to a statutory deadline (negative
+// when overdue) and its urgency: overdue, soon (a working day or less),
+// ok, or waiting (the deadline has not started).
+func (s *Web) deadline(due *time.Time, overdue bool) (int, string) {
+	if due == nil {
+		return 0, "waiting"
 	}
 	now := s.Now()
-	switch {
-	case d.Overdue || now.After(*d.DueAt):
-		it.DaysLeft, it.Urgency = -s.Calendar.WorkingDaysBetween(*d.DueAt, now), "overdue"
-	default:
-		it.DaysLeft = s.Calendar.WorkingDaysBetween(now, *d.DueAt)
-		it.Urgency = "ok"
-		if it.DaysLeft <= 1 {
-			it.Urgency = "soon"
-		}
+	if overdue || now.After(*due) {
+		return -s.Calendar.WorkingDaysBetween(*due, now), "overdue"
 	}
-	return it
+	left := s.Calendar.WorkingDaysBetween(now, *due)
+	if left <= 1 {
+		return left, "soon"
+	}
+	return left, "ok"
 }
 
 var urgencyOrder = map[string]int{"overdue": 0, "soon": 1, "ok": 2, "waiting": 3}

@@ -134,6 +134,11 @@ func (s *Web) Routes() []Page {
 		{Method: "GET", Path: c + "/dossiers/{id}", who: officers(access.HandleDossier), h: s.dossierPage},
 		{Method: "POST", Path: c + "/dossiers/{id}", who: officers(access.HandleDossier), h: s.dossierAct},
 		{Method: "GET", Path: c + "/dossiers/{id}/result", who: officers(access.HandleDossier), h: s.dossierResult},
+		{Method: "GET", Path: c + "/eid", who: officers(access.ReviewEID), h: s.eidQueue},
+		{Method: "POST", Path: c + "/eid/{id}", who: officers(access.ReviewEID), h: s.eidDecide},
+		{Method: "GET", Path: c + "/cards", who: officers(access.WriteCitizen), h: s.cardQueue},
+		{Method: "POST", Path: c + "/cards/applications/{id}", who: officers(access.WriteCitizen), h: s.cardDecide},
+		{Method: "POST", Path: c + "/cards/deliveries/{id}", who: officers(access.WriteCitizen), h: s.cardDelivered},
 	}
 	ps = append(ps, s.extraRoutes()...)
 	for i := range ps {

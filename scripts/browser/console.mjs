@@ -197,7 +197,17 @@ try {
   await shot(page, 'result');
   await page.goto(base + '/console/dossiers');
 
+  // The e-ID and card queues.
+  await page.goto(base + '/console/eid');
+  await shot(page, 'eid-queue');
+  for (const st of ['submitted', 'approved', 'produced']) {
+    await page.goto(base + '/console/cards?state=' + st);
+    check((await page.textContent('h1')).length > 0, `the card queue (${st}) opens`);
+  }
+  await shot(page, 'card-queue');
+
   // English.
+  await page.goto(base + '/console/dossiers');
   await page.click('button[name=lang][value=en]');
   check((await page.textContent('h1')).includes('dossiers'), 'the console switches to English');
   await shot(page, 'queue-en');
