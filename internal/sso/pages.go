@@ -20,92 +20,11 @@ import (
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/locale"
 )
 
 //go:embed templates/*.html
 var templateFiles embed.FS
-
-// messages are the pages' texts in Vietnamese and English.
-var messages = map[string]map[string]string{
-	"vi": {
-		"title":                "Đăng nhập bằng định danh điện tử",
-		"footer":               "dancu — hệ thống định danh và xác thực điện tử",
-		"login.heading":        "Đăng nhập bằng tài khoản định danh điện tử",
-		"login.for":            "để sử dụng %s",
-		"login.level2":         "yêu cầu tài khoản mức độ 2",
-		"login.pid":            "Số định danh cá nhân",
-		"login.password":       "Mật khẩu",
-		"login.submit":         "Đăng nhập",
-		"consent.heading":      "Chia sẻ thông tin",
-		"consent.intro":        "%s đề nghị được nhận các thông tin sau của bạn:",
-		"consent.allow":        "Đồng ý chia sẻ",
-		"consent.deny":         "Từ chối",
-		"consent.revoke":       "Bạn có thể thu hồi sự đồng ý này bất cứ lúc nào.",
-		"refused.heading":      "Không thể đăng nhập",
-		"refused.back":         "Quay lại %s",
-		"claim.openid":         "Mã định danh ẩn danh của bạn đối với dịch vụ (không phải số định danh cá nhân)",
-		"claim.profile":        "Họ, chữ đệm và tên; ngày sinh; giới tính",
-		"claim.address":        "Nơi thường trú",
-		"claim.phone":          "Số điện thoại",
-		"claim.email":          "Thư điện tử",
-		"claim.pid":            "Số định danh cá nhân",
-		"claim.offline_access": "Duy trì đăng nhập khi bạn không sử dụng (mã làm mới)",
-		"err.credentials":      "Số định danh cá nhân hoặc mật khẩu không đúng.",
-		"err.throttled":        "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.",
-		"err.locked":           "Tài khoản đang bị khoá hoặc đã bị thu hồi. Vui lòng liên hệ cơ quan Công an.",
-		"err.level":            "Dịch vụ này yêu cầu tài khoản định danh điện tử mức độ 2. Tài khoản của bạn là mức độ 1: hãy đến cơ quan Công an để nâng lên mức độ 2.",
-		"err.expired":          "Phiên đăng nhập đã hết hạn. Vui lòng quay lại dịch vụ và thử lại.",
-		"err.denied":           "Bạn đã từ chối chia sẻ thông tin.",
-		"err.server":           "Đã có lỗi. Vui lòng thử lại.",
-		"err.passkey":          "Khoá truy cập không được chấp nhận.",
-		"login.passkey":        "Đăng nhập bằng khoá truy cập (passkey)",
-		"login.or":             "hoặc",
-		"err.otp":              "Mã xác thực không đúng hoặc đã được dùng.",
-		"otp.heading":          "Xác thực hai lớp",
-		"otp.intro":            "Nhập mã 6 chữ số trong ứng dụng xác thực của bạn.",
-		"otp.code":             "Mã xác thực",
-		"otp.submit":           "Xác nhận",
-	},
-	"en": {
-		"title":                "Log in with your electronic identity",
-		"footer":               "dancu — electronic identification and authentication",
-		"login.heading":        "Log in with your electronic identity account",
-		"login.for":            "to use %s",
-		"login.level2":         "a level-2 account is required",
-		"login.pid":            "Personal ID number",
-		"login.password":       "Password",
-		"login.submit":         "Log in",
-		"consent.heading":      "Share your information",
-		"consent.intro":        "%s asks to receive the following information about you:",
-		"consent.allow":        "Allow",
-		"consent.deny":         "Deny",
-		"consent.revoke":       "You can withdraw this consent at any time.",
-		"refused.heading":      "You cannot log in",
-		"refused.back":         "Back to %s",
-		"claim.openid":         "An identifier for you at this service (not your personal ID number)",
-		"claim.profile":        "Family, middle and given names; date of birth; sex",
-		"claim.address":        "Permanent residence",
-		"claim.phone":          "Phone number",
-		"claim.email":          "E-mail address",
-		"claim.pid":            "Personal ID number",
-		"claim.offline_access": "Staying logged in while you are away (a refresh token)",
-		"err.credentials":      "Wrong personal ID number or password.",
-		"err.throttled":        "Too many failed logins. Please try again later.",
-		"err.locked":           "This account is locked or revoked. Please contact the police.",
-		"err.level":            "This service needs a level-2 electronic identity account. Yours is level 1: the police can raise it to level 2 in person.",
-		"err.expired":          "The login request has expired. Please go back to the service and try again.",
-		"err.denied":           "You declined to share your information.",
-		"err.server":           "Something went wrong. Please try again.",
-		"err.passkey":          "The passkey was not accepted.",
-		"login.passkey":        "Log in with a passkey",
-		"login.or":             "or",
-		"err.otp":              "The code is wrong or was already used.",
-		"otp.heading":          "Two-step verification",
-		"otp.intro":            "Enter the 6-digit code your authenticator app shows.",
-		"otp.code":             "Code",
-		"otp.submit":           "Confirm",
-	},
-}
 
 type pages struct{ t *template.Template }
 
@@ -117,12 +36,9 @@ func newPages() (*pages, error) {
 	return &pages{t: t}, nil
 }
 
-func translate(lang, key string) string {
-	if m, ok := messages[lang][key]; ok {
-		return m
-	}
-	return messages["en"][key]
-}
+// translate is a text of the pages (in internal/locale, with the other
+// pages' texts).
+func translate(lang, key string) string { return locale.T(lang, "sso."+key) }
 
 type pageData struct {
 	Lang, ID, Client, PID, Error, Path string

@@ -37,9 +37,11 @@ func main() {
 	pathsFile := flag.String("paths", "", "file with one request path per line")
 	people := flag.String("people", "", "instead of -paths: a JSON Lines file of people to build requests from")
 	kind := flag.String("kind", "lookup", "with -people: lookup (by personal ID), name (full name as written) or name-ascii (without diacritics); "+
+		"page-record or page-search: the console's record and search pages (with -cookie of a console session); "+
 		"or token: client-credentials requests to /oauth/token with -client and -secret; "+
 		"or verify: POST /api/v1/verify for the people of -people with -token (an agency's) and -purpose; "+
 		"or verify-job: one batch job of all of -people (at most 500,000) through POST /api/v1/verify-jobs")
+	cookie := flag.String("cookie", "", "a Cookie header to send (a console session for -kind page-record and page-search)")
 	purpose := flag.String("purpose", "", "with -kind verify: the agency's declared purpose")
 	clientID := flag.String("client", "", "with -kind token: the client ID")
 	secret := flag.String("secret", "", "with -kind token: the client secret")
@@ -47,13 +49,13 @@ func main() {
 	dur := flag.Duration("d", 30*time.Second, "duration (at most 10m)")
 	warm := flag.Duration("warmup", 3*time.Second, "warm-up not counted")
 	flag.Parse()
-	if err := run(*base, *token, *pathsFile, *people, *kind, *clientID, *secret, *purpose, *conc, *dur, *warm); err != nil {
+	if err := run(*base, *token, *cookie, *pathsFile, *people, *kind, *clientID, *secret, *purpose, *conc, *dur, *warm); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, token, pathsFile, people, kind, clientID, secret, purpose string, conc int, dur, warm time.Duration) error {
+func run(base, token, cookie, pathsFile, people, kind, clientID, secret, purpose string, conc int, dur, warm time.Duration) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -117,6 +119,9 @@ func run(base, token, pathsFile, people, kind, clientID, secret, purpose string,
 				}
 				if token != "" {
 					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				if cookie != "" {
+					req.Header.Set("Cookie", cookie)
 				}
 				t0 := time.Now()
 				res, err := client.Do(req)
@@ -203,8 +208,12 @@ func pathsFromPeople(name, kind string, max int) ([]string, error) {
 			out = append(out, "/api/v1/citizens?limit=20&name="+url.QueryEscape(full))
 		case "name-ascii":
 			out = append(out, "/api/v1/citizens?limit=20&name="+url.QueryEscape(vnname.Fold(full)))
+		case "page-record":
+			out = append(out, "/console/citizens/"+p.PID)
+		case "page-search":
+			out = append(out, "/console/citizens?q="+url.QueryEscape(vnname.Fold(full)))
 		default:
-			return nil, fmt.Errorf("-kind: %q is not lookup, name or name-ascii", kind)
+			return nil, fmt.Errorf("-kind: %q is not lookup, name, name-ascii, page-record or page-search", kind)
 		}
 	}
 	if len(out) == 0 {
