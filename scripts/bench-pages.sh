@@ -19,6 +19,10 @@ say "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GB", $2/1048576}' /
 go build -o "$OUT/dancu" ./cmd/dancu
 go build -o "$OUT/loadgen" ./scripts/loadgen
 D="$OUT/dancu"
+# serve needs a data key kept apart from the data: one for this benchmark.
+[ -s "$OUT/../.bench-data.key" ] || openssl rand -base64 32 > "$OUT/../.bench-data.key"
+DANCU_DATA_KEY=$(cat "$OUT/../.bench-data.key")
+export DANCU_DATA_KEY
 DB="sqlite:$OUT/pages-$N.db"
 if [ ! -s "$OUT/people-$N.jsonl" ]; then "$D" generate --count "$N" --seed 1 --out "$OUT/people-$N.jsonl" >/dev/null; fi
 if [ ! -s "$OUT/pages-$N.db" ]; then
