@@ -24,7 +24,7 @@ type loginData struct {
 
 // safeNext keeps a redirect after sign-in inside the console.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Console+"/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, Console+"/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || strings.Contains(next, "/..") {
 		return Console + "/"
 	}
 	return next
