@@ -89,4 +89,3 @@ func (s *Service) RetryDeadLetter(ctx context.Context, id, eventID string) error
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "dead_letter_retry", "", id+" "+eventID))
 	})
 }
-
