@@ -42,13 +42,7 @@ func (s *Web) adminPKI(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range auths {
 		c := certRow{Role: a.Role, Subject: a.Cert.Subject.CommonName, Serial: a.Cert.SerialNumber.Text(16), Active: a.Active,
 			NotBefore: a.Cert.NotBefore, NotAfter: a.Cert.NotAfter, State: "ok"}
-		c.Days = int(c.NotAfter.Sub(now).Hours() / 24)
-		switch {
-		case !now.Before(c.NotAfter):
-			c.State = "expired"
-		case c.NotAfter.Sub(now) < warnBefore:
-			c.State = "soon"
-		}
+		c.State, c.Days = certState(now, c.NotAfter)
 		// A retired certificate that expires is expected; the active ones
 		// are what needs doing something about.
 		if c.State != "ok" && c.Active {
@@ -58,7 +52,7 @@ func (s *Web) adminPKI(w http.ResponseWriter, r *http.Request) error {
 	}
 	if crl != nil {
 		d.HasCRL, d.CRLNumber, d.ThisUpdate, d.NextUpdate = true, crl.Number, crl.ThisUpdate, crl.NextUpdate
-		if !now.Before(crl.NextUpdate) {
+		if crlLate(now, crl.NextUpdate) {
 			d.CRLLate = true
 			d.Warnings++
 		}
@@ -66,6 +60,25 @@ func (s *Web) adminPKI(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "admin-pki", d)
 	return nil
 }
+
+// certState is how a certificate ending at notAfter stands at now: "ok",
+// "soon" (within warnBefore of its end) or "expired", and the whole days
+// left.
+func certState(now, notAfter time.Time) (string, int) {
+	left := notAfter.Sub(now)
+	days := int(left.Hours() / 24)
+	switch {
+	case left <= 0:
+		return "expired", days
+	case left < warnBefore:
+		return "soon", days
+	}
+	return "ok", days
+}
+
+// crlLate reports whether a CRL's next update has passed: relying parties
+// holding it now treat it as stale.
+func crlLate(now, next time.Time) bool { return !now.Before(next) }
 
 type auditData struct {
 	Sealed    bool
