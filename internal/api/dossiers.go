@@ -197,8 +197,9 @@ type resultOutput struct {
 		Text      string                `json:"text,omitempty" doc:"The outcome, when it is not a document"`
 		Document  *dossier.Confirmation `json:"document,omitempty" doc:"The signed content"`
 		JWS       string                `json:"jws,omitempty" doc:"The signed document (compact JWS, ES256; keys at /.well-known/dancu-document-keys)"`
-		VerifyURL string                `json:"verify_url,omitempty"`
-		QRPNG     string                `json:"qr_png,omitempty" doc:"A QR code of the document, PNG, base64"`
+		VerifyURL string                `json:"verify_url,omitempty" doc:"The API operation that verifies a document (POST the JWS)"`
+		ShortURL  string                `json:"short_url,omitempty" doc:"The document's verification page: what its QR code holds; anyone with it sees whether the document is valid and what it states"`
+		QRPNG     string                `json:"qr_png,omitempty" doc:"A QR code of short_url, PNG, base64"`
 	}
 }
 
@@ -219,7 +220,12 @@ func (h *handlers) dossierResult(ctx context.Context, in *idInput) (*resultOutpu
 	}
 	out.Body.Document, out.Body.JWS = v.Document, d.Result
 	out.Body.VerifyURL = h.PublicURL + Prefix + "/documents/verify"
-	png, err := dossier.QR(d.Result)
+	code, err := h.Dossier.LinkOf(ctx, d)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	out.Body.ShortURL = h.PublicURL + dossier.LinkPath + code
+	png, err := dossier.QR(out.Body.ShortURL)
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}

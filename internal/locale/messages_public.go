@@ -1,4 +1,37 @@
 package locale
 
 // publicMessages are the texts of the public pages: key, Vietnamese, English.
-var publicMessages = [][3]string{}
+var publicMessages = [][3]string{
+	{"verify.title", "Kiểm tra giấy xác nhận cư trú", "Check a residence confirmation"},
+	{"verify.intro", "Quét mã QR trên giấy bằng điện thoại để mở trang kiểm tra, hoặc dán vào đây đường dẫn, mã hoặc nội dung đã ký của giấy.", "Scan the QR code on the paper with a phone to open the check, or paste the link, the code or the signed text here."},
+	{"verify.label", "Đường dẫn, mã hoặc nội dung đã ký", "Link, code or signed text"},
+	{"verify.hint", "Ví dụ: https://…/v/abcd… hoặc chuỗi bắt đầu bằng eyJ", "For example https://…/v/abcd… or the text starting with eyJ"},
+	{"verify.submit", "Kiểm tra", "Check"},
+	{"verify.empty", "Dán đường dẫn, mã hoặc nội dung của giấy cần kiểm tra", "Paste the link, code or text of the document to check"},
+	{"verify.another", "Kiểm tra giấy khác", "Check another document"},
+	{"verify.states", "Nội dung giấy xác nhận", "What the document states"},
+	{"verify.kind", "Loại giấy", "Document"},
+	{"verify.issuer", "Cơ quan cấp", "Issued by"},
+	{"verify.issued", "Ngày cấp", "Issued on"},
+	{"verify.status.valid", "CÒN GIÁ TRỊ", "VALID"},
+	{"verify.status.superseded", "ĐÃ THAY ĐỔI", "SUPERSEDED"},
+	{"verify.status.expired", "HẾT HẠN", "EXPIRED"},
+	{"verify.status.invalid", "KHÔNG HỢP LỆ", "NOT VALID"},
+	{"verify.status.unknown", "KHÔNG HỢP LỆ", "NOT VALID"},
+	{"verify.reason.valid", "Giấy do hệ thống cấp, còn hạn, và thông tin cư trú trên giấy đúng với Cơ sở dữ liệu quốc gia về dân cư hôm nay.", "Issued by this system, unexpired, and the residence it states is what the national population database holds today."},
+	{"verify.reason.superseded", "Giấy do hệ thống cấp nhưng thông tin cư trú đã thay đổi sau ngày cấp: giấy không còn giá trị.", "Issued by this system, but the residence has changed since: the document is no longer valid."},
+	{"verify.reason.expired", "Giấy do hệ thống cấp nhưng đã hết thời hạn sử dụng.", "Issued by this system, but past its validity."},
+	{"verify.reason.invalid", "Đây không phải giấy do hệ thống cấp, hoặc nội dung đã bị sửa.", "This is not a document issued by this system, or it was altered."},
+	{"verify.reason.unknown", "Đây không phải giấy do hệ thống cấp, hoặc nội dung đã bị sửa.", "This is not a document issued by this system, or it was altered."},
+	{"catalog.title", "Danh mục dịch vụ công", "Public services"},
+	{"catalog.intro", "25 dịch vụ công thiết yếu của Đề án 06, với cơ quan giải quyết và thời hạn theo luật (ngày làm việc kể từ khi nhận đủ hồ sơ).", "The 25 essential public services of Đề án 06, with the competent agency and the statutory deadline (working days from a complete file)."},
+	{"catalog.service", "Dịch vụ", "Service"},
+	{"catalog.agency", "Cơ quan giải quyết", "Competent agency"},
+	{"catalog.deadline", "Thời hạn", "Deadline"},
+	{"catalog.online", "Trực tuyến", "Online"},
+	{"catalog.days", "%g ngày làm việc", "%g working days"},
+	{"catalog.essential", "thiết yếu số %d", "essential no. %d"},
+	{"catalog.here", "Nộp trên hệ thống này", "Submitted here"},
+	{"catalog.online.yes", "Toàn trình", "Fully online"},
+	{"catalog.online.no", "Một phần", "Partly online"},
+}

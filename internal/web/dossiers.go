@@ -200,6 +200,7 @@ type resultData struct {
 	Document *dossier.Confirmation
 	Status   string // of the confirmation: valid, superseded, …
 	QR       string
+	Link     string // the verification page the QR code opens
 }
 
 func (s *Web) dossierResult(w http.ResponseWriter, r *http.Request) error {
@@ -222,7 +223,12 @@ func (s *Web) dossierResult(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			res.Form, res.Document, res.Status = "CT07", v.Document, v.Status
-			png, err := dossier.QR(d.Result)
+			code, err := s.Dossier.LinkOf(r.Context(), d)
+			if err != nil {
+				return err
+			}
+			res.Link = s.PublicURL + dossier.LinkPath + code
+			png, err := dossier.QR(res.Link)
 			if err != nil {
 				return err
 			}
