@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/indicator"
 	"github.com/dancu-vn/dancu/internal/server"
 	"github.com/dancu-vn/dancu/internal/sso"
 )
@@ -120,6 +121,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			sealCtx, stopSealing := context.WithCancel(ctx)
 			defer stopSealing()
 			app.Go(sealCtx, func(ctx context.Context) { app.RunSealer(ctx, 5*time.Second) })
+			app.Go(sealCtx, func(ctx context.Context) {
+				app.Indicators.Run(ctx, indicator.Staleness, func(err error) { log.Error("build the indicators", "err", err) })
+			})
 			app.Go(sealCtx, func(ctx context.Context) {
 				app.Events.Run(ctx, time.Second, func(err error) { log.Error("deliver events", "err", err) })
 			})

@@ -1,4 +1,31 @@
 package locale
 
-// dashboardMessages are the texts of the dashboard pages: key, Vietnamese, English.
-var dashboardMessages = [][3]string{}
+// dashboardMessages are the texts of the dashboards: key, Vietnamese, English.
+var dashboardMessages = [][3]string{
+	{"dash.title", "Chỉ tiêu Đề án 06", "Đề án 06 indicators"},
+	{"dash.card", "Số liệu định danh, thẻ căn cước, hồ sơ cư trú theo tháng và địa bàn.", "e-ID, ID cards and residence dossiers by month and unit."},
+	{"dash.up", "Cấp trên", "One level up"},
+	{"dash.asof", "Số liệu tính đến %s (cập nhật 5 phút một lần)", "Figures as of %s (rebuilt every 5 minutes)"},
+	{"dash.notbuilt", "Số liệu chưa được tổng hợp: bấm Cập nhật.", "The figures have not been built yet: press Refresh."},
+	{"dash.refresh", "Cập nhật ngay", "Refresh now"},
+	{"dash.csv", "Tải CSV", "Download CSV"},
+	{"dash.people", "người đang sống có nơi thường trú tại địa bàn", "people alive with a permanent residence here"},
+	{"dash.ontime", "hồ sơ cư trú giải quyết đúng hạn (12 tháng)", "residence dossiers decided on time (12 months)"},
+	{"dash.growth", "tăng hồ sơ định danh so với tháng trước", "e-ID applications against the month before"},
+	{"dash.group.eid", "Định danh điện tử", "Electronic identity"},
+	{"dash.group.card", "Thẻ căn cước", "ID cards"},
+	{"dash.group.dossier", "Hồ sơ cư trú", "Residence dossiers"},
+	{"dash.eid_received", "Hồ sơ tiếp nhận", "Applications received"},
+	{"dash.eid_approved", "Hồ sơ được duyệt", "Applications approved"},
+	{"dash.eid_activated", "Tài khoản kích hoạt", "Accounts activated"},
+	{"dash.card_received", "Hồ sơ cấp thẻ", "Card applications"},
+	{"dash.card_printed", "Thẻ đã in", "Cards printed"},
+	{"dash.card_delivered", "Thẻ đã trả", "Cards handed over"},
+	{"dash.dossier_received", "Hồ sơ tiếp nhận", "Dossiers received"},
+	{"dash.dossier_decided", "Hồ sơ đã giải quyết", "Dossiers decided"},
+	{"dash.dossier_on_time", "Giải quyết đúng hạn", "Decided on time"},
+	{"dash.month", "Tháng", "Month"},
+	{"dash.units", "Các đơn vị trực thuộc (tổng 12 tháng)", "Units below (12-month totals)"},
+	{"dash.unit", "Đơn vị", "Unit"},
+	{"dash.chartdesc", "Biểu đồ cột theo tháng; số liệu đầy đủ ở bảng bên dưới.", "Bars by month; the numbers are in the table below."},
+}

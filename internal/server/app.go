@@ -20,6 +20,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
+	"github.com/dancu-vn/dancu/internal/indicator"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -30,23 +31,24 @@ import (
 // App is the set of services over one store, shared by the HTTP server and
 // the CLI commands.
 type App struct {
-	DB       *sqldb.DB
-	Units    *adminunit.Catalog
-	Codes    *codelist.Lists
-	Policy   *access.Policy
-	Audit    *audit.Recorder
-	Access   *access.Service
-	Registry *registry.Service
-	EID      *eid.Service
-	SSO      *sso.Service
-	Dossier  *dossier.Service
-	Chain    *audit.Chain
-	Exchange *exchange.Service
-	Events   *events.Service
-	PKI      *pki.Store
-	Cards    *card.Service
-	Calendar *workday.Calendar
-	Log      *slog.Logger
+	DB         *sqldb.DB
+	Units      *adminunit.Catalog
+	Codes      *codelist.Lists
+	Policy     *access.Policy
+	Audit      *audit.Recorder
+	Access     *access.Service
+	Registry   *registry.Service
+	EID        *eid.Service
+	SSO        *sso.Service
+	Dossier    *dossier.Service
+	Chain      *audit.Chain
+	Exchange   *exchange.Service
+	Events     *events.Service
+	PKI        *pki.Store
+	Cards      *card.Service
+	Indicators *indicator.Service
+	Calendar   *workday.Calendar
+	Log        *slog.Logger
 
 	demoPortal bool   // serve the demo relying party (--demo)
 	publicURL  string // the public base URL (Config.PublicURL)
@@ -183,6 +185,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now, events.AllowHosts(cfg.WebhookAllowHosts...))
 	a.PKI = pki.NewStore(a.DB, sealer)
 	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
+	a.Indicators = indicator.NewService(a.DB, a.Units, a.Policy, time.Now, a.Registry, a.EID, a.Cards, a.Dossier)
 	issuer := cfg.PublicURL
 	if issuer == "" {
 		// Only serve issues tokens, and it always sets the public URL; the

@@ -113,3 +113,12 @@ func (d Dialect) LockKey(ctx context.Context, tx *sql.Tx, key string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key)
 	return err
 }
+
+// MonthVN is the SQL expression of the month (YYYY-MM) of a timestamp
+// column on Vietnam's clock (UTC+7, no daylight saving).
+func (d Dialect) MonthVN(column string) string {
+	if d == Postgres {
+		return "to_char(" + column + " AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM')"
+	}
+	return "strftime('%Y-%m', " + column + ", '+7 hours')"
+}

@@ -24,6 +24,7 @@ var funcs = template.FuncMap{
 	},
 	"list": func(xs ...any) []any { return xs },
 	"neg":  func(n int) int { return -n },
+	"add":  func(a, b int) int { return a + b },
 	"unixdate": func(sec int64) string {
 		return locale.Date(time.Unix(sec, 0))
 	},

@@ -23,6 +23,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
+	"github.com/dancu-vn/dancu/internal/indicator"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -41,20 +42,21 @@ var staticFiles embed.FS
 
 // Deps are the services the pages work over.
 type Deps struct {
-	DB       *sqldb.DB
-	Access   *access.Service
-	Registry *registry.Service
-	EID      *eid.Service
-	SSO      *sso.Service
-	Dossier  *dossier.Service
-	Exchange *exchange.Service
-	Events   *events.Service
-	Cards    *card.Service
-	PKI      *pki.Store
-	Chain    *audit.Chain
-	Calendar *workday.Calendar
-	Policy   *access.Policy
-	Log      *slog.Logger
+	DB         *sqldb.DB
+	Access     *access.Service
+	Registry   *registry.Service
+	EID        *eid.Service
+	SSO        *sso.Service
+	Dossier    *dossier.Service
+	Exchange   *exchange.Service
+	Events     *events.Service
+	Cards      *card.Service
+	Indicators *indicator.Service
+	PKI        *pki.Store
+	Chain      *audit.Chain
+	Calendar   *workday.Calendar
+	Policy     *access.Policy
+	Log        *slog.Logger
 	// PublicURL is the public base URL of absolute links; https:// makes
 	// the session cookie Secure.
 	PublicURL string
