@@ -221,6 +221,9 @@ func (s *Service) Read(ctx context.Context, unit string) (Board, error) {
 		}
 		b.Parent = c.Province
 	}
+	if b.Parent != "" && !s.mayRead(a, b.Parent) {
+		b.Parent = "" // the officer sees no further up
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT month, name, n FROM indicator_count WHERE unit = $1`, unit)
 	if err != nil {
 		return Board{}, err
@@ -272,6 +275,16 @@ func (s *Service) Read(ctx context.Context, unit string) (Board, error) {
 	}
 	b.BuiltAt = built.UTC()
 	return b, nil
+}
+
+// mayRead reports whether an officer may read the board of a unit above
+// a commune: the nation for national officers, a province for them and
+// its own officers.
+func (s *Service) mayRead(a *actor.Actor, unit string) bool {
+	if a.Kind == actor.System || a.Jurisdiction.Level == actor.National {
+		return true
+	}
+	return unit != Nation && a.Jurisdiction.Level == actor.Province && a.Jurisdiction.Code == unit
 }
 
 // Staleness is how old the indicators may be: the background rebuild's

@@ -206,6 +206,18 @@ try {
   }
   await shot(page, 'card-queue');
 
+  // The dashboard of the commune: the counts this journey made appear
+  // after a refresh, as charts with their numbers, and as CSV.
+  await page.goto(base + '/console/dashboard');
+  await page.click('form[action$="/dashboard/refresh"] button');
+  await page.waitForURL(/\/console\/dashboard/);
+  check(await page.isVisible('svg.bars'), 'the dashboard draws its charts');
+  const decided = await page.locator('section.chart').nth(2).locator('tbody tr:last-child td').nth(1).textContent();
+  check(Number(decided) >= 1, `the dashboard counts the dossier decided in this journey (${decided})`);
+  const csv = await (await page.request.get(base + '/console/dashboard.csv')).text();
+  check(csv.startsWith('unit,month,indicator,count'), 'the dashboard downloads as CSV');
+  await shot(page, 'dashboard');
+
   // English.
   await page.goto(base + '/console/dossiers');
   await page.click('button[name=lang][value=en]');
@@ -218,7 +230,7 @@ try {
   // A phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [name, path] of [['home-390', '/console/'], ['record-390', '/console/citizens/001085012345'],
-    ['search-390', '/console/citizens?q=tran+thi'], ['birth-390', '/console/births/new']]) {
+    ['search-390', '/console/citizens?q=tran+thi'], ['birth-390', '/console/births/new'], ['dashboard-390', '/console/dashboard']]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     check(!overflow, `${name}: nothing wider than a 390 px screen`);
