@@ -46,6 +46,8 @@ fi
 say "== HTTP under load: lookup by personal ID and search by name, SQLite registry of N people ($DUR each, 64 clients)"
 rm -f "$OUT/raw-$N.db"*
 PW="Bench-$RANDOM-Pw!"
+# serve needs a data key kept apart from the data.
+export DANCU_DATA_KEY="${DANCU_DATA_KEY:-$(openssl rand -base64 32)}"
 DANCU_ADMIN_PASSWORD="$PW" "$D" serve --db "sqlite:$OUT/import-$N.db" --addr 127.0.0.1:18099 --log-level error > "$OUT/serve.log" 2>&1 &
 SERVE=$!
 trap 'kill $SERVE 2>/dev/null || true' EXIT
