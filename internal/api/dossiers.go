@@ -224,6 +224,9 @@ func (h *handlers) dossierResult(ctx context.Context, in *idInput) (*resultOutpu
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}
+	if code == "" {
+		return out, nil // not decided yet: no document to point at
+	}
 	out.Body.ShortURL = h.PublicURL + dossier.LinkPath + code
 	png, err := dossier.QR(out.Body.ShortURL)
 	if err != nil {
