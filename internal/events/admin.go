@@ -52,20 +52,7 @@ func (s *Service) SubscriptionDeadLetters(ctx context.Context, id string) ([]Dea
 	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT event_id, subject, attempts, last_error FROM delivery WHERE subscription_id = $1 AND dead ORDER BY event_id LIMIT 500`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []DeadLetter{}
-	for rows.Next() {
-		var d DeadLetter
-		if err := rows.Scan(&d.EventID, &d.Subject, &d.Attempts, &d.LastError); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return s.deadLetters(ctx, id, 500)
 }
 
 // RetryDeadLetter puts one dead letter back in the queue: it is attempted

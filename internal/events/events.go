@@ -237,7 +237,17 @@ func (s *Service) DeadLetters(ctx context.Context, id string) ([]DeadLetter, err
 	if err := s.own(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT event_id, subject, attempts, last_error FROM delivery WHERE subscription_id = $1 AND dead ORDER BY event_id`, id)
+	return s.deadLetters(ctx, id, 0)
+}
+
+// deadLetters reads a subscription's dead letters, oldest first, at most
+// limit of them (0: all): for its agency and for the administrators.
+func (s *Service) deadLetters(ctx context.Context, id string, limit int) ([]DeadLetter, error) {
+	q := `SELECT event_id, subject, attempts, last_error FROM delivery WHERE subscription_id = $1 AND dead ORDER BY event_id`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}

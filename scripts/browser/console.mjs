@@ -10,56 +10,10 @@
 // `dancu serve --demo` on a fresh store (the registrar's first sign-in):
 //
 //   cd scripts/browser && npm install && node console.mjs http://localhost:8080
-import { createHmac } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { journey, totp } from './journey.mjs';
 
-const base = process.argv[2] || 'http://localhost:8080';
-if (!/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(base)) {
-  console.error('usage: node console.mjs http://localhost:PORT (loopback only)');
-  process.exit(2);
-}
-const out = process.env.OUT || new URL('../../bench-out/console/', import.meta.url).pathname;
-mkdirSync(out, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const { base, out, check, scan, shot, browser, finish } = await journey('console.mjs', 'console');
 
-let failures = 0;
-const check = (ok, what) => {
-  if (!ok) { console.error('FAIL:', what); failures++; } else console.log('ok:', what);
-};
-
-// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) from a base32 key.
-function totp(secret, t = Date.now()) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(t / 1000 / 30)));
-  const h = createHmac('sha1', key).update(counter).digest();
-  const o = h[h.length - 1] & 15;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
-
-async function scan(page, name) {
-  await page.addScriptTag({ content: axeSource });
-  const res = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad) console.error(`  axe ${v.impact} ${v.id} on ${name}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
-  check(bad.length === 0, `${name}: no serious accessibility violations (axe-core)`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${out}${name}.png`, fullPage: true });
-  await scan(page, name);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--no-first-run'],
-});
 try {
   // bypassCSP lets axe-core be injected; the pages themselves need no script.
   const context = await browser.newContext({ locale: 'vi-VN', bypassCSP: true, viewport: { width: 1280, height: 900 } });
@@ -247,11 +201,7 @@ try {
   await page.waitForURL(/\/console\/login/);
   await page.goto(base + '/console/');
   check(page.url().includes('/console/login'), 'after signing out everywhere the console asks for sign-in');
-} finally {
-  await browser.close();
+} catch (e) {
+  check(false, String(e));
 }
-if (failures) {
-  console.error(`${failures} check(s) failed`);
-  process.exit(1);
-}
-console.log('console journeys: all checks passed');
+await finish('console journeys');

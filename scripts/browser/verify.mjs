@@ -7,34 +7,10 @@
 // `dancu serve --demo`:
 //
 //   cd scripts/browser && npm install && node verify.mjs http://localhost:8080
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { journey } from './journey.mjs';
 
-const base = process.argv[2] || 'http://localhost:8080';
-if (!/^http:\/\/localhost(:\d+)?$/.test(base)) {
-  console.error('usage: node verify.mjs http://localhost:PORT (loopback only)');
-  process.exit(2);
-}
-const out = process.env.OUT || new URL('../../bench-out/public/', import.meta.url).pathname;
-mkdirSync(out, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-let failures = 0;
-const check = (ok, what) => { if (!ok) { console.error('FAIL:', what); failures++; } else console.log('ok:', what); };
-async function shot(page, name) {
-  await page.screenshot({ path: `${out}${name}.png`, fullPage: true });
-  await page.addScriptTag({ content: axeSource });
-  const res = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad) console.error(`  axe ${v.impact} ${v.id} on ${name}: ${v.help}`);
-  check(bad.length === 0, `${name}: no serious accessibility violations (axe-core)`);
-}
+const { base, out, check, scan, shot, browser, finish } = await journey('verify.mjs', 'public');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--no-first-run', '--host-resolver-rules=MAP localhost 127.0.0.1'],
-});
 try {
   const context = await browser.newContext({ locale: 'vi-VN', bypassCSP: true });
   const page = await context.newPage();
@@ -76,8 +52,7 @@ try {
   await page.goto(base + '/catalog');
   check((await page.locator('tbody tr').count()) >= 25, 'the catalog lists the 25 essential services');
   await shot(page, 'catalog');
-} finally {
-  await browser.close();
+} catch (e) {
+  check(false, String(e));
 }
-if (failures) { console.error(`${failures} check(s) failed`); process.exit(1); }
-console.log('document check: all checks passed');
+await finish('document check');
