@@ -134,6 +134,11 @@ func pageRows() map[string]pageRow {
 		_, c := w.producedCard("")
 		return pageCall{path: id(c)}
 	}}
+	m["GET /console/cards/batches"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{})}
+	m["POST /console/cards/batches"] = pageRow{allow: registrars, want: 200, build: func(w *world, a who) pageCall {
+		w.approvedCardApplication()
+		return pageCall{form: url.Values{"commune": {communeA}}}
+	}}
 	return m
 }
 

@@ -885,8 +885,11 @@ func (s *Service) ProduceBatch(ctx context.Context, commune string, limit int) (
 		}
 		b.Cards = append(b.Cards, c)
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO card_batch (id, commune, cards, created_at, created_by) VALUES ($1, $2, $3, $4, $5)`,
-		b.ID, commune, len(b.Cards), s.clock(), officer.ID)
+	if len(b.Cards) == 0 {
+		return b, nil // nothing produced: no batch to record
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO card_batch (id, commune, cards, created_at, created_by, created_by_name) VALUES ($1, $2, $3, $4, $5, $6)`,
+		b.ID, commune, len(b.Cards), s.clock(), officer.ID, officer.Name)
 	return b, err
 }
 

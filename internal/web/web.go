@@ -141,6 +141,8 @@ func (s *Web) Routes() []Page {
 		{Method: "GET", Path: c + "/cards", who: officers(access.WriteCitizen), h: s.cardQueue},
 		{Method: "POST", Path: c + "/cards/applications/{id}", who: officers(access.WriteCitizen), h: s.cardDecide},
 		{Method: "POST", Path: c + "/cards/deliveries/{id}", who: officers(access.WriteCitizen), h: s.cardDelivered},
+		{Method: "GET", Path: c + "/cards/batches", who: officers(access.WriteCitizen), h: s.batchesPage},
+		{Method: "POST", Path: c + "/cards/batches", who: officers(access.WriteCitizen), h: s.batchProduce},
 	}
 	ps = append(ps, s.extraRoutes()...)
 	for i := range ps {
