@@ -222,6 +222,13 @@ func matrix() map[string]row {
 		}
 		return call{path: pid(p), body: with(basis, "household_id", w.household, "relationship", "other")}
 	}}
+	m["change-household-head"] = row{allow: registrars, reveals: true, build: func(w *world, a who) call {
+		hh, member := w.household, w.otherPID
+		if fresh(registrars, a) {
+			hh, member = w.twoPersonHousehold()
+		}
+		return call{path: id(hh), subject: member, body: with(basis, "new_head_pid", member, "former_head_relationship", "other")}
+	}}
 	m["get-household"] = row{allow: officerRoles, reveals: true, build: func(w *world, a who) call {
 		return call{path: id(w.household), subject: w.subjectPID}
 	}}

@@ -137,6 +137,23 @@ func (w *world) level2(pid string) string {
 	return app.ID
 }
 
+// twoPersonHousehold is a new household of Ba Đình headed by a fresh
+// person, with a second fresh person as its only other member.
+func (w *world) twoPersonHousehold() (household, member string) {
+	w.t.Helper()
+	head, member := w.person(communeA), w.person(communeA)
+	var rec struct {
+		Household struct {
+			ID string `json:"household_id"`
+		} `json:"household"`
+	}
+	w.c(admin).must(200, "POST", "/api/v1/citizens/"+head+"/household", map[string]any{
+		"new_household_address": map[string]string{"commune": communeA, "detail": "Số 3 Phố Đội Cấn"}, "reason": "separate household", "legal_basis": "Luật Cư trú 2020"}).json(w.t, &rec)
+	w.c(admin).must(200, "POST", "/api/v1/citizens/"+member+"/household", map[string]any{
+		"household_id": rec.Household.ID, "relationship": "child", "reason": "joins", "legal_basis": "Luật Cư trú 2020"})
+	return rec.Household.ID, member
+}
+
 var cardIntake = func(pid string) map[string]any {
 	return map[string]any{"pid": pid, "kind": "first", "photo": base64.StdEncoding.EncodeToString(portrait(2000)),
 		"fingerprints": []map[string]string{

@@ -134,6 +134,16 @@ func pageRows() map[string]pageRow {
 		_, c := w.producedCard("")
 		return pageCall{path: id(c)}
 	}}
+	m["GET /console/households/{id}/head"] = pageRow{allow: registrars, reveals: true, build: func(w *world, a who) pageCall {
+		return pageCall{path: id(w.household), subject: w.subjectPID}
+	}}
+	m["POST /console/households/{id}/head"] = pageRow{allow: registrars, build: func(w *world, a who) pageCall {
+		hh, member := w.household, w.otherPID
+		if slices.Contains(registrars, a) {
+			hh, member = w.twoPersonHousehold()
+		}
+		return pageCall{path: id(hh), form: url.Values{"new_head": {member}, "former": {"other"}, "reason": {"matrix test"}, "legal_basis": {"Luật Cư trú 2020"}}}
+	}}
 	m["GET /console/cards/batches"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{})}
 	m["POST /console/cards/batches"] = pageRow{allow: registrars, want: 200, build: func(w *world, a who) pageCall {
 		w.approvedCardApplication()

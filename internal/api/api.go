@@ -103,6 +103,7 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, op("record-disappearance", "POST", "/citizens/{pid}/disappearance", "Record a disappearance", "citizens", 0, officers(access.WriteCitizen)), h.status(registry.Missing))
 	huma.Register(api, op("record-found", "POST", "/citizens/{pid}/found", "Record that a missing person was found", "citizens", 0, officers(access.WriteCitizen)), h.status(registry.Alive))
 	huma.Register(api, op("move-household", "POST", "/citizens/{pid}/household", "Move to another or a new household", "citizens", 0, officers(access.WriteCitizen)), h.move)
+	huma.Register(api, op("change-household-head", "PUT", "/households/{id}/head", "Make another member head of the household", "citizens", 0, officers(access.WriteCitizen)), h.changeHead)
 	huma.Register(api, op("get-household", "GET", "/households/{id}", "A household and its members", "citizens", 0, officers(access.ReadCitizen)), h.household)
 	huma.Register(api, op("decode-personal-id", "GET", "/personal-ids/{pid}", "Check and decode a personal ID number", "reference", 0, officers(access.ReadCitizen)), h.decodePID)
 	// Reference data.

@@ -181,12 +181,34 @@ func (h *handlers) move(ctx context.Context, in *moveInput) (*citizenOutput, err
 }
 
 type householdOutput struct {
+	ETag string `header:"ETag" doc:"The household's version; send it back in If-Match to change its head"`
 	Body registry.Household
+}
+
+type headInput struct {
+	ID      string `path:"id" maxLength:"64"`
+	IfMatch string `header:"If-Match" doc:"Optional: the ETag of the household the change is based on"`
+	Body    registry.HeadChange
+}
+
+func (h *handlers) changeHead(ctx context.Context, in *headInput) (*householdOutput, error) {
+	v, err := parseIfMatch(in.IfMatch, false)
+	if err != nil {
+		return nil, h.problemPath(ctx, err)
+	}
+	hh, err := h.Registry.ChangeHead(ctx, in.ID, v, in.Body)
+	if err != nil {
+		return nil, h.problemPath(ctx, err)
+	}
+	return &householdOutput{ETag: etag(hh.Version), Body: hh}, nil
 }
 
 func (h *handlers) household(ctx context.Context, in *idPath) (*householdOutput, error) {
 	hh, err := h.Registry.Household(ctx, in.ID)
-	return &householdOutput{Body: hh}, h.problem(ctx, err)
+	if err != nil {
+		return nil, h.problem(ctx, err)
+	}
+	return &householdOutput{ETag: etag(hh.Version), Body: hh}, nil
 }
 
 type searchInput struct {

@@ -138,32 +138,11 @@ func (s *Service) ChangeHeadForDossier(ctx context.Context, tx *sql.Tx, pidText,
 	if err != nil {
 		return errs.Field("pid", "%s", err.Error())
 	}
-	if !s.codes.HouseholdRel.Has(formerRel) || formerRel == "head" {
-		return errs.Field("former_head_relationship", "give the former head's relationship to the new head: %s", s.codes.HouseholdRel.Hint())
-	}
 	cur, err := loadRecord(ctx, tx, pid)
 	if err != nil {
 		return err
 	}
-	if cur.Household == nil || cur.Household.Relationship != "head" {
-		return errs.Field("pid", "%s does not head a household", pid)
-	}
-	now := s.clock()
-	if err := s.handOver(ctx, tx, cur.Household.HouseholdID, pid, Move{NewHeadPID: newHead, Basis: b}, now); err != nil {
-		return err
-	}
-	next := cur
-	m := *cur.Household
-	m.Relationship = formerRel
-	next.Household = &m
-	next.Version, next.UpdatedAt = cur.Version+1, now
-	if err := s.updateRecord(ctx, tx, &next); err != nil {
-		return err
-	}
-	if err := revise(ctx, tx, &next, "leave_household_headship", b, diff(&cur, &next)); err != nil {
-		return err
-	}
-	return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "change_household_head", string(pid), cur.Household.HouseholdID+" → "+newHead))
+	return s.changeHead(ctx, tx, cur, newHead, formerRel, nil, b)
 }
 
 // LeaveForDossier deregisters a person's permanent residence inside the

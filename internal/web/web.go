@@ -130,6 +130,8 @@ func (s *Web) Routes() []Page {
 		{Method: "POST", Path: c + "/citizens/{pid}/edit", who: officers(access.WriteCitizen), h: s.editSubmit},
 		{Method: "GET", Path: c + "/citizens/{pid}/status", who: officers(access.WriteCitizen), h: s.statusForm},
 		{Method: "POST", Path: c + "/citizens/{pid}/status", who: officers(access.WriteCitizen), h: s.statusSubmit},
+		{Method: "GET", Path: c + "/households/{id}/head", who: officers(access.WriteCitizen), h: s.headForm},
+		{Method: "POST", Path: c + "/households/{id}/head", who: officers(access.WriteCitizen), h: s.headSubmit},
 		{Method: "GET", Path: c + "/births/new", who: officers(access.WriteCitizen), h: s.birthForm},
 		{Method: "POST", Path: c + "/births", who: officers(access.WriteCitizen), h: s.birthSubmit},
 		{Method: "GET", Path: c + "/dossiers", who: officers(access.HandleDossier), h: s.dossierQueue},
