@@ -22,6 +22,12 @@ func TestDashboardPage(t *testing.T) {
 
 func dashboardPage(t *testing.T, dbURL string) {
 	w := newWorld(t, dbURL)
+	// A birth registered in commune A.
+	w.c(admin).must(201, "POST", "/api/v1/births", map[string]any{
+		"name": map[string]string{"family": "Lê", "middle": "Minh", "given": "An"}, "birth_date": "2026-11-01", "sex": "female",
+		"birth_registration_place": map[string]string{"commune": communeA}, "father": map[string]string{"pid": w.subjectPID},
+		"permanent_residence": map[string]string{"commune": communeA}, "reason": "birth registration", "legal_basis": "Luật Hộ tịch 2014"},
+		"Idempotency-Key", "dashboard-birth")
 	b, _ := consoleLogin(t, w.srv.URL, "admin", adminPassword)
 	b.get("/console/dashboard")
 	if p := b.post("/console/dashboard/refresh", nil); p.Status != 303 {
@@ -43,7 +49,7 @@ func dashboardPage(t *testing.T, dbURL string) {
 	// The world made one card application after another in commune A, and
 	// produced cards and e-ID applications there.
 	for _, unit := range []string{communeA, "01", indicator.Nation} {
-		for _, name := range []string{indicator.People, indicator.CardReceived, indicator.CardPrinted, indicator.EIDReceived} {
+		for _, name := range []string{indicator.People, indicator.Births, indicator.CardReceived, indicator.CardPrinted, indicator.EIDReceived} {
 			if n := count(unit, name); n == "" || n == "0" {
 				t.Errorf("%s %s: %q", unit, name, n)
 			}

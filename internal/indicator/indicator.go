@@ -28,6 +28,7 @@ import (
 // The indicators.
 const (
 	People          = "people"           // people alive with a permanent residence in the unit (a stock, in the month of the build)
+	Births          = "births"           // births registered (a number assigned at birth), by the child's commune
 	EIDReceived     = "eid_received"     // e-ID applications received
 	EIDApproved     = "eid_approved"     // e-ID applications approved
 	EIDActivated    = "eid_activated"    // e-ID accounts activated
@@ -40,7 +41,7 @@ const (
 )
 
 // Names lists the indicators in the order dashboards show them.
-var Names = []string{People, EIDReceived, EIDApproved, EIDActivated, CardReceived, CardPrinted, CardDelivered, DossierReceived, DossierDecided, DossierOnTime}
+var Names = []string{People, Births, EIDReceived, EIDApproved, EIDActivated, CardReceived, CardPrinted, CardDelivered, DossierReceived, DossierDecided, DossierOnTime}
 
 // Nation is the unit of the whole country.
 const Nation = "VN"

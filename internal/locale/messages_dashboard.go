@@ -12,6 +12,8 @@ var dashboardMessages = [][3]string{
 	{"dash.people", "người đang sống có nơi thường trú tại địa bàn", "people alive with a permanent residence here"},
 	{"dash.ontime", "hồ sơ cư trú giải quyết đúng hạn (12 tháng)", "residence dossiers decided on time (12 months)"},
 	{"dash.growth", "tăng hồ sơ định danh so với tháng trước", "e-ID applications against the month before"},
+	{"dash.group.births", "Đăng ký khai sinh", "Births registered"},
+	{"dash.births", "Trẻ được đăng ký khai sinh, cấp số định danh", "Births registered with a number"},
 	{"dash.group.eid", "Định danh điện tử", "Electronic identity"},
 	{"dash.group.card", "Thẻ căn cước", "ID cards"},
 	{"dash.group.dossier", "Hồ sơ cư trú", "Residence dossiers"},

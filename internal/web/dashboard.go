@@ -33,6 +33,7 @@ var chartGroups = []struct {
 	Title string
 	Names []string
 }{
+	{"dash.group.births", []string{indicator.Births}},
 	{"dash.group.eid", []string{indicator.EIDReceived, indicator.EIDApproved, indicator.EIDActivated}},
 	{"dash.group.card", []string{indicator.CardReceived, indicator.CardPrinted, indicator.CardDelivered}},
 	{"dash.group.dossier", []string{indicator.DossierReceived, indicator.DossierDecided, indicator.DossierOnTime}},
