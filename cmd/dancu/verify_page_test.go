@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/dancu-vn/dancu/internal/dossier"
 	"net/url"
 	"strings"
 	"testing"
@@ -72,6 +73,19 @@ func verifyPage(t *testing.T, dbURL string) {
 		"new_household_address": map[string]string{"commune": communeA, "detail": "Số 99 Phố Kim Mã"}, "reason": "moved", "legal_basis": "Luật Cư trú 2020"})
 	if p := phone.get(u.Path); !strings.Contains(p.Body, "verdict-superseded") {
 		t.Errorf("after the move: %s", p.text())
+	}
+	// Guessing codes from one address is refused after dossier.CheckRule
+	// failures, on the page and in the API, with when to try again.
+	for i := 0; i < dossier.CheckRule.Free; i++ {
+		phone.get("/v/" + strings.Repeat("b", 19) + string(rune('a'+i%26)))
+	}
+	if p := phone.get("/v/" + strings.Repeat("c", 20)); p.Status != 429 || p.Header.Get("Retry-After") == "" || !strings.Contains(p.text(), "thử lại sau") {
+		t.Errorf("a guess past the rule: %d %q %s", p.Status, p.Header.Get("Retry-After"), p.text())
+	}
+	var refused problem
+	w.c(anon).do("POST", "/api/v1/documents/verify", map[string]string{"document": doc.JWS}).json(t, &refused)
+	if refused.Status != 429 {
+		t.Errorf("the API check from the refused address: %+v", refused)
 	}
 	if p := phone.get("/catalog"); p.Status != 200 || strings.Count(p.Body, `<tr><th scope="row">`) < 25 {
 		t.Errorf("the catalog: %d", p.Status)

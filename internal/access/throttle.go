@@ -100,6 +100,8 @@ type Attempt struct {
 	name  string
 	src   string
 	keys  []throttleKey
+	// addressOnly: made by BeginAddress.
+	addressOnly bool
 }
 
 type throttleKey struct {
@@ -149,23 +151,60 @@ func (t *Throttle) Begin(ctx context.Context, realm, name, source string) (*Atte
 	if source != "" {
 		a.keys = append(a.keys, throttleKey{t.hash(realm, "address", source), t.hash(realm, "address", source), t.rules.Address})
 	}
+	err := t.count(ctx, a, "too many failed logins", func(ctx context.Context, tx *sql.Tx, now time.Time) error {
+		var seen sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT last_success FROM login_known_source WHERE key = $1`,
+			t.hash(realm, "known", name, source)).Scan(&seen)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if !seen.Valid || now.Sub(seen.Time) > t.rules.KnownFor {
+			a.keys = append(a.keys, throttleKey{t.hash(realm, "account", name), nameKey, t.rules.Account})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// BeginAddress counts a try of realm from source alone, for checks made
+// without an account (a document's code, typed or scanned), where only the
+// failures of one address are limited, by the rule Address. Settle it
+// with Succeeded when the check found what it looked for: the try's count
+// is taken back, and nothing else is forgiven, so interleaving good checks
+// does not hide guesses. Without a source nothing is counted.
+func (t *Throttle) BeginAddress(ctx context.Context, realm, source string) (*Attempt, error) {
+	a := &Attempt{t: t, realm: realm, src: source, addressOnly: true}
+	if source == "" {
+		return a, nil
+	}
+	k := t.hash(realm, "address", source)
+	a.keys = []throttleKey{{k, k, t.rules.Address}}
+	if err := t.count(ctx, a, "too many failed checks from this address", nil); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// count counts the try against each key of a (and those more adds, inside
+// the transaction), refusing with TooMany, under what, when a key
+// refuses; the refused try is not counted.
+func (t *Throttle) count(ctx context.Context, a *Attempt, what string, more func(ctx context.Context, tx *sql.Tx, now time.Time) error) error {
 	now := t.now().UTC()
+	base := a.keys
 	var wait time.Duration
 	err := securityWrite(ctx, func(ctx context.Context) error {
 		return t.db.InTx(ctx, func(tx *sql.Tx) error {
 			wait = 0
-			keys := a.keys
-			var seen sql.NullTime
-			err := tx.QueryRowContext(ctx, `SELECT last_success FROM login_known_source WHERE key = $1`,
-				t.hash(realm, "known", name, source)).Scan(&seen)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
+			a.keys = base
+			if more != nil {
+				if err := more(ctx, tx, now); err != nil {
+					return err
+				}
 			}
-			if !seen.Valid || now.Sub(seen.Time) > t.rules.KnownFor {
-				keys = append(keys, throttleKey{t.hash(realm, "account", name), nameKey, t.rules.Account})
-			}
-			a.keys = keys
-			for _, k := range keys {
+			for _, k := range a.keys {
 				var failures int
 				var blocked sql.NullTime
 				// The upsert locks the key's row: tries made together
@@ -198,12 +237,12 @@ func (t *Throttle) Begin(ctx context.Context, realm, name, source string) (*Atte
 	})
 	if errors.Is(err, errRefusedTry) {
 		wait = wait.Round(time.Second) + time.Second
-		return nil, errs.Later(wait, errs.TooMany, "too many failed logins: try again in %s", wait)
+		return errs.Later(wait, errs.TooMany, "%s: try again in %s", what, wait)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("login throttle: %w", err)
+		return fmt.Errorf("throttle: %w", err)
 	}
-	return a, nil
+	return nil
 }
 
 // errRefusedTry rolls back the count of a refused try.
@@ -217,7 +256,7 @@ func (a *Attempt) Succeeded(ctx context.Context) error {
 	return securityWrite(ctx, func(ctx context.Context) error {
 		return a.t.db.InTx(ctx, func(tx *sql.Tx) error {
 			for i, k := range a.keys {
-				if i == 0 {
+				if i == 0 && !a.addressOnly {
 					if _, err := tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, k.key); err != nil {
 						return err
 					}
@@ -237,6 +276,9 @@ func (a *Attempt) Succeeded(ctx context.Context) error {
 						return err
 					}
 				}
+			}
+			if a.addressOnly {
+				return nil
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO login_known_source (key, last_success) VALUES ($1, $2)
 				ON CONFLICT (key) DO UPDATE SET last_success = excluded.last_success`, a.t.hash(a.realm, "known", a.name, a.src), now)

@@ -106,6 +106,7 @@ type Service struct {
 	signer   *keyring.Ring
 	now      func() time.Time
 	procs    map[string]procedure
+	checks   *access.Throttle // counts failed public document checks, when set
 }
 
 // NewService returns the dossier service. sealer seals the document

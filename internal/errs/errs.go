@@ -39,6 +39,10 @@ func (k Kind) String() string { return kindNames[k] }
 type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
+	// Format and Args are what Reason was written from, so that a page
+	// can say it in the reader's language (locale.Reason).
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
 }
 
 // Error is the error type of the dancu services.
@@ -107,7 +111,7 @@ func Wrap(k Kind, err error, format string, args ...any) *Error {
 
 // Field builds an Invalid error for a single field.
 func Field(field, format string, args ...any) *Error {
-	return &Error{Kind: Invalid, Msg: "invalid input", Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...)}}}
+	return &Error{Kind: Invalid, Msg: "invalid input", Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args}}}
 }
 
 // KindOf returns the kind of err: the kind of the first *Error in its chain,
@@ -128,7 +132,7 @@ type Fields struct{ list []FieldError }
 
 // Add records that field was refused for reason.
 func (f *Fields) Add(field, format string, args ...any) {
-	f.list = append(f.list, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	f.list = append(f.list, FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args})
 }
 
 // Merge adds the field errors of err, prefixed with prefix, if err is an
@@ -148,7 +152,7 @@ func (f *Fields) Merge(prefix string, err error) {
 					name = prefix + "." + name
 				}
 			}
-			f.list = append(f.list, FieldError{Field: name, Reason: fe.Reason})
+			f.list = append(f.list, FieldError{Field: name, Reason: fe.Reason, Format: fe.Format, Args: fe.Args})
 		}
 		return
 	}

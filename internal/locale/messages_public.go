@@ -2,6 +2,7 @@ package locale
 
 // publicMessages are the texts of the public pages: key, Vietnamese, English.
 var publicMessages = [][3]string{
+	{"verify.throttled", "Địa chỉ của bạn đã kiểm tra quá nhiều giấy tờ không hợp lệ. Vui lòng thử lại sau %d phút.", "Too many checks from your address found no valid document. Try again in %d minutes."},
 	{"verify.title", "Kiểm tra giấy xác nhận cư trú", "Check a residence confirmation"},
 	{"verify.intro", "Quét mã QR trên giấy bằng điện thoại để mở trang kiểm tra, hoặc dán vào đây đường dẫn, mã hoặc nội dung đã ký của giấy.", "Scan the QR code on the paper with a phone to open the check, or paste the link, the code or the signed text here."},
 	{"verify.label", "Đường dẫn, mã hoặc nội dung đã ký", "Link, code or signed text"},

@@ -81,7 +81,7 @@ func done(r *http.Request, known ...string) string {
 // "services[2]" and "jurisdiction.code" are shown at "services" and
 // "jurisdiction_code", a field the form lacks in the summary. It reports
 // whether err was such an error.
-func serviceErrors(f *formErrors, err error, rename map[string]string, known ...string) bool {
+func serviceErrors(r *http.Request, f *formErrors, err error, rename map[string]string, known ...string) bool {
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind != errs.Invalid {
 		return false
@@ -100,9 +100,9 @@ func serviceErrors(f *formErrors, err error, rename map[string]string, known ...
 				id = name
 			}
 		}
-		msg := fe.Reason
+		msg := locale.Reason(langOf(r), fe.Format, fe.Args, fe.Reason)
 		if id == "form" && fe.Field != "" {
-			msg = fe.Field + ": " + fe.Reason
+			msg = fe.Field + ": " + msg
 		}
 		f.add(id, msg)
 	}
@@ -193,7 +193,7 @@ func (s *Web) adminOfficerCreate(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, adminBase+"/officers?done=created", http.StatusSeeOther)
 		return nil
 	}
-	if !serviceErrors(d.Errors, err, map[string]string{"jurisdiction.code": "code", "jurisdiction.level": "level"}, officerForm...) {
+	if !serviceErrors(r, d.Errors, err, map[string]string{"jurisdiction.code": "code", "jurisdiction.level": "level"}, officerForm...) {
 		return err
 	}
 	if err := s.officersView(r, &d); err != nil {

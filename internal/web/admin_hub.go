@@ -53,7 +53,7 @@ func (s *Web) adminClientCreate(w http.ResponseWriter, r *http.Request) error {
 		MinLevel: atoi(v["min_level"]), Backchannel: v["backchannel_logout_uri"]}
 	c, secret, err := s.SSO.CreateClient(r.Context(), in)
 	if err != nil {
-		if !serviceErrors(d.Errors, err, nil, clientForm...) {
+		if !serviceErrors(r, d.Errors, err, nil, clientForm...) {
 			return err
 		}
 		if err := s.clientsView(r, &d); err != nil {
@@ -149,7 +149,7 @@ func (s *Web) adminAgencyCreate(w http.ResponseWriter, r *http.Request) error {
 			http.Redirect(w, r, adminBase+"/agencies?done=created", http.StatusSeeOther)
 			return nil
 		}
-		if !serviceErrors(d.Errors, err, nil, agencyForm...) {
+		if !serviceErrors(r, d.Errors, err, nil, agencyForm...) {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/dancu-vn/dancu/internal/errs"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -34,17 +35,22 @@ func TestCertState(t *testing.T) {
 func TestServiceErrors(t *testing.T) {
 	var f formErrors
 	err := fieldsErr()
-	if !serviceErrors(&f, err, map[string]string{"jurisdiction.code": "code"}, "code", "services") {
+	r := httptest.NewRequest("GET", "/console/admin", nil)
+	if !serviceErrors(r, &f, err, map[string]string{"jurisdiction.code": "code"}, "code", "services") {
 		t.Fatal("an Invalid error was not taken as field errors")
 	}
 	if f.Of("code") == "" || f.Of("services") == "" || f.Of("form") == "" {
 		t.Fatalf("errors at the wrong fields: %+v", f.List)
 	}
+	// The reason is said in the page's language.
+	if got := f.Of("code"); got != "là bắt buộc" {
+		t.Errorf("a reason on a Vietnamese page: %q", got)
+	}
 }
 
 func fieldsErr() error {
 	var f errs.Fields
-	f.Add("jurisdiction.code", "not a commune")
+	f.Add("jurisdiction.code", "is required")
 	f.Add("services[1]", "not a service")
 	f.Add("elsewhere", "unknown")
 	return f.Err()

@@ -133,7 +133,7 @@ func (s *Web) birthSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.Registry.RegisterBirth(r.Context(), in, "console:"+d.Key)
 	if err != nil {
-		if fieldErrors(d.Errors, err, birthErrorFields) {
+		if fieldErrors(r, d.Errors, err, birthErrorFields) {
 			s.render(w, r, http.StatusUnprocessableEntity, "birth", d)
 			return nil
 		}

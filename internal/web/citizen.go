@@ -129,7 +129,7 @@ func (s *Web) search(w http.ResponseWriter, r *http.Request) error {
 	q.Cursor, q.Limit, q.Purpose = qs.Get("after"), searchPageSize, "search by an officer"
 	page, err := s.Registry.Search(r.Context(), q)
 	if err != nil {
-		if !fieldErrors(d.Errors, err, map[string]string{"name": "q", "birth_date": "q", "cursor": "q"}) {
+		if !fieldErrors(r, d.Errors, err, map[string]string{"name": "q", "birth_date": "q", "cursor": "q"}) {
 			return err
 		}
 		s.render(w, r, http.StatusUnprocessableEntity, "search", d)
@@ -158,7 +158,7 @@ func (s *Web) search(w http.ResponseWriter, r *http.Request) error {
 // fieldErrors puts the field errors of an Invalid error on a form, a
 // field's path mapped to the form's field by its longest known prefix (or
 // its first segment); it reports false for an error of another kind.
-func fieldErrors(f *formErrors, err error, fields map[string]string) bool {
+func fieldErrors(r *http.Request, f *formErrors, err error, fields map[string]string) bool {
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind != errs.Invalid {
 		return false
@@ -177,10 +177,12 @@ func fieldErrors(f *formErrors, err error, fields map[string]string) bool {
 			}
 			p = p[:i]
 		}
+		msg := locale.Reason(langOf(r), fe.Format, fe.Args, fe.Reason)
 		if id == "" {
 			id, _, _ = strings.Cut(path, ".")
+			msg = fe.Field + ": " + msg
 		}
-		f.add(id, fe.Field+": "+fe.Reason)
+		f.add(id, msg)
 	}
 	if len(e.Fields) == 0 {
 		f.add("form", e.Msg)

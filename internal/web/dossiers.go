@@ -169,7 +169,7 @@ func (s *Web) dossierAct(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, Console+"/dossiers/"+id+"?done="+action, http.StatusSeeOther)
 		return nil
 	}
-	if err != nil && !errs.Is(err, errs.Conflict) && !fieldErrors(f, err, map[string]string{"reasons": "note", "what": "note"}) {
+	if err != nil && !errs.Is(err, errs.Conflict) && !fieldErrors(r, f, err, map[string]string{"reasons": "note", "what": "note"}) {
 		return err
 	}
 	if errs.Is(err, errs.Conflict) {

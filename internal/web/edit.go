@@ -355,7 +355,7 @@ func (s *Web) editSubmit(w http.ResponseWriter, r *http.Request) error {
 		d.Version = c.Version
 		s.render(w, r, http.StatusConflict, "edit", d)
 		return nil
-	case fieldErrors(d.Errors, err, editErrorFields):
+	case fieldErrors(r, d.Errors, err, editErrorFields):
 		s.render(w, r, http.StatusUnprocessableEntity, "edit", d)
 		return nil
 	}
@@ -484,7 +484,7 @@ func (s *Web) statusSubmit(w http.ResponseWriter, r *http.Request) error {
 		d.Errors.add("form", tr(r, "status.conflict"))
 		s.render(w, r, http.StatusConflict, "status", d)
 		return nil
-	case fieldErrors(d.Errors, err, map[string]string{"date": "date", "reason": "reason", "status": "to"}):
+	case fieldErrors(r, d.Errors, err, map[string]string{"date": "date", "reason": "reason", "status": "to"}):
 		s.render(w, r, http.StatusUnprocessableEntity, "status", d)
 		return nil
 	}

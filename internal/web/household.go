@@ -106,7 +106,7 @@ func (s *Web) headSubmit(w http.ResponseWriter, r *http.Request) error {
 	for pid := range d.Rels {
 		fields["relationships."+pid] = "rel-" + pid
 	}
-	if fieldErrors(d.Errors, err, fields) {
+	if fieldErrors(r, d.Errors, err, fields) {
 		s.render(w, r, http.StatusUnprocessableEntity, "head", d)
 		return nil
 	}

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/dancu-vn/dancu/internal/dossier"
+	"github.com/dancu-vn/dancu/internal/errs"
 )
 
 // publicRoutes are the public pages beyond the landing page: the document
@@ -46,9 +48,12 @@ func (s *Web) verifySubmit(w http.ResponseWriter, r *http.Request) error {
 		if i >= 0 {
 			code = d.Text[i+len(dossier.LinkPath):]
 		}
-		d.V, err = s.Dossier.VerifyLink(r.Context(), code)
+		d.V, err = s.Dossier.Check(r.Context(), code, true)
 	} else {
-		d.V, err = s.Dossier.Verify(r.Context(), d.Text)
+		d.V, err = s.Dossier.Check(r.Context(), d.Text, false)
+	}
+	if errs.Is(err, errs.TooMany) {
+		return s.checksRefused(w, r, d, err)
 	}
 	if err != nil {
 		return err
@@ -60,11 +65,24 @@ func (s *Web) verifySubmit(w http.ResponseWriter, r *http.Request) error {
 
 // verifyLink is the page the QR code opens.
 func (s *Web) verifyLink(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.Dossier.VerifyLink(r.Context(), r.PathValue("code"))
+	v, err := s.Dossier.Check(r.Context(), r.PathValue("code"), true)
+	if errs.Is(err, errs.TooMany) {
+		return s.checksRefused(w, r, verifyData{Errors: &formErrors{}}, err)
+	}
 	if err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "verify", verifyData{Checked: true, V: v, Errors: &formErrors{}})
+	return nil
+}
+
+// checksRefused answers a check refused for the failures of the
+// caller's address: the form again, saying when to try.
+func (s *Web) checksRefused(w http.ResponseWriter, r *http.Request, d verifyData, err error) error {
+	wait := errs.RetryAfterOf(err)
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+	d.Errors.add("document", tr(r, "verify.throttled", int(wait.Minutes())+1))
+	s.render(w, r, http.StatusTooManyRequests, "verify", d)
 	return nil
 }
 
