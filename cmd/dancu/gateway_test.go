@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,7 +75,10 @@ func messagesTo(t *testing.T, base, recipient string, n int) []gatewayMessage {
 	}
 }
 
-var codePattern = regexp.MustCompile(`code is (\d{6})`)
+var (
+	codePattern   = regexp.MustCompile(`code is (\d{6})`)
+	codePatternVI = regexp.MustCompile(`mã kích hoạt của bạn là (\d{6})`)
+)
 
 // activationCode is the newest activation code sent to recipient, waiting
 // for it (other messages, such as the approval's notice, may come first).
@@ -84,6 +88,10 @@ func activationCode(t *testing.T, base, recipient string) string {
 	for n := 1; ; n++ {
 		for _, m := range messagesTo(t, base, recipient, n) {
 			if c := codePattern.FindStringSubmatch(m.Body); c != nil {
+				// The notice says it in Vietnamese first, then English.
+				if vi := codePatternVI.FindStringSubmatch(m.Body); vi == nil || vi[1] != c[1] || strings.Index(m.Body, vi[0]) > strings.Index(m.Body, c[0]) {
+					t.Errorf("the activation notice is not in Vietnamese and English: %q", m.Body)
+				}
 				return c[1]
 			}
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/keyring"
+	"github.com/dancu-vn/dancu/internal/locale"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/workday"
@@ -338,6 +339,22 @@ func (s *Service) save(ctx context.Context, tx *sql.Tx, d *Dossier, prev int64) 
 	return nil
 }
 
+// notice is the applicant's message of a step, in Vietnamese and English:
+// the dossier's code, its service and its state by name, and the
+// officer's note.
+func notice(d *Dossier, to State, note string) string {
+	vi, en := d.Service, d.Service
+	if e, ok := Entry(d.Service); ok {
+		vi, en = e.NameVI, e.NameEN
+	}
+	key, state := "notice.dossier", "dstate."+string(to)
+	if note != "" {
+		return locale.T(locale.VI, key+".note", d.Code, vi, locale.T(locale.VI, state), note) + "\n" +
+			locale.T(locale.EN, key+".note", d.Code, en, locale.T(locale.EN, state), note)
+	}
+	return locale.T(locale.VI, key, d.Code, vi, locale.T(locale.VI, state)) + "\n" + locale.T(locale.EN, key, d.Code, en, locale.T(locale.EN, state))
+}
+
 // step records a step and its notifications: a message to the applicant
 // and a dossier-status event for subscribers.
 func (s *Service) step(ctx context.Context, tx *sql.Tx, d *Dossier, to State, note string, now time.Time) error {
@@ -351,10 +368,7 @@ func (s *Service) step(ctx context.Context, tx *sql.Tx, d *Dossier, to State, no
 		d.ID, now, to, a.ID, string(a.Kind), a.Name, note); err != nil {
 		return err
 	}
-	body := fmt.Sprintf("Dossier %s (%s): %s", d.Code, d.Service, strings.ReplaceAll(string(to), "_", " "))
-	if note != "" {
-		body += ": " + note
-	}
+	body := notice(d, to, note)
 	if err := s.sender.Send(ctx, tx, eid.Message{Channel: "app", Recipient: d.Applicant, Body: body}); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/card"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/locale"
 	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -467,9 +468,9 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 			if err := s.grant(ctx, tx, &app, now); err != nil {
 				return err
 			}
-			msg.Body = fmt.Sprintf("VNeID: your level-%d application was approved. Activate your account with your ID number %s and this phone number.", app.Level, app.PID)
+			msg.Body = locale.Both("notice.eid.approved", app.Level, app.PID)
 		} else {
-			msg.Body = fmt.Sprintf("VNeID: your level-%d application was rejected: %s", app.Level, reason)
+			msg.Body = locale.Both("notice.eid.rejected", app.Level, reason)
 		}
 		if err := s.sender.Send(ctx, tx, msg); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/locale"
 	"github.com/dancu-vn/dancu/internal/personalid"
 )
 
@@ -95,9 +96,9 @@ func (s *Service) StartActivation(ctx context.Context, pidText, contact string) 
 			return err
 		}
 		m := Message{Channel: channel, Recipient: to,
-			Body: fmt.Sprintf("VNeID: your activation code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL.Minutes()))}
+			Body: locale.Both("notice.otp", code, int(OTPTTL.Minutes()))}
 		if channel == "email" {
-			m.Subject = "VNeID activation code"
+			m.Subject = locale.T(locale.VI, "notice.otp.subject") + " / " + locale.T(locale.EN, "notice.otp.subject")
 		}
 		return s.sender.Send(ctx, tx, m)
 	})

@@ -91,3 +91,9 @@ func Label(lang, prefix, name string) string {
 	}
 	return name
 }
+
+// Both is the text of key in Vietnamese, then a line with its English:
+// for a notice sent before its reader's language is known.
+func Both(key string, args ...any) string {
+	return T(VI, key, args...) + "\n" + T(EN, key, args...)
+}
