@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -94,7 +95,54 @@ func TestAdminPages(t *testing.T) {
 			if p = reg.get("/console/"); p.Status != http.StatusSeeOther || !strings.Contains(p.Location, "/console/login") {
 				t.Fatalf("after the reset the registrar's session still opens the console: %d %s", p.Status, p.Location)
 			}
-			consoleLogin(t, srv.URL, "xa-badinh", "Pw-Ba-Dinh-2026!") // fails unless it enrols again
+			reg, regKey := consoleLogin(t, srv.URL, "xa-badinh", "Pw-Ba-Dinh-2026!") // fails unless it enrols again
+
+			// The officer's page: a new name keeps the officer's session, a
+			// new role ends it; the reason of a refusal is in Vietnamese.
+			base := "/console/admin/officers/xa-badinh"
+			if p := adm.get(base); p.Status != http.StatusOK || !strings.Contains(p.Body, `name="role"`) || !strings.Contains(p.Body, base+"/password") {
+				t.Fatalf("the officer's page: %d %s", p.Status, p.text())
+			}
+			edit := url.Values{"display_name": {""}, "role": {"registrar"}, "level": {"commune"}, "code": {"00004"}}
+			if p := adm.post(base, edit); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "phải dài từ 1 đến 200 byte") {
+				t.Errorf("an empty name: %d %s", p.Status, p.text())
+			}
+			edit.Set("display_name", "Trung úy Lan, Công an phường Ba Đình")
+			if p := adm.post(base, edit); p.Status != http.StatusSeeOther {
+				t.Fatalf("a new name: %d %s", p.Status, p.text())
+			}
+			if p := reg.get("/console/"); p.Status != http.StatusOK {
+				t.Errorf("a new name ended the officer's session: %d", p.Status)
+			}
+			edit.Set("role", "viewer")
+			if p := adm.post(base, edit); p.Status != http.StatusSeeOther {
+				t.Fatalf("a new role: %d %s", p.Status, p.text())
+			}
+			if p := reg.get("/console/"); p.Status != http.StatusSeeOther {
+				t.Errorf("a new role left the officer's session open: %d", p.Status)
+			}
+			if p := adm.get("/console/admin/officers"); !strings.Contains(tableRow(p.Body, "xa-badinh"), "Trung úy Lan") {
+				t.Errorf("the list does not show the new name")
+			}
+			// A new password: typed twice, by the policy, then it signs in
+			// (the second factor stays).
+			if p := adm.post(base+"/password", url.Values{"password": {"Pw-New-Lan-2026!"}, "password2": {"Pw-New-Lan-2026?"}}); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="e-password2"`) {
+				t.Errorf("two different passwords: %d", p.Status)
+			}
+			if p := adm.post(base+"/password", url.Values{"password": {"weak"}, "password2": {"weak"}}); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "phải dài từ 8 đến 64 ký tự") {
+				t.Errorf("a weak password: %d %s", p.Status, p.text())
+			}
+			if p := adm.post(base+"/password", url.Values{"password": {"Pw-New-Lan-2026!"}, "password2": {"Pw-New-Lan-2026!"}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("a new password: %d %s", p.Status, p.text())
+			}
+			consoleLoginWith(t, srv.URL, "xa-badinh", "Pw-New-Lan-2026!", regKey, time.Now().Add(30*time.Second))
+			// The administrator's own page changes the name only.
+			if p := adm.get("/console/admin/officers/admin"); p.Status != http.StatusOK || strings.Contains(p.Body, `name="role"`) || strings.Contains(p.Body, "/password") {
+				t.Errorf("the administrator's own page offers their powers or password: %s", p.text())
+			}
+			if p := adm.post("/console/admin/officers/admin/password", url.Values{"password": {"Pw-Own-Admin-2026!"}, "password2": {"Pw-Own-Admin-2026!"}}); p.Status != http.StatusForbidden {
+				t.Errorf("the administrator reset their own password: %d", p.Status)
+			}
 
 			// A service client: the secret once.
 			p = adm.post("/console/admin/clients", url.Values{"id": {"so-yte"}, "name": {"Sở Y tế"}, "type": {"service"}})

@@ -44,6 +44,20 @@ func adminPageRows() map[string]pageRow {
 		}
 		return pageCall{path: map[string]string{"username": user}, form: url.Values{"confirm": {"yes"}}}
 	}}
+	m["GET /console/admin/officers/{username}"] = get(map[string]string{"username": "viewer-a"}, "")
+	// A change of name only: viewer-a keeps the session the other rows use.
+	m["POST /console/admin/officers/{username}"] = pageRow{allow: only, build: pagePlain(pageCall{
+		path: map[string]string{"username": "viewer-a"}, form: url.Values{"display_name": {"Cán bộ xem"}, "role": {"viewer"}, "level": {"commune"}, "code": {communeA}}})}
+	m["POST /console/admin/officers/{username}/password"] = pageRow{allow: only, build: func(w *world, a who) pageCall {
+		user := "viewer-a"
+		if a == admin {
+			w.seq++
+			user = fmt.Sprintf("pw-%d", w.seq)
+			w.c(admin).must(201, "POST", "/api/v1/officers", map[string]any{"username": user, "display_name": user, "role": "viewer", "password": "Pw-first-officer-2026!",
+				"jurisdiction": map[string]string{"level": "commune", "code": communeA}})
+		}
+		return pageCall{path: map[string]string{"username": user}, form: url.Values{"password": {"Pw-second-officer-2026!"}, "password2": {"Pw-second-officer-2026!"}}}
+	}}
 	// The answer holds the secret, once: no redirect.
 	m["POST /console/admin/clients"] = pageRow{allow: only, want: 201, build: func(w *world, a who) pageCall {
 		w.seq++
