@@ -8,10 +8,11 @@
 package indicator
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -56,6 +57,10 @@ type Tally struct {
 type Source interface {
 	Tallies(ctx context.Context, since time.Time) ([]Tally, error)
 }
+
+// Total is the month of a unit's rows that hold its totals over the
+// months kept (the drill-down's table reads them, not every month).
+const Total = ""
 
 // Months is how many months the indicators keep.
 const Months = 12
@@ -117,29 +122,86 @@ func (s *Service) Rebuild(ctx context.Context) error {
 			}
 		}
 	}
+	// The 12-month totals of each unit, for the drill-down's table, are
+	// rows of month Total.
+	for k, n := range sums {
+		if k[1] != Total {
+			sums[[3]string{k[0], Total, k[2]}] += n
+		}
+	}
 	took := s.now().Sub(start)
+	keys := make([][3]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [3]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]), strings.Compare(a[2], b[2]))
+	})
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM indicator_count`); err != nil {
+		// Write first: rebuilds, in any process, follow one another (a
+		// lock on PostgreSQL; SQLite's one writer).
+		if err := s.db.Dialect.LockKey(ctx, tx, "indicator rebuild"); err != nil {
 			return err
 		}
-		// Many rows to a statement: a national rebuild writes units × months
-		// × indicators rows, a few hundred statements.
-		const per = 200
-		var vals []string
-		var args []any
+		if _, err := tx.ExecContext(ctx, `DELETE FROM indicator_build`); err != nil {
+			return err
+		}
+		// Only what changed is written: between two rebuilds five minutes
+		// apart most counts are the same, and the write stays short.
+		have := make(map[[3]string]int64, len(sums))
+		rows, err := tx.QueryContext(ctx, `SELECT unit, month, name, n FROM indicator_count`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k [3]string
+			var n int64
+			if err := rows.Scan(&k[0], &k[1], &k[2], &n); err != nil {
+				rows.Close()
+				return err
+			}
+			have[k] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var gone [][3]string
+		for k := range have {
+			if _, ok := sums[k]; !ok {
+				gone = append(gone, k)
+			}
+		}
+		for _, k := range gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM indicator_count WHERE unit = $1 AND month = $2 AND name = $3`, k[0], k[1], k[2]); err != nil {
+				return err
+			}
+		}
+		// Many rows to a statement, in key order: a first national build
+		// writes units × months × indicators rows.
+		const per = 5000
+		batch := make([][4]any, 0, per)
+		insert := `INSERT INTO indicator_count (unit, month, name, n) ` + s.db.Dialect.JSONRows("$1", "text", "text", "text", "int") +
+			` WHERE true ON CONFLICT (unit, month, name) DO UPDATE SET n = excluded.n`
 		flush := func() error {
-			if len(vals) == 0 {
+			if len(batch) == 0 {
 				return nil
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO indicator_count (unit, month, name, n) VALUES `+strings.Join(vals, ", "), args...)
-			vals, args = vals[:0], args[:0]
+			js, err := json.Marshal(batch)
+			if err != nil {
+				return err
+			}
+			batch = batch[:0]
+			_, err = tx.ExecContext(ctx, insert, string(js))
 			return err
 		}
-		for k, n := range sums {
-			i := len(args)
-			vals = append(vals, fmt.Sprintf("($%d, $%d, $%d, $%d)", i+1, i+2, i+3, i+4))
-			args = append(args, k[0], k[1], k[2], n)
-			if len(vals) == per {
+		for _, k := range keys {
+			n := sums[k]
+			if old, ok := have[k]; ok && old == n {
+				continue
+			}
+			batch = append(batch, [4]any{k[0], k[1], k[2], n})
+			if len(batch) == per {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -148,10 +210,7 @@ func (s *Service) Rebuild(ctx context.Context) error {
 		if err := flush(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM indicator_build`); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO indicator_build (id, built_at, took_ms) VALUES (1, $1, $2)`, s.now().UTC(), took.Milliseconds())
+		_, err = tx.ExecContext(ctx, `INSERT INTO indicator_build (id, built_at, took_ms) VALUES (1, $1, $2)`, s.now().UTC(), took.Milliseconds())
 		return err
 	})
 }
@@ -225,7 +284,7 @@ func (s *Service) Read(ctx context.Context, unit string) (Board, error) {
 	if b.Parent != "" && !s.mayRead(a, b.Parent) {
 		b.Parent = "" // the officer sees no further up
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT month, name, n FROM indicator_count WHERE unit = $1`, unit)
+	rows, err := s.db.QueryContext(ctx, `SELECT month, name, n FROM indicator_count WHERE unit = $1 AND month <> $2`, unit, Total)
 	if err != nil {
 		return Board{}, err
 	}
@@ -248,7 +307,7 @@ func (s *Service) Read(ctx context.Context, unit string) (Board, error) {
 	if len(children) > 0 {
 		totals := map[string]map[string]int64{}
 		q, arg := s.db.Dialect.AnyOf("unit", 1, children)
-		rows, err := s.db.QueryContext(ctx, `SELECT unit, name, SUM(n) FROM indicator_count WHERE `+q+` AND month >= $2 GROUP BY unit, name`, arg, b.Months[0])
+		rows, err := s.db.QueryContext(ctx, `SELECT unit, name, n FROM indicator_count WHERE `+q+` AND month = $2`, arg, Total)
 		if err != nil {
 			return Board{}, err
 		}

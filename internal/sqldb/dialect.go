@@ -122,3 +122,28 @@ func (d Dialect) MonthVN(column string) string {
 	}
 	return "strftime('%Y-%m', " + column + ", '+7 hours')"
 }
+
+// JSONRows is a SELECT of the rows of a JSON array of arrays bound as the
+// parameter param ("$1"): column i is element i of each row, as text, or
+// as a BIGINT where kinds[i] is "int". One statement then writes any
+// number of rows with one parameter (INSERT … SELECT), where a VALUES list
+// would bind four parameters a row and SQLite looks each up by name.
+func (d Dialect) JSONRows(param string, kinds ...string) string {
+	cols := make([]string, len(kinds))
+	for i, k := range kinds {
+		switch {
+		case d == Postgres && k == "int":
+			cols[i] = fmt.Sprintf("(r->>%d)::bigint", i)
+		case d == Postgres:
+			cols[i] = fmt.Sprintf("r->>%d", i)
+		case k == "int":
+			cols[i] = fmt.Sprintf("CAST(json_extract(value, '$[%d]') AS INTEGER)", i)
+		default:
+			cols[i] = fmt.Sprintf("json_extract(value, '$[%d]')", i)
+		}
+	}
+	if d == Postgres {
+		return "SELECT " + strings.Join(cols, ", ") + " FROM jsonb_array_elements(CAST(" + param + " AS JSONB)) r"
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM json_each(" + param + ")"
+}
