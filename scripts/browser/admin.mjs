@@ -47,6 +47,9 @@ try {
   await page.click('form[action="/console/admin/officers"] button[type=submit]');
   check(await page.isVisible('#e-username') && await page.isVisible('#e-password'), 'a bad username and a weak password are named at their fields');
   await shot(page, 'admin-officers-errors');
+  await page.goto(base + '/console/admin/officers/badinh');
+  check(await page.isVisible('#f-display_name') && await page.isVisible('#f-password2'), "an officer's page edits the account and sets a new password");
+  await shot(page, 'admin-officer');
 
   // A service client, then the agency on it.
   const id = 'so-yte-' + Date.now().toString(36);

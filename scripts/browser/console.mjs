@@ -159,6 +159,20 @@ try {
     check((await page.textContent('h1')).length > 0, `the card queue (${st}) opens`);
   }
   await shot(page, 'card-queue');
+  await page.goto(base + '/console/cards/batches');
+  check(await page.isVisible('h2'), 'the production batches page opens');
+  await shot(page, 'card-batches');
+
+  // The change of household head: the form asks every other member's
+  // relationship to the new head; sent empty, it names what is missing.
+  await page.goto(base + '/console/citizens/001085012345');
+  await page.click('a[href$="/head"]');
+  await page.waitForURL(/\/console\/households\/.*\/head/);
+  check(await page.isVisible('fieldset#f-new_head input[type=radio]'), 'the head form lists the members who may become head');
+  await shot(page, 'household-head');
+  await page.click('form[action$="/head"] button[type=submit]');
+  check(await page.isVisible('.error-summary'), 'the head form sent empty names what is missing');
+  await shot(page, 'household-head-errors');
 
   // The dashboard of the commune: the counts this journey made appear
   // after a refresh, as charts with their numbers, and as CSV.
@@ -166,7 +180,7 @@ try {
   await page.click('form[action$="/dashboard/refresh"] button');
   await page.waitForURL(/\/console\/dashboard/);
   check(await page.isVisible('svg.bars'), 'the dashboard draws its charts');
-  const decided = await page.locator('section.chart').nth(2).locator('tbody tr:last-child td').nth(1).textContent();
+  const decided = await page.locator('section.chart', { hasText: 'Hồ sơ cư trú' }).locator('tbody tr:last-child td').nth(1).textContent();
   check(Number(decided) >= 1, `the dashboard counts the dossier decided in this journey (${decided})`);
   const csv = await (await page.request.get(base + '/console/dashboard.csv')).text();
   check(csv.startsWith('unit,month,indicator,count'), 'the dashboard downloads as CSV');
@@ -184,7 +198,7 @@ try {
   // A phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [name, path] of [['home-390', '/console/'], ['record-390', '/console/citizens/001085012345'],
-    ['search-390', '/console/citizens?q=tran+thi'], ['birth-390', '/console/births/new'], ['dashboard-390', '/console/dashboard']]) {
+    ['search-390', '/console/citizens?q=tran+thi'], ['birth-390', '/console/births/new'], ['dashboard-390', '/console/dashboard'], ['batches-390', '/console/cards/batches']]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     check(!overflow, `${name}: nothing wider than a 390 px screen`);
