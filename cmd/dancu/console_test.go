@@ -142,6 +142,13 @@ func consoleJourney(t *testing.T, dbURL string) {
 	birth := url.Values{"key": {"k-1"}, "family": {"Nguyễn"}, "middle": {"Minh"}, "given": {"Khang"}, "birth_date": {"01/11/2026"},
 		"sex": {"male"}, "registration_commune": {communeA}, "mother_pid": {mother}, "father_pid": {father}, "lives_with": {"mother"},
 		"nationality": {"VNM"}, "reason": {"Đăng ký khai sinh"}, "legal_basis": {"Luật Hộ tịch 2014, Điều 16"}}
+	// A mistyped number: the service's reason, in Vietnamese, at the field.
+	typo := clone(birth)
+	typo.Set("key", "k-typo")
+	typo.Set("mother_pid", "00119000010")
+	if p := lan.post("/console/births", typo); p.Status != 422 || !strings.Contains(p.Body, "số định danh cá nhân gồm 12 chữ số, bạn đã nhập 11 ký tự") {
+		t.Errorf("a mistyped mother's number: %d %s", p.Status, p.text())
+	}
 	p = lan.post("/console/births", clone(birth))
 	if p.Status != 303 || !strings.Contains(p.Location, "?registered=1") {
 		t.Fatalf("a birth: %d %s", p.Status, p.text())

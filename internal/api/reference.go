@@ -29,7 +29,7 @@ func (h *handlers) decodePID(ctx context.Context, in *PIDPath) (*decodedPID, err
 	}
 	n, err := personalid.Parse(in.PID)
 	if err != nil {
-		return nil, h.problemPath(ctx, errs.Field("pid", "%s", err.Error()))
+		return nil, h.problemPath(ctx, errs.Field("pid", "%s", err))
 	}
 	out := &decodedPID{}
 	out.Body.PID, out.Body.Province, out.Body.Sex, out.Body.BirthYear = n.String(), n.Province(), n.Sex(), n.BirthYear()

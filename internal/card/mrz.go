@@ -110,7 +110,7 @@ func (m MRZ) Lines() ([3]string, error) {
 	var f errs.Fields
 	pid, err := personalid.Parse(m.PID)
 	if err != nil {
-		f.Add("pid", "%s", err.Error())
+		f.Add("pid", "%s", err)
 	}
 	dob, err := yymmdd("birth_date", m.BirthDate)
 	if err != nil || m.BirthDate == "" {
@@ -149,7 +149,7 @@ func ParseMRZ(lines [3]string) (MRZ, error) {
 			return MRZ{}, errs.Field(fmt.Sprintf("line%d", i+1), "must be %d characters, got %d", LineLength, len(l))
 		}
 		if _, err := CheckDigit(l); err != nil {
-			return MRZ{}, errs.Field(fmt.Sprintf("line%d", i+1), "%s", err.Error())
+			return MRZ{}, errs.Field(fmt.Sprintf("line%d", i+1), "%s", err)
 		}
 	}
 	l1, l2, l3 := lines[0], lines[1], lines[2]
@@ -169,7 +169,7 @@ func ParseMRZ(lines [3]string) (MRZ, error) {
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return MRZ{}, errs.Field("pid", "%s", err.Error())
+		return MRZ{}, errs.Field("pid", "%s", err)
 	}
 	if check(l2[0:6]) != l2[6] {
 		return MRZ{}, errs.Field("birth_date", "check digit %c does not match %s", l2[6], l2[0:6])

@@ -76,7 +76,7 @@ func (accommodation) prepare(ctx context.Context, s *Service, _ registry.Citizen
 			f.Add(field, "give a personal ID number or a passport number, not both")
 		case g.PID != "":
 			if _, err := personalid.Parse(g.PID); err != nil {
-				f.Add(field+".pid", "%s", err.Error())
+				f.Add(field+".pid", "%s", err)
 			}
 		case g.Passport != "":
 			g.Passport = strings.ToUpper(strings.TrimSpace(g.Passport))

@@ -54,7 +54,7 @@ func (permanentDeregistration) prepare(_ context.Context, s *Service, rec regist
 	}
 	if in.NewHeadPID != "" {
 		if _, err := personalid.Parse(in.NewHeadPID); err != nil {
-			f.Add("data.new_head_pid", "%s", err.Error())
+			f.Add("data.new_head_pid", "%s", err)
 		}
 	}
 	if len(in.Note) > 500 {

@@ -27,7 +27,7 @@ func (headChange) prepare(ctx context.Context, s *Service, rec registry.Citizen,
 	}
 	var f errs.Fields
 	if _, err := personalid.Parse(in.NewHeadPID); err != nil {
-		f.Add("data.new_head_pid", "%s", err.Error())
+		f.Add("data.new_head_pid", "%s", err)
 	} else if in.NewHeadPID == string(rec.PID) {
 		f.Add("data.new_head_pid", "is you: name another member")
 	}

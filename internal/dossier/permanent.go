@@ -43,7 +43,7 @@ func (permanentResidence) prepare(ctx context.Context, s *Service, rec registry.
 	}
 	if in.NewHeadPID != "" {
 		if _, err := personalid.Parse(in.NewHeadPID); err != nil {
-			f.Add("data.new_head_pid", "%s", err.Error())
+			f.Add("data.new_head_pid", "%s", err)
 		}
 	}
 	commune := ""

@@ -159,7 +159,7 @@ func (s *Service) ApplySelf(ctx context.Context, in SelfApplication) (Applicatio
 	var f errs.Fields
 	pid, err := personalid.Parse(in.PID)
 	if err != nil {
-		f.Add("pid", "%s", err.Error())
+		f.Add("pid", "%s", err)
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		f.Add("name", "is required")
@@ -233,7 +233,7 @@ func (s *Service) ApplyAtCounter(ctx context.Context, in CounterApplication) (Ap
 	var f errs.Fields
 	pid, err := personalid.Parse(in.PID)
 	if err != nil {
-		f.Add("pid", "%s", err.Error())
+		f.Add("pid", "%s", err)
 	} else if _, err := s.registry.RequireOver(ctx, access.ReviewEID, in.PID); err != nil && !errs.Is(err, errs.NotFound) {
 		// An officer takes applications of people of the jurisdiction.
 		return Application{}, err

@@ -34,7 +34,7 @@ func (s *Service) AttachDependant(ctx context.Context, guardian, dependantText s
 	}
 	pid, err := personalid.Parse(dependantText)
 	if err != nil {
-		return Dependant{}, errs.Field("pid", "%s", err.Error())
+		return Dependant{}, errs.Field("pid", "%s", err)
 	}
 	g, err := loadAccount(ctx, s.db, guardian)
 	if err != nil || g.State != Active {

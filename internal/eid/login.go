@@ -54,7 +54,7 @@ func (s *Service) StartActivation(ctx context.Context, pidText, contact string) 
 	var f errs.Fields
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		f.Add("pid", "%s", err.Error())
+		f.Add("pid", "%s", err)
 	}
 	channel, to := "sms", ""
 	if strings.Contains(contact, "@") {
@@ -134,7 +134,7 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 	var f errs.Fields
 	pid, err := personalid.Parse(in.PID)
 	if err != nil {
-		f.Add("pid", "%s", err.Error())
+		f.Add("pid", "%s", err)
 	}
 	if len(in.Code) != 6 || strings.Trim(in.Code, "0123456789") != "" {
 		f.Add("code", "must be the 6 digits sent to your phone")

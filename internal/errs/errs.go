@@ -54,6 +54,10 @@ type Error struct {
 	// RetryAfter, for TooMany and Unavailable: when trying again may
 	// succeed (the API's Retry-After).
 	RetryAfter time.Duration
+	// MsgFormat and MsgArgs are what Msg was written from, so that a
+	// field error made of this error can be said in another language.
+	MsgFormat string
+	MsgArgs   []any
 }
 
 func (e *Error) Error() string {
@@ -100,7 +104,20 @@ func RetryAfterOf(err error) time.Duration {
 
 // E builds an error of the given kind with a message safe to show.
 func E(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...), MsgFormat: format, MsgArgs: args}
+}
+
+// reasonOf is the format and arguments of a field error's reason: those of
+// the message of an *Error given as the one argument of "%s" (a parser's
+// error passed on as a field's reason), else as given.
+func reasonOf(format string, args []any) (string, []any) {
+	if format == "%s" && len(args) == 1 {
+		var e *Error
+		if err, ok := args[0].(error); ok && errors.As(err, &e) && e.MsgFormat != "" && len(e.Fields) == 0 && e.Err == nil {
+			return e.MsgFormat, e.MsgArgs
+		}
+	}
+	return format, args
 }
 
 // Wrap builds an error of the given kind around a cause that is not shown to
@@ -111,7 +128,8 @@ func Wrap(k Kind, err error, format string, args ...any) *Error {
 
 // Field builds an Invalid error for a single field.
 func Field(field, format string, args ...any) *Error {
-	return &Error{Kind: Invalid, Msg: "invalid input", Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args}}}
+	rf, ra := reasonOf(format, args)
+	return &Error{Kind: Invalid, Msg: "invalid input", Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...), Format: rf, Args: ra}}}
 }
 
 // KindOf returns the kind of err: the kind of the first *Error in its chain,
@@ -132,7 +150,8 @@ type Fields struct{ list []FieldError }
 
 // Add records that field was refused for reason.
 func (f *Fields) Add(field, format string, args ...any) {
-	f.list = append(f.list, FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args})
+	rf, ra := reasonOf(format, args)
+	f.list = append(f.list, FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Format: rf, Args: ra})
 }
 
 // Merge adds the field errors of err, prefixed with prefix, if err is an

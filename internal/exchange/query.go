@@ -45,7 +45,7 @@ func (s *Service) Query(ctx context.Context, q Query) (QueryResult, error) {
 		return QueryResult{}, errs.E(errs.Forbidden, "only member agencies query")
 	}
 	if _, err := personalid.Parse(q.PID); err != nil {
-		return QueryResult{}, errs.Field("pid", "%s", err.Error())
+		return QueryResult{}, errs.Field("pid", "%s", err)
 	}
 	if len(q.Fields) == 0 {
 		return QueryResult{}, errs.Field("fields", "name at least one field")

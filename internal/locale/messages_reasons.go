@@ -290,4 +290,11 @@ var reasonMessages = [][2]string{
 	{"you have no temporary residence with an end date to renew: register one", "bạn không có nơi tạm trú có thời hạn để gia hạn: vui lòng đăng ký tạm trú"},
 	{"your dossier %s of this service is still open: follow it, complete it or withdraw it", "hồ sơ %s của bạn đối với dịch vụ này vẫn đang được xử lý: vui lòng theo dõi, bổ sung hoặc rút hồ sơ đó"},
 	{"your temporary residence ended on %s: register a new one", "thời hạn tạm trú của bạn đã hết vào ngày %s: vui lòng đăng ký tạm trú mới"},
+	// The personal ID number's parser (package personalid), whose errors
+	// are passed on as fields' reasons.
+	{"a personal ID number has 12 digits, got %d characters", "số định danh cá nhân gồm 12 chữ số, bạn đã nhập %d ký tự"},
+	{"a personal ID number has only digits, found %q at position %d", "số định danh cá nhân chỉ gồm chữ số, có %q ở vị trí %d"},
+	{"%s is not a province code of a personal ID number", "%s không phải là mã tỉnh của số định danh cá nhân"},
+	{"birth year %d is outside 1900–2399, which personal ID numbers can encode", "năm sinh %d nằm ngoài khoảng 1900–2399 mà số định danh cá nhân mã hóa được"},
+	{"sex must be male or female", "giới tính phải là male hoặc female"},
 }

@@ -40,7 +40,10 @@ func serviceReasons(t *testing.T) map[string]string {
 				return true
 			}
 			pkg, _ := sel.X.(*ast.Ident)
-			if !(sel.Sel.Name == "Field" && pkg != nil && pkg.Name == "errs") && sel.Sel.Name != "Add" {
+			// The personal ID number's parse errors become fields'
+			// reasons (errs.Field(f, "%s", err)).
+			parser := sel.Sel.Name == "E" && pkg != nil && pkg.Name == "errs" && strings.Contains(filepath.ToSlash(path), "/personalid/")
+			if !(sel.Sel.Name == "Field" && pkg != nil && pkg.Name == "errs") && sel.Sel.Name != "Add" && !parser {
 				return true
 			}
 			if lit, ok := c.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {

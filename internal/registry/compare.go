@@ -67,7 +67,7 @@ func (s *Service) Compare(ctx context.Context, pidText string, c Claims, purpose
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Comparison{}, errs.Field("pid", "%s", err.Error())
+		return Comparison{}, errs.Field("pid", "%s", err)
 	}
 	if !storable(purpose) || !storable(c.Name) || !storable(c.Phone) {
 		return Comparison{}, errs.Field("purpose", "must be UTF-8 text without NUL characters")

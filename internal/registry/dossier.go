@@ -28,7 +28,7 @@ func (s *Service) ChangeForDossier(ctx context.Context, tx *sql.Tx, pidText, act
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Record{}, errs.Field("pid", "%s", err.Error())
+		return Record{}, errs.Field("pid", "%s", err)
 	}
 	if strings.TrimSpace(p.DossierRef) == "" || strings.TrimSpace(p.Reason) == "" {
 		return Record{}, errs.E(errs.Internal, "a dossier change needs its dossier reference and reason")
@@ -70,7 +70,7 @@ func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, pidText, purpose str
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Record{}, errs.Field("pid", "%s", err.Error())
+		return Record{}, errs.Field("pid", "%s", err)
 	}
 	r, err := loadRecord(ctx, tx, pid)
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Service) MoveForDossier(ctx context.Context, tx *sql.Tx, pidText, actio
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Record{}, errs.Field("pid", "%s", err.Error())
+		return Record{}, errs.Field("pid", "%s", err)
 	}
 	if strings.TrimSpace(m.DossierRef) == "" || strings.TrimSpace(m.Reason) == "" {
 		return Record{}, errs.E(errs.Internal, "a dossier change needs its dossier reference and reason")
@@ -136,7 +136,7 @@ func (s *Service) ChangeHeadForDossier(ctx context.Context, tx *sql.Tx, pidText,
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return errs.Field("pid", "%s", err.Error())
+		return errs.Field("pid", "%s", err)
 	}
 	cur, err := loadRecord(ctx, tx, pid)
 	if err != nil {
@@ -155,7 +155,7 @@ func (s *Service) LeaveForDossier(ctx context.Context, tx *sql.Tx, pidText, newH
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return errs.Field("pid", "%s", err.Error())
+		return errs.Field("pid", "%s", err)
 	}
 	cur, err := loadRecord(ctx, tx, pid)
 	if err != nil {

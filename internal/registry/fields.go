@@ -27,7 +27,7 @@ func (s *Service) Fields(ctx context.Context, pidText string, fields []string, p
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return nil, errs.Field("pid", "%s", err.Error())
+		return nil, errs.Field("pid", "%s", err)
 	}
 	known := QueryableFields()
 	for _, f := range fields {

@@ -44,7 +44,7 @@ func (s *Service) ChangeHead(ctx context.Context, householdID string, ifMatch in
 		f.Add("legal_basis", "is required")
 	}
 	if _, err := personalid.Parse(ch.NewHeadPID); err != nil {
-		f.Add("new_head_pid", "%s", err.Error())
+		f.Add("new_head_pid", "%s", err)
 	}
 	if err := f.Err(); err != nil {
 		return Household{}, err

@@ -117,7 +117,7 @@ func (s *Service) MoveHousehold(ctx context.Context, pidText string, ifMatch int
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Citizen{}, errs.Field("pid", "%s", err.Error())
+		return Citizen{}, errs.Field("pid", "%s", err)
 	}
 	var f errs.Fields
 	if strings.TrimSpace(m.Reason) == "" {
@@ -136,7 +136,7 @@ func (s *Service) MoveHousehold(ctx context.Context, pidText string, ifMatch int
 	}
 	if m.NewHeadPID != "" {
 		if _, err := personalid.Parse(m.NewHeadPID); err != nil {
-			f.Add("new_head_pid", "%s", err.Error())
+			f.Add("new_head_pid", "%s", err)
 		}
 	}
 	if err := f.Err(); err != nil {

@@ -25,7 +25,7 @@ func (s *Service) Get(ctx context.Context, pidText, purpose string) (Citizen, er
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Citizen{}, errs.Field("pid", "%s", err.Error())
+		return Citizen{}, errs.Field("pid", "%s", err)
 	}
 	// The purpose goes into the access log, whose group commit would fail
 	// with it every read waiting in the same batch.
@@ -60,7 +60,7 @@ func (s *Service) GetOnBehalf(ctx context.Context, pidText, purpose string) (Cit
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Citizen{}, errs.Field("pid", "%s", err.Error())
+		return Citizen{}, errs.Field("pid", "%s", err)
 	}
 	r, err := loadRecord(ctx, s.db, pid)
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *Service) History(ctx context.Context, pidText string) ([]Revision, erro
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return nil, errs.Field("pid", "%s", err.Error())
+		return nil, errs.Field("pid", "%s", err)
 	}
 	revs, err := history(ctx, s.db, pid)
 	if err != nil {
@@ -208,7 +208,7 @@ func (s *Service) RequireOverIn(ctx context.Context, q sqldb.Querier, perm acces
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return nil, errs.Field("pid", "%s", err.Error())
+		return nil, errs.Field("pid", "%s", err)
 	}
 	r, err := loadRecord(ctx, q, pid)
 	if err != nil {

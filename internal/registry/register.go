@@ -85,7 +85,7 @@ func (s *Service) RegisterBirth(ctx context.Context, in BirthRegistration, idemK
 	reg := in.BirthRegistrationPlace
 	prefix, err := personalid.Prefix("0"+reg.Province, in.Sex, dob.Year())
 	if err != nil {
-		return Citizen{}, errs.Field("birth_registration_place", "%s", err.Error())
+		return Citizen{}, errs.Field("birth_registration_place", "%s", err)
 	}
 	hash := requestHash(in)
 	var out Record
@@ -330,7 +330,7 @@ func (s *Service) ValidateLegacy(in *LegacyRecord) error {
 	var f errs.Fields
 	pid, err := personalid.Parse(in.PID)
 	if err != nil {
-		f.Add("pid", "%s", err.Error())
+		f.Add("pid", "%s", err)
 	}
 	if strings.TrimSpace(in.Reason) == "" {
 		in.Reason = "registration from existing data"

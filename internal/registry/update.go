@@ -40,7 +40,7 @@ func (s *Service) Update(ctx context.Context, pidText string, ifMatch int64, p P
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Citizen{}, errs.Field("pid", "%s", err.Error())
+		return Citizen{}, errs.Field("pid", "%s", err)
 	}
 	if strings.TrimSpace(p.Reason) == "" {
 		return Citizen{}, errs.Field("reason", "is required: every change to a record states why")
@@ -237,7 +237,7 @@ func (s *Service) SetStatus(ctx context.Context, pidText string, ifMatch int64, 
 	}
 	pid, err := personalid.Parse(pidText)
 	if err != nil {
-		return Citizen{}, errs.Field("pid", "%s", err.Error())
+		return Citizen{}, errs.Field("pid", "%s", err)
 	}
 	var f errs.Fields
 	if to != Alive && to != Dead && to != Missing {

@@ -219,7 +219,7 @@ func (v *validator) relative(f *errs.Fields, field string, r *Relative) {
 	}
 	if r.PID != "" {
 		if _, err := personalid.Parse(r.PID); err != nil {
-			f.Add(field+".pid", "%s", err.Error())
+			f.Add(field+".pid", "%s", err)
 		}
 	}
 	if len(r.Name) > 300 {
