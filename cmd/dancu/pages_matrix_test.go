@@ -37,9 +37,9 @@ type pageRow struct {
 // The people at the console: officers of the authorization world, and a
 // visitor who is not signed in.
 var (
-	pageActors   = []who{anon, viewer, regIn, regOut, admin}
+	pageActors   = []who{anon, viewer, regIn, regOut, admin, subject}
 	pageOfficers = []who{viewer, regIn, regOut, admin}
-	pageAnyone   = []who{anon, viewer, regIn, regOut, admin}
+	pageAnyone   = []who{anon, viewer, regIn, regOut, admin, subject}
 )
 
 func pagePlain(c pageCall) func(*world, who) pageCall { return func(*world, who) pageCall { return c } }
@@ -51,7 +51,11 @@ func pageRows() map[string]pageRow {
 	signedInIsSent := map[who]int{viewer: 303, regIn: 303, regOut: 303, admin: 303}
 	m["GET /{$}"] = pageRow{allow: pageAnyone, build: pagePlain(pageCall{})}
 	m["GET /console/login"] = pageRow{allow: pageAnyone, wantFor: signedInIsSent, build: pagePlain(pageCall{})}
-	m["POST /console/login"] = pageRow{allow: pageAnyone, want: 401, build: pagePlain(pageCall{form: url.Values{"username": {"nobody"}, "password": {"wrong"}}})}
+	// A name of its own for each: five failures of one name from one
+	// address are throttled.
+	m["POST /console/login"] = pageRow{allow: pageAnyone, want: 401, build: func(w *world, a who) pageCall {
+		return pageCall{form: url.Values{"username": {"nobody-" + string(a)}, "password": {"wrong"}}}
+	}}
 	m["POST /console/login/code"] = pageRow{allow: pageAnyone, want: 401, build: pagePlain(pageCall{form: url.Values{"code": {"123456"}}})}
 	m["POST /console/language"] = pageRow{allow: pageAnyone, build: pagePlain(pageCall{form: url.Values{"lang": {"vi"}, "next": {"/console/"}}})}
 	m["POST /console/logout"] = pageRow{allow: pageOfficers, spare: true, build: pagePlain(pageCall{})}
@@ -157,7 +161,7 @@ func pageRows() map[string]pageRow {
 // sign-ins enrol their authenticator apps.
 func pageMatrix(t *testing.T, w *world) {
 	rows := pageRows()
-	for _, more := range []map[string]pageRow{publicPageRows(), adminPageRows(), dashboardPageRows()} {
+	for _, more := range []map[string]pageRow{publicPageRows(), adminPageRows(), dashboardPageRows(), portalPageRows()} {
 		for k, r := range more {
 			if _, dup := rows[k]; dup {
 				t.Errorf("page %s has two rows", k)
@@ -179,6 +183,10 @@ func pageMatrix(t *testing.T, w *world) {
 		browsers[a], secret = consoleLogin(t, w.srv.URL, p[0], p[1])
 		spares[a], _ = consoleLoginWith(t, w.srv.URL, p[0], p[1], secret, time.Now().Add(30*time.Second))
 	}
+	// The subject signs in to the citizen portal (twice: the spare session
+	// is signed out).
+	browsers[subject], _ = portalLogin(t, w.srv.URL, "/portal/", w.subjectPID, w.subjectPassword)
+	spares[subject], _ = portalLogin(t, w.srv.URL, "/portal/", w.subjectPID, w.subjectPassword)
 	var keys []string
 	seen := map[string]bool{}
 	for _, p := range pages.Routes() {
@@ -246,9 +254,18 @@ func checkPage(t *testing.T, w *world, browsers map[who]*console, key string, r 
 		b.t = t
 		before := w.lastEvent()
 		var res page
+		portal := strings.HasPrefix(path, "/portal/")
 		if method == "GET" {
 			res = b.get(p)
 		} else {
+			// A form comes from a page of its own part: the portal's
+			// forms carry the portal session's token, the console's the
+			// console's.
+			if portal {
+				b.get("/portal/")
+			} else {
+				b.get("/")
+			}
 			form := url.Values{}
 			for k, v := range c.form {
 				form[k] = slices.Clone(v)
@@ -263,14 +280,21 @@ func checkPage(t *testing.T, w *world, browsers map[who]*console, key string, r 
 		if want == 0 {
 			want = map[string]int{"GET": 200, "POST": 303}[method]
 		}
+		// Signed out here: anonymous; the citizen at the console; an
+		// officer at the portal. Each is sent to that part's sign-in.
+		signedOut := a == anon || (a == subject) != portal
+		signIn := "/console/login?next="
+		if portal {
+			signIn = "/portal/login?next="
+		}
 		switch {
 		case allowed && res.Status != want:
 			t.Errorf("%s: %s, want %d: %s", a, statusText(res.Status), want, res.text())
-		case !allowed && a == anon && method == "GET" && (res.Status != 303 || !strings.HasPrefix(res.Location, "/console/login?next=")):
-			t.Errorf("anonymous: %s to %q, want 303 to the sign-in", statusText(res.Status), res.Location)
-		case !allowed && a == anon && method == "POST" && res.Status != 401:
-			t.Errorf("anonymous: %s, want 401: %s", statusText(res.Status), res.text())
-		case !allowed && a != anon && res.Status != 403 && res.Status != 404:
+		case !allowed && signedOut && method == "GET" && (res.Status != 303 || !strings.HasPrefix(res.Location, signIn)):
+			t.Errorf("%s, signed out here: %s to %q, want 303 to the sign-in", a, statusText(res.Status), res.Location)
+		case !allowed && signedOut && method == "POST" && res.Status != 401:
+			t.Errorf("%s, signed out here: %s, want 401: %s", a, statusText(res.Status), res.text())
+		case !allowed && !signedOut && res.Status != 403 && res.Status != 404:
 			t.Errorf("%s: %s, want 403 or 404: %s", a, statusText(res.Status), res.text())
 		}
 		if allowed && !public && a == anon {

@@ -74,6 +74,9 @@ func serveCmd(getenv env, stdout, stderr io.Writer) *cobra.Command {
 			if err := app.OpenWitnesses(ctx, cfg); err != nil {
 				return err
 			}
+			if err := app.EnsurePortal(ctx); err != nil {
+				return fmt.Errorf("the citizen portal's client: %w", err)
+			}
 			adminPw, created, err := app.Access.EnsureAdmin(ctx, cfg.AdminPassword)
 			if err != nil {
 				return err

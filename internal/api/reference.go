@@ -234,26 +234,18 @@ func (h *handlers) myAccessLog(ctx context.Context, in *myAccessInput) (*myAcces
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}
-	evs, err := audit.List(ctx, h.DB, audit.Filter{Subject: pid, Before: in.Before, Limit: in.Limit})
+	seen, err := audit.Mine(ctx, h.DB, audit.Filter{Subject: pid, Before: in.Before, Limit: in.Limit}, h.Access.UnitOf)
 	if err != nil {
 		return nil, h.problemQuery(ctx, err)
 	}
-	units := map[string]string{}
-	out := make([]Access, 0, len(evs))
-	for _, e := range evs {
-		who := e.Name
-		switch e.Kind {
-		case string(actor.Officer):
-			if _, ok := units[e.ActorID]; !ok {
-				units[e.ActorID] = h.Access.UnitOf(ctx, e.ActorID)
-			}
-			who = units[e.ActorID]
-		case string(actor.Citizen):
-			if e.ActorID == pid {
-				who = "you"
-			} else {
-				who = "another citizen"
-			}
+	out := make([]Access, 0, len(seen))
+	for _, s := range seen {
+		e, who := s.Event, s.Who
+		switch {
+		case s.Self:
+			who = "you"
+		case e.Kind == string(actor.Citizen):
+			who = "another citizen"
 		}
 		out = append(out, Access{At: e.At.Format(time.RFC3339), Who: who, Kind: e.Kind, Action: e.Action, Purpose: e.Purpose, Detail: e.SubjectDetail()})
 	}

@@ -5,13 +5,17 @@ import (
 	"database/sql"
 
 	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 )
 
-// OfPerson lists a person's cards, newest first, to an officer who may
-// read the person's record; the read is recorded.
+// OfPerson lists a person's cards, newest first, to their holder or to an
+// officer who may read the person's record; the read is recorded.
 func (s *Service) OfPerson(ctx context.Context, pid string) ([]Card, error) {
-	if _, err := s.registry.RequireOver(ctx, access.ReadCitizen, pid); err != nil {
+	purpose := "reading the record"
+	if a, ok := actor.From(ctx); ok && a.Kind == actor.Citizen && a.ID == pid {
+		purpose = "the holder's own cards"
+	} else if _, err := s.registry.RequireOver(ctx, access.ReadCitizen, pid); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, pid, status, issued_on, expires_on, commune FROM card WHERE pid = $1 ORDER BY issued_on DESC, id DESC LIMIT 50`, pid)
@@ -32,7 +36,7 @@ func (s *Service) OfPerson(ctx context.Context, pid string) ([]Card, error) {
 	}
 	rows.Close()
 	ev := audit.NewEvent(ctx, s.clock(), "card_list", pid, "")
-	ev.Purpose = "reading the record"
+	ev.Purpose = purpose
 	if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return audit.WriteTx(ctx, tx, ev) }); err != nil {
 		return nil, err
 	}

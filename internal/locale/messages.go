@@ -388,7 +388,7 @@ var messages = [][3]string{
 // catalog holds every text by language and key.
 var catalog = func() map[string]map[string]string {
 	c := map[string]map[string]string{VI: {}, EN: {}}
-	for _, m := range slices.Concat(messages, ssoMessages, publicMessages, adminMessages, dashboardMessages, noticeMessages) {
+	for _, m := range slices.Concat(messages, ssoMessages, publicMessages, adminMessages, dashboardMessages, noticeMessages, portalMessages) {
 		c[VI][m[0]], c[EN][m[0]] = m[1], m[2]
 	}
 	return c

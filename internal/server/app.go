@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
@@ -52,6 +53,10 @@ type App struct {
 
 	demoPortal bool   // serve the demo relying party (--demo)
 	publicURL  string // the public base URL (Config.PublicURL)
+	// The citizen portal's client secret at the OpenID provider (derived
+	// from the data key) and the sealer of its session cookies.
+	portalSecret string
+	sealer       *eid.Sealer
 
 	// Witnesses keep the audit checkpoints outside the database
 	// (OpenWitnesses); the sealer copies each new one to them.
@@ -179,6 +184,10 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Access.KeyThrottle(tk.Sum(nil))
 	a.EID.KeyThrottle(tk.Sum(nil))
 	a.Access.SetSealer(sealer)
+	a.sealer = sealer
+	ps := hmac.New(sha256.New, key)
+	ps.Write([]byte("dancu citizen portal client secret"))
+	a.portalSecret = base64.RawURLEncoding.EncodeToString(ps.Sum(nil))
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
 	checks := access.NewThrottle(a.DB, access.ThrottleRules{Address: dossier.CheckRule}, time.Now)
 	checks.SetKey(tk.Sum(nil))

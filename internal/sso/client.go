@@ -28,6 +28,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/dancu-vn/dancu/internal/access"
+	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -98,6 +99,48 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, strin
 	if _, err := access.Require(ctx, access.ManageOfficers); err != nil {
 		return Client{}, "", err
 	}
+	c, err := s.checkClient(in)
+	if err != nil {
+		return Client{}, "", err
+	}
+	secret := ""
+	if c.AuthMethodV == string(oidc.AuthMethodBasic) || c.AuthMethodV == string(oidc.AuthMethodPost) {
+		b := make([]byte, 32)
+		rand.Read(b)
+		secret = base64.RawURLEncoding.EncodeToString(b)
+		c.secretHash = hashSecret(secret)
+	}
+	return c, secret, s.insertClient(ctx, &c)
+}
+
+// EnsureClient registers or updates, with the secret given, a relying
+// party the platform runs itself (the citizen portal): its secret is
+// derived from the data key at each start, so only its hash is ever
+// stored, and its addresses follow the public URL. The system only.
+func (s *Service) EnsureClient(ctx context.Context, in NewClient, secret string) error {
+	if a, ok := actor.From(ctx); !ok || a.Kind != actor.System {
+		return errs.E(errs.Forbidden, "only the platform registers its own clients")
+	}
+	c, err := s.checkClient(in)
+	if err != nil {
+		return err
+	}
+	c.secretHash = hashSecret(secret)
+	res, err := s.db.ExecContext(ctx, `UPDATE oidc_client SET name = $1, secret_hash = $2, auth_method = $3, app_type = $4, redirect_uris = $5,
+		post_logout_uris = $6, grant_types = $7, scopes = $8, min_level = $9, disabled = false WHERE id = $10`,
+		c.Name, c.secretHash, c.AuthMethodV, c.AppType, jsonList(c.RedirectURIv), jsonList(c.LogoutURIs), jsonList(c.Grants), jsonList(c.Scopes), c.MinLevel, c.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		s.forgetClient(c.ID)
+		return nil
+	}
+	return s.insertClient(ctx, &c)
+}
+
+// checkClient validates a new client's registration.
+func (s *Service) checkClient(in NewClient) (Client, error) {
 	var f errs.Fields
 	if !clientIDPattern.MatchString(in.ID) {
 		f.Add("id", "must be 3–64 characters: lower-case letters, digits, '.', '_' or '-'")
@@ -190,18 +233,13 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, strin
 	if in.MinLevel < 0 || in.MinLevel > 2 {
 		f.Add("min_level", "must be 1 or 2")
 	}
-	if err := f.Err(); err != nil {
-		return Client{}, "", err
-	}
-	secret := ""
-	if c.AuthMethodV == string(oidc.AuthMethodBasic) || c.AuthMethodV == string(oidc.AuthMethodPost) {
-		b := make([]byte, 32)
-		rand.Read(b)
-		secret = base64.RawURLEncoding.EncodeToString(b)
-		c.secretHash = hashSecret(secret)
-	}
+	return c, f.Err()
+}
+
+// insertClient stores a checked client.
+func (s *Service) insertClient(ctx context.Context, c *Client) error {
 	c.CreatedAt = s.clock()
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_client (id, name, secret_hash, auth_method, app_type, redirect_uris, post_logout_uris,
 			grant_types, scopes, min_level, jwks, disabled, created_at, id_token_alg, backchannel_logout_uri) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,false,$12,$13,$14)`,
 			c.ID, c.Name, c.secretHash, c.AuthMethodV, c.AppType, jsonList(c.RedirectURIv), jsonList(c.LogoutURIs), jsonList(c.Grants),
@@ -214,10 +252,6 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient) (Client, strin
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, c.CreatedAt, "oidc_client_create", "", c.ID))
 	})
-	if err != nil {
-		return Client{}, "", err
-	}
-	return c, secret, nil
 }
 
 func isLoopback(host string) bool { return host == "127.0.0.1" || host == "localhost" || host == "::1" }
@@ -387,3 +421,10 @@ func (c *Client) idTokenAlg() jose.SignatureAlgorithm {
 }
 
 func (c *Client) hasGrant(g oidc.GrantType) bool { return slices.Contains(c.Grants, string(g)) }
+
+// forgetClient drops a client from this process's cache after a change.
+func (s *Service) forgetClient(id string) {
+	s.clients.mu.Lock()
+	delete(s.clients.m, id)
+	s.clients.mu.Unlock()
+}

@@ -40,15 +40,17 @@ var funcs = template.FuncMap{
 // view is what every template gets: the page's data and what the layout
 // needs (language, the officer, the CSRF token).
 type view struct {
-	Lang  string
-	Me    *actor.Actor
-	CSRF  string
-	Path  string
-	Query string
-	Title string
-	Data  any
-	units *adminunit.Catalog
-	codes *codelist.Lists
+	Lang string
+	Me   *actor.Actor
+	// Citizen is the citizen signed in to the portal.
+	Citizen *actor.Actor
+	CSRF    string
+	Path    string
+	Query   string
+	Title   string
+	Data    any
+	units   *adminunit.Catalog
+	codes   *codelist.Lists
 }
 
 // CodeName is a code of a code list written out ("code – name" when the
@@ -76,6 +78,26 @@ func (v view) CodeName(list, code string) string {
 
 // T is a text in the page's language.
 func (v view) T(key string, args ...any) string { return locale.T(v.Lang, key, args...) }
+
+// Purpose says an access record's purpose in the page's language when the
+// platform wrote it, or as the reader (an officer, an agency) gave it.
+func (v view) Purpose(p string) string {
+	if locale.Has("purpose." + p) {
+		return v.T("purpose." + p)
+	}
+	return p
+}
+
+// Action names an access record's action for a citizen, or shows its code.
+func (v view) Action(a string) string {
+	if locale.Has("portal.act." + a) {
+		return v.T("portal.act." + a)
+	}
+	if locale.Has("action." + a) {
+		return v.T("action." + a)
+	}
+	return a
+}
 
 // Unit is the full name of a unit code (a current commune or a province;
 // a pre-2025 commune is named with what it became), or the code.
@@ -130,6 +152,9 @@ func (v view) Other() string {
 // view is what a page of this request is rendered with.
 func (s *Web) view(r *http.Request) view {
 	v := view{Lang: langOf(r), Me: me(r), CSRF: csrfToken(r), Path: r.URL.Path, Query: r.URL.RawQuery}
+	if a, ok := actor.From(r.Context()); ok && a.Kind == actor.Citizen {
+		v.Citizen = a
+	}
 	if s.Registry != nil {
 		v.units, v.codes = s.Registry.Units(), s.Registry.Codes()
 	}

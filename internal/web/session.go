@@ -67,6 +67,11 @@ func randomValue() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// portalPath reports whether a request is for the citizen portal.
+func portalPath(r *http.Request) bool {
+	return r.URL.Path == Portal || strings.HasPrefix(r.URL.Path, Portal+"/")
+}
+
 // session resolves the session cookie to the acting officer (a cookie that
 // no longer opens a session is removed), and picks the language and the
 // secret the CSRF token is bound to.
@@ -77,7 +82,16 @@ func (s *Web) session(w http.ResponseWriter, r *http.Request) (*http.Request, er
 	}
 	ctx := actor.With(r.Context(), nil)
 	bind := ""
-	if secret := s.cookie(r, sessionCookie); secret != "" {
+	if portalPath(r) {
+		// The portal: the citizen of its cookie, never an officer.
+		a, sid, err := s.portalActor(w, r, src)
+		if err != nil {
+			return r, err
+		}
+		if a != nil {
+			ctx, bind = actor.With(ctx, a), sid
+		}
+	} else if secret := s.cookie(r, sessionCookie); secret != "" {
 		a, err := s.Access.Authenticate(ctx, secret)
 		switch {
 		case err == nil:
@@ -156,6 +170,13 @@ func langOf(r *http.Request) string {
 
 // tr is a text in the request's language.
 func tr(r *http.Request, key string, args ...any) string { return locale.T(langOf(r), key, args...) }
+
+// citizen is the citizen signed in to the portal (the guard let the
+// request in only with one).
+func citizen(r *http.Request) *actor.Actor {
+	a, _ := actor.From(r.Context())
+	return a
+}
 
 // me is the signed-in officer, or nil.
 func me(r *http.Request) *actor.Actor {

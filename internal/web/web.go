@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/indicator"
+	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/pki"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
@@ -61,6 +63,12 @@ type Deps struct {
 	// the session cookie Secure.
 	PublicURL string
 	Now       func() time.Time
+	// The citizen portal: the OpenID provider's handler (called in
+	// process), the portal's client secret there, and the sealer of its
+	// cookies.
+	IdP          http.Handler
+	PortalSecret string
+	Sealer       keyring.Sealer
 }
 
 // Web serves the pages.
@@ -75,11 +83,13 @@ type audience struct {
 	public   bool
 	perm     access.Permission
 	signedIn bool
+	citizen  bool // a citizen signed in to the portal
 }
 
 var (
 	anyone   = audience{public: true}
 	signedIn = audience{signedIn: true}
+	citizens = audience{citizen: true}
 )
 
 func officers(p access.Permission) audience { return audience{signedIn: true, perm: p} }
@@ -147,6 +157,7 @@ func (s *Web) Routes() []Page {
 		{Method: "POST", Path: c + "/cards/batches", who: officers(access.WriteCitizen), h: s.batchProduce},
 	}
 	ps = append(ps, s.extraRoutes()...)
+	ps = append(ps, s.portalRoutes()...)
 	for i := range ps {
 		ps[i].Public, ps[i].Perm = ps[i].who.public, ps[i].who.perm
 	}
@@ -155,10 +166,10 @@ func (s *Web) Routes() []Page {
 
 // Mounts are the patterns the pages are served under in the server's mux.
 func (s *Web) Mounts() []string {
-	seen := map[string]bool{Console + "/": true}
-	out := []string{Console + "/"}
+	seen := map[string]bool{Console + "/": true, Portal + "/": true}
+	out := []string{Console + "/", Portal + "/"}
 	for _, p := range s.Routes() {
-		if !strings.HasPrefix(p.Path, Console+"/") && !seen[p.Method+" "+p.Path] {
+		if !strings.HasPrefix(p.Path, Console+"/") && !strings.HasPrefix(p.Path, Portal+"/") && !seen[p.Method+" "+p.Path] {
 			seen[p.Method+" "+p.Path] = true
 			out = append(out, p.Method+" "+p.Path)
 		}
@@ -175,9 +186,11 @@ func (s *Web) Handler() http.Handler {
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET "+Console+"/static/", http.StripPrefix(Console+"/static/", cacheStatic(http.FileServerFS(static))))
-	mux.Handle(Console+"/", s.guard(Page{who: anyone, h: func(w http.ResponseWriter, r *http.Request) error {
+	notFound := s.guard(Page{who: anyone, h: func(w http.ResponseWriter, r *http.Request) error {
 		return errs.E(errs.NotFound, "no such page")
-	}}))
+	}})
+	mux.Handle(Console+"/", notFound)
+	mux.Handle(Portal+"/", notFound)
 	return mux
 }
 
@@ -202,6 +215,14 @@ func (s *Web) guard(p Page) http.Handler {
 			a, ok := actor.From(r.Context())
 			switch {
 			case p.who.public:
+			case p.who.citizen:
+				if !ok || a.Kind != actor.Citizen {
+					if r.Method == http.MethodGet {
+						http.Redirect(w, r, Portal+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+						return
+					}
+					err = errs.E(errs.Unauthenticated, "sign in first")
+				}
 			case !ok || a.Kind != actor.Officer:
 				if r.Method == http.MethodGet {
 					http.Redirect(w, r, Console+"/login?next="+urlEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -242,6 +263,10 @@ func (s *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.Log.ErrorContext(r.Context(), "page", "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
+		if portalPath(r) {
+			http.Redirect(w, r, Portal+"/login", http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, Console+"/login", http.StatusSeeOther)
 		return
 	}

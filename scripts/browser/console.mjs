@@ -198,7 +198,7 @@ try {
   // A phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [name, path] of [['home-390', '/console/'], ['record-390', '/console/citizens/001085012345'],
-    ['search-390', '/console/citizens?q=tran+thi'], ['birth-390', '/console/births/new'], ['dashboard-390', '/console/dashboard'], ['batches-390', '/console/cards/batches']]) {
+    ['search-390', '/console/citizens?q=tran+thi'], ['birth-390', '/console/births/new'], ['dashboard-390', '/console/dashboard'], ['batches-390', '/console/cards/batches'], ['dossiers-390', '/console/dossiers'], ['cards-390', '/console/cards?state=submitted']]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     check(!overflow, `${name}: nothing wider than a 390 px screen`);

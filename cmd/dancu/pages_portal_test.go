@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+)
+
+// portalPageRows are the rows of the pages' matrix for the citizen portal
+// (internal/web/portal*.go): its pages are the signed-in citizen's own,
+// and none takes another person's number.
+func portalPageRows() map[string]pageRow {
+	mine := []who{subject}
+	return map[string]pageRow{
+		"GET /portal/{$}":       {allow: pageAnyone, build: pagePlain(pageCall{})},
+		"GET /portal/login":     {allow: pageAnyone, want: 302, build: pagePlain(pageCall{query: "next=/portal/me"})},
+		"GET /portal/callback":  {allow: pageAnyone, want: 400, build: pagePlain(pageCall{query: "code=guessed&state=guessed"})},
+		"POST /portal/language": {allow: pageAnyone, build: pagePlain(pageCall{form: url.Values{"lang": {"vi"}, "next": {"/portal/"}}})},
+		"POST /portal/logout":   {allow: mine, spare: true, build: pagePlain(pageCall{})},
+		"GET /portal/me": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
+			return pageCall{subject: w.subjectPID}
+		}},
+		"GET /portal/access":   {allow: mine, build: pagePlain(pageCall{})},
+		"GET /portal/consents": {allow: mine, build: pagePlain(pageCall{})},
+		// The citizen withdraws a consent given for this row to a client of
+		// its own: the world's clients keep theirs.
+		"POST /portal/consents/{client}": {allow: mine, build: func(w *world, a who) pageCall {
+			client := "dvc-app"
+			if a == subject {
+				w.seq++
+				client = fmt.Sprintf("page-rp-%d", w.seq)
+				w.c(admin).must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": client, "name": client, "type": "native",
+					"redirect_uris": []string{"http://127.0.0.1:9/cb"}})
+				citizenLogin(w.t, w.srv.URL, client, w.subjectPID, w.subjectPassword)
+			}
+			return pageCall{path: map[string]string{"client": client}}
+		}},
+	}
+}

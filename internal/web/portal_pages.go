@@ -1,0 +1,113 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/dancu-vn/dancu/internal/audit"
+	"github.com/dancu-vn/dancu/internal/card"
+	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/locale"
+	"github.com/dancu-vn/dancu/internal/sso"
+)
+
+// portalRoutes are the citizen portal's pages. A citizen's pages act only
+// on the citizen the session names: no page takes another person's number.
+func (s *Web) portalRoutes() []Page {
+	p := Portal
+	return []Page{
+		{Method: "GET", Path: p + "/{$}", who: anyone, h: s.portalHome},
+		{Method: "GET", Path: p + "/login", who: anyone, h: s.portalLogin},
+		{Method: "GET", Path: p + "/callback", who: anyone, h: s.portalCallback},
+		{Method: "POST", Path: p + "/language", who: anyone, h: s.portalLanguage},
+		{Method: "POST", Path: p + "/logout", who: citizens, h: s.portalLogout},
+		{Method: "GET", Path: p + "/me", who: citizens, h: s.portalMe},
+		{Method: "GET", Path: p + "/access", who: citizens, h: s.portalAccess},
+		{Method: "GET", Path: p + "/consents", who: citizens, h: s.portalConsents},
+		{Method: "POST", Path: p + "/consents/{client}", who: citizens, h: s.portalWithdraw},
+	}
+}
+
+func (s *Web) portalHome(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "portal-home", nil)
+	return nil
+}
+
+func (s *Web) portalLanguage(w http.ResponseWriter, r *http.Request) error {
+	lang := locale.Parse(r.PostForm.Get("lang"))
+	if lang == "" {
+		return errs.Field("lang", "must be vi or en")
+	}
+	s.setCookie(w, r, langCookie, lang, 365*24*3600)
+	http.Redirect(w, r, safePortalNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
+}
+
+type portalMeData struct {
+	Sections []section
+	Account  eid.Account
+	Cards    []card.Card
+}
+
+// portalMe is "my data": the registry's record of the citizen, as the
+// officers' record page groups it, their cards and their e-ID account.
+// Each read is in the citizen's own access log, as theirs.
+func (s *Web) portalMe(w http.ResponseWriter, r *http.Request) error {
+	a := citizen(r)
+	c, err := s.Registry.GetOnBehalf(r.Context(), a.ID, "the citizen's own record")
+	if err != nil {
+		return err
+	}
+	d := portalMeData{Sections: s.recordSections(r, c)}
+	for i := range d.Sections {
+		for j := range d.Sections[i].Rows {
+			d.Sections[i].Rows[j].Href = "" // other people's records are the officers'
+		}
+	}
+	if d.Account, err = s.EID.Account(r.Context(), a.ID); err != nil {
+		return err
+	}
+	if d.Cards, err = s.Cards.OfPerson(r.Context(), a.ID); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "portal-me", d)
+	return nil
+}
+
+// portalAccess is "who accessed my data": every read and change of the
+// citizen's record, by the officer's unit (not the officer), the agency
+// or the service, with the purpose and the time.
+func (s *Web) portalAccess(w http.ResponseWriter, r *http.Request) error {
+	seen, err := audit.Mine(r.Context(), s.DB, audit.Filter{Before: r.URL.Query().Get("before"), Limit: 50}, s.Access.UnitOf)
+	if err != nil {
+		return err
+	}
+	d := map[string]any{"Seen": seen}
+	if len(seen) == 50 {
+		d["Next"] = seen[len(seen)-1].Event.ID
+	}
+	s.render(w, r, http.StatusOK, "portal-access", d)
+	return nil
+}
+
+func (s *Web) portalConsents(w http.ResponseWriter, r *http.Request) error {
+	cs, err := s.SSO.Consents(r.Context(), citizen(r).ID)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []sso.Consent{}
+	}
+	s.render(w, r, http.StatusOK, "portal-consents", map[string]any{"Consents": cs, "Done": r.URL.Query().Get("done") == "withdrawn"})
+	return nil
+}
+
+// portalWithdraw withdraws a consent given to a relying party: its next
+// login asks again, and its tokens end.
+func (s *Web) portalWithdraw(w http.ResponseWriter, r *http.Request) error {
+	if err := s.SSO.RevokeConsent(r.Context(), citizen(r).ID, r.PathValue("client")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, Portal+"/consents?done=withdrawn", http.StatusSeeOther)
+	return nil
+}
