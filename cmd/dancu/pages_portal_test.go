@@ -34,5 +34,11 @@ func portalPageRows() map[string]pageRow {
 			}
 			return pageCall{path: map[string]string{"client": client}}
 		}},
+		"GET /portal/security":                {allow: mine, build: pagePlain(pageCall{})},
+		"POST /portal/security/passkeys/{id}": {allow: mine, want: 404, build: pagePlain(pageCall{path: map[string]string{"id": "no-such-passkey"}})},
+		// Runs last with the other sign-outs: it ends the subject's sessions.
+		"POST /portal/security/logout-everywhere": {allow: mine, want: 200, build: pagePlain(pageCall{})},
+		// Unconfirmed: the form again; a confirmed lock is TestPortal's.
+		"POST /portal/security/lock": {allow: mine, want: 422, build: pagePlain(pageCall{})},
 	}
 }

@@ -139,6 +139,40 @@ func portal(t *testing.T, dbURL string) {
 	if p, _ := b.follow(b.get("/portal/login")); !strings.Contains(p.Body, `name="password"`) {
 		t.Errorf("after signing out the provider still had a session: %s", p.text())
 	}
+	// Security: sign out everywhere ends the portal's session and another
+	// service's tokens; a lost phone locks the account at once.
+	b, _ = portalLogin(t, srv.URL, "/portal/security", pid, password)
+	app := citizenLogin(t, srv.URL, "dvc-app", pid, password)
+	app.must(200, "GET", "/api/v1/me/consents", nil)
+	if p := b.get("/portal/security"); p.Status != 200 || !strings.Contains(p.Body, "0912077001") || !strings.Contains(p.Body, `action="/portal/security/lock"`) {
+		t.Fatalf("the security page: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/security/logout-everywhere", nil); p.Status != 200 {
+		t.Fatalf("sign out everywhere: %d %s", p.Status, p.text())
+	}
+	if p := b.get("/portal/me"); p.Status != 303 {
+		t.Errorf("the portal's session outlived signing out everywhere: %d", p.Status)
+	}
+	if r := app.do("GET", "/api/v1/me/consents", nil); r.Status != 401 {
+		t.Errorf("another service's token outlived signing out everywhere: %d", r.Status)
+	}
+	b, _ = portalLogin(t, srv.URL, "/portal/security", pid, password)
+	if p := b.post("/portal/security/lock", nil); p.Status != 422 || !strings.Contains(p.Body, `href="#f-confirm"`) {
+		t.Errorf("a lock not confirmed: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/security/lock", url.Values{"confirm": {"yes"}}); p.Status != 200 || !strings.Contains(p.Body, "đã bị khoá") {
+		t.Fatalf("lock: %d %s", p.Status, p.text())
+	}
+	if p := b.get("/portal/me"); p.Status != 303 {
+		t.Errorf("the portal's session outlived the lock: %d", p.Status)
+	}
+	var acc struct{ State string }
+	admin.must(200, "GET", "/api/v1/eid/accounts/"+pid, nil).json(t, &acc)
+	if acc.State != "locked" {
+		t.Errorf("the account after the lock: %+v", acc)
+	}
+	admin.must(200, "POST", "/api/v1/eid/accounts/"+pid+"/unlock", map[string]string{"reason": "the holder came with the card"})
+
 	// Withdrawing the portal's own consent ends the portal's session: its
 	// tokens end with it.
 	b, _ = portalLogin(t, srv.URL, "/portal/consents", pid, password)

@@ -25,6 +25,10 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "GET", Path: p + "/access", who: citizens, h: s.portalAccess},
 		{Method: "GET", Path: p + "/consents", who: citizens, h: s.portalConsents},
 		{Method: "POST", Path: p + "/consents/{client}", who: citizens, h: s.portalWithdraw},
+		{Method: "GET", Path: p + "/security", who: citizens, h: s.portalSecurity},
+		{Method: "POST", Path: p + "/security/passkeys/{id}", who: citizens, h: s.portalRemovePasskey},
+		{Method: "POST", Path: p + "/security/logout-everywhere", who: citizens, h: s.portalLogoutEverywhere},
+		{Method: "POST", Path: p + "/security/lock", who: citizens, h: s.portalLock},
 	}
 }
 

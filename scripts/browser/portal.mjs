@@ -39,6 +39,12 @@ try {
   check(await page.isVisible('form[action="/portal/consents/dancu-portal"]'), "the portal's own consent is listed, with a button to withdraw it");
   await shot(page, 'consents');
 
+  await page.goto(base + '/portal/security');
+  check(await page.isVisible('form[action="/portal/security/lock"]'), 'the security page offers to lock the account when the phone is lost');
+  await page.click('form[action="/portal/security/lock"] button[type=submit]');
+  check(await page.isVisible('.error-summary'), 'a lock not confirmed asks to tick the box');
+  await shot(page, 'security');
+
   // English.
   await page.click('button[name=lang][value=en]');
   check((await page.textContent('h1')).includes('Sharing'), 'the portal switches to English');
@@ -49,7 +55,7 @@ try {
 
   // A phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const [name, path] of [['home-390', '/portal/'], ['me-390', '/portal/me'], ['access-390', '/portal/access'], ['consents-390', '/portal/consents']]) {
+  for (const [name, path] of [['home-390', '/portal/'], ['me-390', '/portal/me'], ['access-390', '/portal/access'], ['consents-390', '/portal/consents'], ['security-390', '/portal/security']]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     check(!overflow, `${name}: nothing wider than a 390 px screen`);

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/dancu-vn/dancu/internal/eid"
+	"github.com/dancu-vn/dancu/internal/errs"
+)
+
+// The security of the citizen's account: the second factors on file, the
+// passkeys (each removable), signing out on every device, and locking the
+// account at once when the phone is lost — which ends every session, the
+// portal's too.
+
+type securityData struct {
+	Account  eid.Account
+	Passkeys []eid.Passkey
+	Done     string
+	Errors   *formErrors
+}
+
+func (s *Web) portalSecurity(w http.ResponseWriter, r *http.Request) error {
+	return s.showSecurity(w, r, http.StatusOK, &formErrors{})
+}
+
+func (s *Web) showSecurity(w http.ResponseWriter, r *http.Request, status int, f *formErrors) error {
+	pid := citizen(r).ID
+	d := securityData{Done: done(r, "passkey"), Errors: f}
+	var err error
+	if d.Account, err = s.EID.Account(r.Context(), pid); err != nil {
+		return err
+	}
+	if d.Passkeys, err = s.EID.Passkeys(r.Context(), pid); err != nil {
+		return err
+	}
+	s.render(w, r, status, "portal-security", d)
+	return nil
+}
+
+func (s *Web) portalRemovePasskey(w http.ResponseWriter, r *http.Request) error {
+	if err := s.EID.RemovePasskey(r.Context(), citizen(r).ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, Portal+"/security?done=passkey", http.StatusSeeOther)
+	return nil
+}
+
+// portalLogoutEverywhere ends every session of the account: the portal's,
+// the provider's single sign-on sessions, and every relying party's tokens.
+func (s *Web) portalLogoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if err := s.EID.LogoutEverywhere(r.Context(), citizen(r).ID); err != nil {
+		return err
+	}
+	s.setCookie(w, r, portalCookie, "", -1)
+	s.render(w, r, http.StatusOK, "portal-ended", map[string]string{"Message": "portal.security.ended"})
+	return nil
+}
+
+// portalLock locks the account at once ("I lost my phone"), once the
+// citizen has ticked that they mean it.
+func (s *Web) portalLock(w http.ResponseWriter, r *http.Request) error {
+	if r.PostForm.Get("confirm") != "yes" {
+		f := &formErrors{}
+		f.add("confirm", tr(r, "portal.lock.confirm.required"))
+		return s.showSecurity(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if _, err := s.EID.Lock(r.Context(), citizen(r).ID, ""); err != nil {
+		if errs.Is(err, errs.Conflict) {
+			f := &formErrors{}
+			f.add("confirm", tr(r, "portal.lock.cannot"))
+			return s.showSecurity(w, r, http.StatusConflict, f)
+		}
+		return err
+	}
+	s.setCookie(w, r, portalCookie, "", -1)
+	s.render(w, r, http.StatusOK, "portal-ended", map[string]string{"Message": "portal.lock.done"})
+	return nil
+}
