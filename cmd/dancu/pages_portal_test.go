@@ -15,7 +15,7 @@ func portalPageRows() map[string]pageRow {
 		"GET /portal/login":     {allow: pageAnyone, want: 302, build: pagePlain(pageCall{query: "next=/portal/me"})},
 		"GET /portal/callback":  {allow: pageAnyone, want: 400, build: pagePlain(pageCall{query: "code=guessed&state=guessed"})},
 		"POST /portal/language": {allow: pageAnyone, build: pagePlain(pageCall{form: url.Values{"lang": {"vi"}, "next": {"/portal/"}}})},
-		"POST /portal/logout":   {allow: mine, spare: true, build: pagePlain(pageCall{})},
+		"POST /portal/logout":   {allow: pageAnyone, spare: true, build: pagePlain(pageCall{})},
 		"GET /portal/me": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
 			return pageCall{subject: w.subjectPID}
 		}},

@@ -156,6 +156,10 @@ func portal(t *testing.T, dbURL string) {
 	if r := app.do("GET", "/api/v1/me/consents", nil); r.Status != 401 {
 		t.Errorf("another service's token outlived signing out everywhere: %d", r.Status)
 	}
+	// A page drawn before its session died still signs out of the provider.
+	if p := b.post("/portal/logout", nil); p.Status != 303 || !strings.Contains(p.Location, "/end_session") {
+		t.Errorf("signing out of a lapsed session: %d %q", p.Status, p.Location)
+	}
 	b, _ = portalLogin(t, srv.URL, "/portal/security", pid, password)
 	if p := b.post("/portal/security/lock", nil); p.Status != 422 || !strings.Contains(p.Body, `href="#f-confirm"`) {
 		t.Errorf("a lock not confirmed: %d %s", p.Status, p.text())

@@ -74,13 +74,23 @@ func verifyPage(t *testing.T, dbURL string) {
 	if p := phone.get(u.Path); !strings.Contains(p.Body, "verdict-superseded") {
 		t.Errorf("after the move: %s", p.text())
 	}
-	// Guessing codes from one address is refused after dossier.CheckRule
-	// failures, on the page and in the API, with when to try again.
-	for i := 0; i < dossier.CheckRule.Free; i++ {
-		phone.get("/v/" + strings.Repeat("b", 19) + string(rune('a'+i%26)))
+	// Typed guesses from one address are refused after dossier.CheckRule
+	// failures, on the page and in the API, with when to try again; a link
+	// opened (an image tag elsewhere could open them) counts nothing.
+	for i := 0; i < dossier.CheckRule.Free+3; i++ {
+		phone.get("/v/" + strings.Repeat("d", 19) + string(rune('a'+i%26)))
 	}
-	if p := phone.get("/v/" + strings.Repeat("c", 20)); p.Status != 429 || p.Header.Get("Retry-After") == "" || !strings.Contains(p.text(), "thử lại sau") {
+	phone.get("/verify")
+	for i := 0; i < dossier.CheckRule.Free-1; i++ { // the tampered document above was one
+		if p := phone.post("/verify", url.Values{"document": {strings.Repeat("b", 19) + string(rune('a'+i%26))}}); p.Status != 200 {
+			t.Fatalf("typed guess %d after links opened: %d (the links counted)", i, p.Status)
+		}
+	}
+	if p := phone.post("/verify", url.Values{"document": {strings.Repeat("c", 20)}}); p.Status != 429 || p.Header.Get("Retry-After") == "" || !strings.Contains(p.text(), "thử lại sau") {
 		t.Errorf("a guess past the rule: %d %q %s", p.Status, p.Header.Get("Retry-After"), p.text())
+	}
+	if p := phone.get(u.Path); p.Status != 200 || !strings.Contains(p.Body, "verdict-") {
+		t.Errorf("a link opened from the refused address: %d", p.Status)
 	}
 	var refused problem
 	w.c(anon).do("POST", "/api/v1/documents/verify", map[string]string{"document": doc.JWS}).json(t, &refused)

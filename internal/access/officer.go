@@ -61,7 +61,8 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 // may. Returns Invalid naming the field, including "username" when it is
 // taken.
 func (s *Service) CreateOfficer(ctx context.Context, in NewOfficer) (Officer, error) {
-	if _, err := Require(ctx, ManageOfficers); err != nil {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
 		return Officer{}, err
 	}
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
@@ -80,6 +81,9 @@ func (s *Service) CreateOfficer(ctx context.Context, in NewOfficer) (Officer, er
 		f.Add("role", "must be admin, registrar or viewer")
 	}
 	f.Merge("", s.normaliseJurisdiction(&in.Jurisdiction))
+	if in.Jurisdiction.Level != "" && !s.mayManage(a, in.Jurisdiction) {
+		f.Add("jurisdiction", "is outside your own jurisdiction")
+	}
 	f.Merge("", CheckPasswordPolicy(in.Password))
 	if err := f.Err(); err != nil {
 		return Officer{}, err
@@ -88,7 +92,7 @@ func (s *Service) CreateOfficer(ctx context.Context, in NewOfficer) (Officer, er
 	o := Officer{ID: uuid.Must(uuid.NewV7()).String(), Username: in.Username, DisplayName: in.DisplayName,
 		Role: in.Role, Jurisdiction: in.Jurisdiction, CreatedAt: now}
 	hash := HashPassword(in.Password)
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO officer (id, username, display_name, role, jurisdiction_level, jurisdiction_code,
 			password_hash, disabled, failed_logins, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,FALSE,0,$8,$8)`,
 			o.ID, o.Username, o.DisplayName, o.Role, o.Jurisdiction.Level, o.Jurisdiction.Code, hash, now)
@@ -129,7 +133,8 @@ func scanOfficer(row interface{ Scan(...any) error }, o *Officer) error {
 
 // ListOfficers returns every account, for administrators.
 func (s *Service) ListOfficers(ctx context.Context) ([]Officer, error) {
-	if _, err := Require(ctx, ManageOfficers); err != nil {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+officerColumns+` FROM officer ORDER BY username`)
@@ -143,22 +148,20 @@ func (s *Service) ListOfficers(ctx context.Context) ([]Officer, error) {
 		if err := scanOfficer(rows, &o); err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		if s.mayManage(a, o.Jurisdiction) {
+			out = append(out, o)
+		}
 	}
 	return out, rows.Err()
 }
 
 // OfficerByUsername returns one account. Returns NotFound if there is none.
 func (s *Service) OfficerByUsername(ctx context.Context, username string) (Officer, error) {
-	if _, err := Require(ctx, ManageOfficers); err != nil {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
 		return Officer{}, err
 	}
-	var o Officer
-	err := scanOfficer(s.db.QueryRowContext(ctx, `SELECT `+officerColumns+` FROM officer WHERE username = $1`, strings.ToLower(username)), &o)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Officer{}, errs.E(errs.NotFound, "no officer %q", username)
-	}
-	return o, err
+	return s.managed(ctx, s.db, a, strings.ToLower(username))
 }
 
 // ResetPassword replaces an officer's password, for an administrator (or
@@ -178,14 +181,11 @@ func (s *Service) ResetPassword(ctx context.Context, username, password string) 
 	now := s.now().UTC()
 	return securityWrite(ctx, func(ctx context.Context) error {
 		return s.db.InTx(ctx, func(tx *sql.Tx) error {
-			var id string
-			err := tx.QueryRowContext(ctx, `SELECT id FROM officer WHERE username = $1`, username).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				return errs.E(errs.NotFound, "no officer %q", username)
-			}
+			o, err := s.managed(ctx, tx, a, username)
 			if err != nil {
 				return err
 			}
+			id := o.ID
 			if a.Kind == actor.Officer && a.ID == id {
 				return errs.E(errs.Forbidden, "change your own password with your current one (PUT /api/v1/me/password)")
 			}
@@ -298,11 +298,12 @@ func (s *Service) UpdateOfficer(ctx context.Context, username string, ch Officer
 	var o Officer
 	err = securityWrite(ctx, func(ctx context.Context) error {
 		return s.db.InTx(ctx, func(tx *sql.Tx) error {
-			if err := scanOfficer(tx.QueryRowContext(ctx, `SELECT `+officerColumns+` FROM officer WHERE username = $1`, username), &o); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return errs.E(errs.NotFound, "no officer %q", username)
-				}
+			var err error
+			if o, err = s.managed(ctx, tx, a, username); err != nil {
 				return err
+			}
+			if ch.Jurisdiction != nil && !s.mayManage(a, *ch.Jurisdiction) {
+				return errs.Field("jurisdiction", "is outside your own jurisdiction")
 			}
 			powers := (ch.Role != nil && *ch.Role != o.Role) || (ch.Jurisdiction != nil && *ch.Jurisdiction != o.Jurisdiction)
 			if powers && a.Kind == actor.Officer && a.ID == o.ID {
@@ -337,7 +338,11 @@ func (s *Service) UpdateOfficer(ctx context.Context, username string, ch Officer
 // SetDisabled disables or re-enables an account; disabling also revokes
 // every token it holds.
 func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool) error {
-	if _, err := Require(ctx, ManageOfficers); err != nil {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
+		return err
+	}
+	if _, err := s.managed(ctx, s.db, a, strings.ToLower(username)); err != nil {
 		return err
 	}
 	now := s.now().UTC()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base32"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -261,20 +262,18 @@ func (s *Service) checkCode(ctx context.Context, officerID, code string, enrolli
 // administrator's act, when the phone is lost); the next console sign-in
 // enrols a new one. Every session of the officer ends.
 func (s *Service) ResetSecondFactor(ctx context.Context, username string) error {
-	if _, err := Require(ctx, ManageOfficers); err != nil {
+	a, err := Require(ctx, ManageOfficers)
+	if err != nil {
 		return err
 	}
 	now := s.now().UTC()
 	return securityWrite(ctx, func(wctx context.Context) error {
 		return s.db.InTx(wctx, func(tx *sql.Tx) error {
-			var id string
-			err := tx.QueryRowContext(wctx, `SELECT id FROM officer WHERE username = $1`, username).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				return errs.E(errs.NotFound, "no officer %q", username)
-			}
+			o, err := s.managed(wctx, tx, a, strings.ToLower(username))
 			if err != nil {
 				return err
 			}
+			id := o.ID
 			if _, err := tx.ExecContext(wctx, `UPDATE officer SET totp_sealed = NULL, totp_enabled = FALSE, totp_last_step = 0, updated_at = $1 WHERE id = $2`, now, id); err != nil {
 				return err
 			}

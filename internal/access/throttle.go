@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/dancu-vn/dancu/internal/errs"
@@ -180,7 +181,7 @@ func (t *Throttle) BeginAddress(ctx context.Context, realm, source string) (*Att
 	if source == "" {
 		return a, nil
 	}
-	k := t.hash(realm, "address", source)
+	k := t.hash(realm, "address", addressKey(source))
 	a.keys = []throttleKey{{k, k, t.rules.Address}}
 	if err := t.count(ctx, a, "too many failed checks from this address", nil); err != nil {
 		return nil, err
@@ -311,3 +312,14 @@ func (t *Throttle) Sweep(ctx context.Context) error {
 // SweepThrottle forgets login failures whose windows have passed (the
 // officers' and the citizens' alike: they share the table and the rules).
 func (s *Service) SweepThrottle(ctx context.Context) error { return s.throttle.Sweep(ctx) }
+
+// addressKey is what an address counts as: an IPv4 address itself, an
+// IPv6 address by its /64 (one subscriber's prefix, which a single host
+// can fill with addresses at will).
+func addressKey(source string) string {
+	ip := net.ParseIP(source)
+	if ip == nil || ip.To4() != nil {
+		return source
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}

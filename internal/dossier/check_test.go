@@ -2,6 +2,7 @@ package dossier_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,16 @@ func TestCheckLimitsFailures(t *testing.T) {
 		}
 		if v, err := e.svc.Check(from("192.0.2.9"), "forged.document.text", false); err != nil || v.Status != "invalid" {
 			t.Errorf("a forgery from a fresh address: %+v %v", v, err)
+		}
+		// IPv6: one /64 is one address; every host of it shares the count.
+		for i := 0; i < dossier.CheckRule.Free; i++ {
+			e.svc.Check(from(fmt.Sprintf("2001:db8:1:2::%x", i+1)), guess, true)
+		}
+		if _, err := e.svc.Check(from("2001:db8:1:2::ffff"), guess, true); !errs.Is(err, errs.TooMany) {
+			t.Errorf("a fresh host of the same /64: %v", err)
+		}
+		if _, err := e.svc.Check(from("2001:db8:1:3::1"), guess, true); err != nil {
+			t.Errorf("another /64: %v", err)
 		}
 		e.clock.Add(errs.RetryAfterOf(err) + time.Second)
 		if v, err := e.svc.Check(attacker, code, true); err != nil || !v.Valid {

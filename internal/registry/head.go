@@ -33,7 +33,8 @@ type HeadChange struct {
 // household version the change is based on. The officer must be allowed
 // to change the records of the household's place.
 func (s *Service) ChangeHead(ctx context.Context, householdID string, ifMatch int64, ch HeadChange) (Household, error) {
-	if _, err := access.Require(ctx, access.WriteCitizen); err != nil {
+	// Nothing of a household outside the officer's reach is looked at.
+	if _, err := s.RequireOverHousehold(ctx, householdID); err != nil {
 		return Household{}, err
 	}
 	var f errs.Fields

@@ -53,10 +53,10 @@ type App struct {
 
 	demoPortal bool   // serve the demo relying party (--demo)
 	publicURL  string // the public base URL (Config.PublicURL)
-	// The citizen portal's client secret at the OpenID provider (derived
-	// from the data key) and the sealer of its session cookies.
+	// The citizen portal's client secret at the OpenID provider and the
+	// sealer of its session cookies, both derived from the data key.
 	portalSecret string
-	sealer       *eid.Sealer
+	cookieSealer *eid.Sealer
 
 	// Witnesses keep the audit checkpoints outside the database
 	// (OpenWitnesses); the sealer copies each new one to them.
@@ -184,7 +184,14 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Access.KeyThrottle(tk.Sum(nil))
 	a.EID.KeyThrottle(tk.Sum(nil))
 	a.Access.SetSealer(sealer)
-	a.sealer = sealer
+	// The portal's cookies are sealed under a key of their own: the
+	// internet can make the portal seal at will, so it must not spend the
+	// data key's nonces nor widen what a break of it opens.
+	ck := hmac.New(sha256.New, key)
+	ck.Write([]byte("dancu citizen portal cookies"))
+	if a.cookieSealer, err = eid.NewSealer(ck.Sum(nil)); err != nil {
+		return err
+	}
 	ps := hmac.New(sha256.New, key)
 	ps.Write([]byte("dancu citizen portal client secret"))
 	a.portalSecret = base64.RawURLEncoding.EncodeToString(ps.Sum(nil))

@@ -146,7 +146,7 @@ func (a *App) Handler(version string) (public, metrics http.Handler) {
 	// which the tests catch.
 	pages, err := web.New(web.Deps{DB: a.DB, Access: a.Access, Registry: a.Registry, EID: a.EID, SSO: a.SSO, Dossier: a.Dossier,
 		Exchange: a.Exchange, Events: a.Events, Cards: a.Cards, Indicators: a.Indicators, PKI: a.PKI, Chain: a.Chain, Calendar: a.Calendar, Policy: a.Policy,
-		Log: a.Log, PublicURL: a.publicURL, IdP: idp, PortalSecret: a.portalSecret, Sealer: a.sealer})
+		Log: a.Log, PublicURL: a.publicURL, IdP: idp, PortalSecret: a.portalSecret, Sealer: a.cookieSealer})
 	if err != nil {
 		panic(err)
 	}

@@ -126,15 +126,35 @@ func (s *Service) EnsureClient(ctx context.Context, in NewClient, secret string)
 		return err
 	}
 	c.secretHash = hashSecret(secret)
-	res, err := s.db.ExecContext(ctx, `UPDATE oidc_client SET name = $1, secret_hash = $2, auth_method = $3, app_type = $4, redirect_uris = $5,
-		post_logout_uris = $6, grant_types = $7, scopes = $8, min_level = $9, disabled = false WHERE id = $10`,
-		c.Name, c.secretHash, c.AuthMethodV, c.AppType, jsonList(c.RedirectURIv), jsonList(c.LogoutURIs), jsonList(c.Grants), jsonList(c.Scopes), c.MinLevel, c.ID)
+	// Every column is set again; an operator's disabling stays. A change
+	// is recorded; a start that changes nothing writes nothing.
+	updated := false
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE oidc_client SET name = $1, secret_hash = $2, auth_method = $3, app_type = $4, redirect_uris = $5,
+			post_logout_uris = $6, grant_types = $7, scopes = $8, min_level = $9, jwks = $10, id_token_alg = $11, backchannel_logout_uri = $12
+			WHERE id = $13 AND NOT (name = $1 AND secret_hash = $2 AND auth_method = $3 AND app_type = $4 AND redirect_uris = $5 AND post_logout_uris = $6
+			AND grant_types = $7 AND scopes = $8 AND min_level = $9 AND jwks = $10 AND id_token_alg = $11 AND backchannel_logout_uri = $12)`,
+			c.Name, c.secretHash, c.AuthMethodV, c.AppType, jsonList(c.RedirectURIv), jsonList(c.LogoutURIs), jsonList(c.Grants), jsonList(c.Scopes),
+			c.MinLevel, c.jwks, c.IDTokenAlg, c.BackchannelURI, c.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			updated = true
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, s.clock(), "oidc_client_update", "", c.ID))
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
+	if updated {
 		s.forgetClient(c.ID)
 		return nil
+	}
+	var exists bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM oidc_client WHERE id = $1)`, c.ID).Scan(&exists); err != nil || exists {
+		return err
 	}
 	return s.insertClient(ctx, &c)
 }

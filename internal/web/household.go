@@ -67,7 +67,15 @@ func (s *Web) headSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm
-	version, _ := strconv.ParseInt(f.Get("version"), 10, 64)
+	version, verr := strconv.ParseInt(f.Get("version"), 10, 64)
+	if verr != nil || version <= 0 {
+		// A form without the version it was opened at cannot say what
+		// it changes: shown again, as the household now is.
+		d := headData{H: h, Version: h.Version, Rels: map[string]string{}, Options: s.relationships(), Errors: &formErrors{}, Changed: true}
+		d.Errors.add("form", tr(r, "head.conflict"))
+		s.render(w, r, http.StatusConflict, "head", d)
+		return nil
+	}
 	d := headData{H: h, Version: version, NewHead: f.Get("new_head"), Former: f.Get("former"), Rels: map[string]string{}, Options: s.relationships(),
 		Basis: basisFrom(r), Errors: &formErrors{}}
 	ch := registry.HeadChange{NewHeadPID: d.NewHead, FormerHeadRelationship: d.Former, Relationships: map[string]string{}, Basis: d.Basis.basis()}

@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,13 +35,28 @@ const (
 	flowCookie   = "dancu_portal_flow" // the sealed state of a sign-in under way
 )
 
+// The portal session's limits, whatever the tokens allow: signed out
+// after PortalIdle without a page, and PortalMax after signing in (a
+// shared computer is not left signed in).
+const (
+	PortalIdle = 30 * time.Minute
+	PortalMax  = 10 * time.Hour
+)
+
 // portalSession is what the portal cookie seals.
 type portalSession struct {
 	Access  string `json:"a"`
 	Refresh string `json:"r,omitempty"`
+	Since   int64  `json:"t,omitempty"` // signed in at (Unix seconds)
+	Seen    int64  `json:"u,omitempty"` // last page at, to the minute
 	// SID is a random value of the sign-in, which the forms' CSRF tokens
 	// are bound to: it survives a refresh of the tokens.
 	SID string `json:"s"`
+}
+
+// live reports whether a portal session is within its limits at now.
+func (ps portalSession) live(now time.Time) bool {
+	return now.Sub(time.Unix(ps.Since, 0)) <= PortalMax && now.Sub(time.Unix(ps.Seen, 0)) <= PortalIdle
 }
 
 // portalFlow is what the flow cookie seals between the redirect to the
@@ -97,19 +114,29 @@ func (s *Web) portalActor(w http.ResponseWriter, r *http.Request, src string) (*
 	if !s.openCookie(r, portalCookie, &ps) || s.SSO == nil {
 		return nil, "", nil
 	}
-	a, err := s.SSO.AuthenticateCitizen(r.Context(), ps.Access)
-	if errs.Is(err, errs.Unauthenticated) && ps.Refresh != "" {
-		cfg := s.portalOAuth()
-		tok, rerr := cfg.TokenSource(s.idpContext(r.Context()), &oauth2.Token{RefreshToken: ps.Refresh, Expiry: time.Unix(1, 0)}).Token()
-		if rerr == nil {
-			ps.Access = tok.AccessToken
-			if tok.RefreshToken != "" {
-				ps.Refresh = tok.RefreshToken
-			}
-			if a, err = s.SSO.AuthenticateCitizen(r.Context(), ps.Access); err == nil {
-				if err := s.sealCookie(w, r, portalCookie, ps, 0); err != nil {
-					return nil, "", err
+	now := s.Now()
+	if ps.Access == "" {
+		return nil, ps.SID, nil
+	}
+	var a *actor.Actor
+	var err error
+	if !ps.live(now) {
+		err = errs.E(errs.Unauthenticated, "the portal session has ended")
+	} else {
+		a, err = s.SSO.AuthenticateCitizen(r.Context(), ps.Access)
+		if errs.Is(err, errs.Unauthenticated) && ps.Refresh != "" {
+			if tok, rerr := s.refresh(r.Context(), ps.Refresh); rerr == nil {
+				ps.Access, ps.Seen = tok.AccessToken, 0
+				if tok.RefreshToken != "" {
+					ps.Refresh = tok.RefreshToken
 				}
+				a, err = s.SSO.AuthenticateCitizen(r.Context(), ps.Access)
+			}
+		}
+		if err == nil && now.Sub(time.Unix(ps.Seen, 0)) > time.Minute {
+			ps.Seen = now.Unix()
+			if err := s.sealCookie(w, r, portalCookie, ps, 0); err != nil {
+				return nil, "", err
 			}
 		}
 	}
@@ -118,8 +145,15 @@ func (s *Web) portalActor(w http.ResponseWriter, r *http.Request, src string) (*
 		a.Source = src
 		return a, ps.SID, nil
 	case errs.Is(err, errs.Unauthenticated):
-		s.setCookie(w, r, portalCookie, "", -1)
-		return nil, "", nil
+		// The tokens are dead: forget them, but keep the sign-in's SID
+		// until signing out, so the page's forms (the sign-out) still
+		// carry a token that matches.
+		if ps.Access != "" || ps.Refresh != "" {
+			if err := s.sealCookie(w, r, portalCookie, portalSession{SID: ps.SID}, 0); err != nil {
+				return nil, "", err
+			}
+		}
+		return nil, ps.SID, nil
 	}
 	return nil, "", err
 }
@@ -172,9 +206,14 @@ func (s *Web) portalCallback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := s.SSO.AuthenticateCitizen(r.Context(), tok.AccessToken); err != nil {
+		if errs.Is(err, errs.Unauthenticated) {
+			// Not a login loop: say so, with a way to try again.
+			return s.portalProblem(w, r, http.StatusBadRequest, "portal.failed")
+		}
 		return err
 	}
-	if err := s.sealCookie(w, r, portalCookie, portalSession{Access: tok.AccessToken, Refresh: tok.RefreshToken, SID: randomValue()}, 0); err != nil {
+	now := s.Now().Unix()
+	if err := s.sealCookie(w, r, portalCookie, portalSession{Access: tok.AccessToken, Refresh: tok.RefreshToken, SID: randomValue(), Since: now, Seen: now}, 0); err != nil {
 		return err
 	}
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
@@ -186,23 +225,40 @@ func (s *Web) portalCallback(w http.ResponseWriter, r *http.Request) error {
 // portal's home.
 func (s *Web) portalLogout(w http.ResponseWriter, r *http.Request) error {
 	var ps portalSession
-	if s.openCookie(r, portalCookie, &ps) && ps.Refresh != "" {
-		form := url.Values{"token": {ps.Refresh}, "token_type_hint": {"refresh_token"}}
-		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, s.PublicURL+"/revoke", strings.NewReader(form.Encode()))
-		if err != nil {
-			return err
+	if s.openCookie(r, portalCookie, &ps) {
+		for _, t := range []struct{ token, hint string }{{ps.Refresh, "refresh_token"}, {ps.Access, "access_token"}} {
+			if t.token == "" {
+				continue
+			}
+			if err := s.revoke(r, t.token, t.hint); err != nil {
+				return err
+			}
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(url.QueryEscape(PortalClient), url.QueryEscape(s.PortalSecret))
-		res, err := inProcess{s.IdP}.RoundTrip(req)
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
 	}
 	s.setCookie(w, r, portalCookie, "", -1)
 	end := s.PublicURL + "/end_session?" + url.Values{"client_id": {PortalClient}, "post_logout_redirect_uri": {s.PublicURL + Portal + "/"}}.Encode()
 	http.Redirect(w, r, end, http.StatusSeeOther)
+	return nil
+}
+
+// revoke revokes a token at the provider (RFC 7009), as the portal's
+// client; a token already dead is revoked as well.
+func (s *Web) revoke(r *http.Request, token, hint string) error {
+	form := url.Values{"token": {token}, "token_type_hint": {hint}}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, s.PublicURL+"/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(PortalClient), url.QueryEscape(s.PortalSecret))
+	res, err := inProcess{s.IdP}.RoundTrip(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("revoking the portal's %s: %s", hint, res.Status)
+	}
 	return nil
 }
 
@@ -211,4 +267,54 @@ func (s *Web) portalLogout(w http.ResponseWriter, r *http.Request) error {
 func (s *Web) portalProblem(w http.ResponseWriter, r *http.Request, status int, key string) error {
 	s.render(w, r, status, "portal-problem", map[string]string{"Message": key})
 	return nil
+}
+
+// refreshed is a refresh's answer, kept a little while for the other
+// requests that came with the same refresh token.
+type refreshed struct {
+	tok *oauth2.Token
+	at  time.Time
+}
+
+// refreshCoalesce is how long a refresh's answer serves the requests
+// that carried the same refresh token (two tabs, a double click): the
+// provider takes a refresh token once and revokes its family when it sees
+// it again.
+const refreshCoalesce = 30 * time.Second
+
+// refresh redeems a refresh token once for all the requests of this
+// process that carry it at the same time.
+func (s *Web) refresh(ctx context.Context, token string) (*oauth2.Token, error) {
+	sum := sha256.Sum256([]byte(token))
+	key := string(sum[:])
+	now := s.Now()
+	s.refreshMu.Lock()
+	if r, ok := s.recent[key]; ok && now.Sub(r.at) < refreshCoalesce {
+		s.refreshMu.Unlock()
+		return r.tok, nil
+	}
+	s.refreshMu.Unlock()
+	v, err, _ := s.refreshes.Do(key, func() (any, error) {
+		cfg := s.portalOAuth()
+		tok, err := cfg.TokenSource(s.idpContext(context.WithoutCancel(ctx)), &oauth2.Token{RefreshToken: token, Expiry: time.Unix(1, 0)}).Token()
+		if err != nil {
+			return nil, err
+		}
+		s.refreshMu.Lock()
+		if s.recent == nil {
+			s.recent = map[string]refreshed{}
+		}
+		for k, r := range s.recent {
+			if now.Sub(r.at) >= refreshCoalesce {
+				delete(s.recent, k)
+			}
+		}
+		s.recent[key] = refreshed{tok: tok, at: now}
+		s.refreshMu.Unlock()
+		return tok, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*oauth2.Token), nil
 }

@@ -20,7 +20,9 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "GET", Path: p + "/login", who: anyone, h: s.portalLogin},
 		{Method: "GET", Path: p + "/callback", who: anyone, h: s.portalCallback},
 		{Method: "POST", Path: p + "/language", who: anyone, h: s.portalLanguage},
-		{Method: "POST", Path: p + "/logout", who: citizens, h: s.portalLogout},
+		// Anyone: a session whose tokens died meanwhile still signs out of
+		// the provider.
+		{Method: "POST", Path: p + "/logout", who: anyone, h: s.portalLogout},
 		{Method: "GET", Path: p + "/me", who: citizens, h: s.portalMe},
 		{Method: "GET", Path: p + "/access", who: citizens, h: s.portalAccess},
 		{Method: "GET", Path: p + "/consents", who: citizens, h: s.portalConsents},
@@ -65,7 +67,11 @@ func (s *Web) portalMe(w http.ResponseWriter, r *http.Request) error {
 	d := portalMeData{Sections: s.recordSections(r, c)}
 	for i := range d.Sections {
 		for j := range d.Sections[i].Rows {
-			d.Sections[i].Rows[j].Href = "" // other people's records are the officers'
+			// Other people's records are the officers': no link, and no
+			// other person's number on the citizen's page.
+			if row := &d.Sections[i].Rows[j]; row.Href != "" {
+				row.Href, row.Note = "", ""
+			}
 		}
 	}
 	if d.Account, err = s.EID.Account(r.Context(), a.ID); err != nil {

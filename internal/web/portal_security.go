@@ -51,7 +51,8 @@ func (s *Web) portalLogoutEverywhere(w http.ResponseWriter, r *http.Request) err
 	if err := s.EID.LogoutEverywhere(r.Context(), citizen(r).ID); err != nil {
 		return err
 	}
-	s.setCookie(w, r, portalCookie, "", -1)
+	// The cookie's tokens are dead now; it keeps the sign-in's SID until
+	// the sign-out from the provider.
 	s.render(w, r, http.StatusOK, "portal-ended", map[string]string{"Message": "portal.security.ended"})
 	return nil
 }
@@ -72,7 +73,6 @@ func (s *Web) portalLock(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	s.setCookie(w, r, portalCookie, "", -1)
 	s.render(w, r, http.StatusOK, "portal-ended", map[string]string{"Message": "portal.lock.done"})
 	return nil
 }

@@ -65,10 +65,11 @@ func (s *Web) verifySubmit(w http.ResponseWriter, r *http.Request) error {
 
 // verifyLink is the page the QR code opens.
 func (s *Web) verifyLink(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.Dossier.Check(r.Context(), r.PathValue("code"), true)
-	if errs.Is(err, errs.TooMany) {
-		return s.checksRefused(w, r, verifyData{Errors: &formErrors{}}, err)
-	}
+	// A link's code is 100 random bits: guessing one is hopeless, and a
+	// page elsewhere could make visitors' browsers open links to spend
+	// their address's allowance, so links are not counted; typed or pasted
+	// checks are.
+	v, err := s.Dossier.VerifyLink(r.Context(), r.PathValue("code"))
 	if err != nil {
 		return err
 	}

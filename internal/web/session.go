@@ -88,8 +88,11 @@ func (s *Web) session(w http.ResponseWriter, r *http.Request) (*http.Request, er
 		if err != nil {
 			return r, err
 		}
+		bind = sid
 		if a != nil {
-			ctx, bind = actor.With(ctx, a), sid
+			ctx = actor.With(ctx, a)
+		} else if sid != "" {
+			ctx = actor.With(ctx, &actor.Actor{ID: "anonymous", Name: "anonymous", Source: src})
 		}
 	} else if secret := s.cookie(r, sessionCookie); secret != "" {
 		a, err := s.Access.Authenticate(ctx, secret)

@@ -13,7 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
@@ -75,6 +78,10 @@ type Deps struct {
 type Web struct {
 	Deps
 	tmpl *template.Template
+	// The portal's refreshes of one refresh token, made once (portal.go).
+	refreshes singleflight.Group
+	refreshMu sync.Mutex
+	recent    map[string]refreshed
 }
 
 // audience is who may open a page: anyone, any signed-in officer, or an
@@ -154,7 +161,6 @@ func (s *Web) Routes() []Page {
 		{Method: "POST", Path: c + "/cards/applications/{id}", who: officers(access.WriteCitizen), h: s.cardDecide},
 		{Method: "POST", Path: c + "/cards/deliveries/{id}", who: officers(access.WriteCitizen), h: s.cardDelivered},
 		{Method: "GET", Path: c + "/cards/batches", who: officers(access.WriteCitizen), h: s.batchesPage},
-		{Method: "POST", Path: c + "/cards/batches", who: officers(access.WriteCitizen), h: s.batchProduce},
 	}
 	ps = append(ps, s.extraRoutes()...)
 	ps = append(ps, s.portalRoutes()...)
