@@ -46,9 +46,10 @@ try {
   await shot(page, 'security');
 
   // English.
+  await page.goto(base + '/portal/security');
   await page.click('button[name=lang][value=en]');
-  check((await page.textContent('h1')).includes('Sharing'), 'the portal switches to English');
-  await shot(page, 'consents-en');
+  check((await page.textContent('h1')).includes('Account security'), 'the portal switches to English');
+  await shot(page, 'security-en');
   await page.goto(base + '/portal/me');
   await shot(page, 'me-en');
   await page.click('button[name=lang][value=vi]');
