@@ -300,6 +300,11 @@ func checkPage(t *testing.T, w *world, browsers map[who]*console, key string, r 
 		if allowed && !public && a == anon {
 			t.Errorf("anonymous is allowed on %s, which is not a public page", key)
 		}
+		// html/template's mark of a value it refused to write (a URL it
+		// found unsafe): the page is broken where it stands.
+		if strings.Contains(res.Body, "ZgotmplZ") {
+			t.Errorf("%s: the page holds a value html/template refused (ZgotmplZ)", a)
+		}
 		// Every answer: never sniffed, never cached, never framed, no
 		// script but our own.
 		if res.Header.Get("X-Content-Type-Options") != "nosniff" {

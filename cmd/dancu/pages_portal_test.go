@@ -34,6 +34,15 @@ func portalPageRows() map[string]pageRow {
 			}
 			return pageCall{path: map[string]string{"client": client}}
 		}},
+		"GET /portal/documents": {allow: mine, build: pagePlain(pageCall{})},
+		"POST /portal/documents/confirmation": {allow: mine, build: func(w *world, a who) pageCall {
+			w.seq++
+			return pageCall{form: url.Values{"key": {fmt.Sprintf("page-%d", w.seq)}}}
+		}},
+		// The subject's own result; another person's dossier is not found.
+		"GET /portal/documents/{id}": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
+			return pageCall{path: map[string]string{"id": w.result}, subject: w.subjectPID}
+		}},
 		"GET /portal/security":                {allow: mine, build: pagePlain(pageCall{})},
 		"POST /portal/security/passkeys/{id}": {allow: mine, want: 404, build: pagePlain(pageCall{path: map[string]string{"id": "no-such-passkey"}})},
 		// Runs last with the other sign-outs: it ends the subject's sessions.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -139,6 +140,41 @@ func portal(t *testing.T, dbURL string) {
 	if p, _ := b.follow(b.get("/portal/login")); !strings.Contains(p.Body, `name="password"`) {
 		t.Errorf("after signing out the provider still had a session: %s", p.text())
 	}
+	// My documents: a residence confirmation at once, printable with its
+	// QR code's link, which the public check finds valid; another citizen
+	// cannot open it.
+	b, _ = portalLogin(t, srv.URL, "/portal/documents", pid, password)
+	p = b.get("/portal/documents")
+	if p.Status != 200 || !strings.Contains(p.Body, `action="/portal/documents/confirmation"`) {
+		t.Fatalf("my documents: %d %s", p.Status, p.text())
+	}
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]
+	p = b.post("/portal/documents/confirmation", url.Values{"key": {key}})
+	if p.Status != 303 || !strings.HasPrefix(p.Location, "/portal/documents/") {
+		t.Fatalf("ask for a confirmation: %d %s", p.Status, p.text())
+	}
+	doc := p.Location
+	if again := b.post("/portal/documents/confirmation", url.Values{"key": {key}}); again.Location != doc {
+		t.Errorf("the same form twice: %q then %q", doc, again.Location)
+	}
+	p = b.get(doc)
+	link := regexp.MustCompile(`https?://[^"<]+/v/[a-z2-7]{20}`).FindString(p.Body)
+	if p.Status != 200 || !strings.Contains(p.Body, "CT07") || !strings.Contains(p.Body, `src="data:image/png;base64,`) || link == "" {
+		t.Fatalf("the confirmation page: %d, link %q, %s", p.Status, link, p.Body[strings.Index(p.Body, "paper-qr"):])
+	}
+	if !strings.Contains(p.Body, `href="/portal/documents"`) || strings.Contains(p.Body, "/console/dossiers/") {
+		t.Error("the printed page leads back to the console, not the portal")
+	}
+	if v := anon.get(strings.TrimPrefix(link, srv.URL)); v.Status != 200 || !strings.Contains(v.Body, "verdict-valid") {
+		t.Errorf("the QR code's link: %d %s", v.Status, v.text())
+	}
+	const other = "001190077002"
+	otherPw := citizenWithAccount(t, admin, other, "Lý Thị Cúc", "1990-08-08", "female", "0912077002")
+	ob, _ := portalLogin(t, srv.URL, "/portal/", other, otherPw)
+	if p := ob.get(doc); p.Status != 403 && p.Status != 404 {
+		t.Errorf("another citizen opened the confirmation: %d", p.Status)
+	}
+
 	// Security: sign out everywhere ends the portal's session and another
 	// service's tokens; a lost phone locks the account at once.
 	b, _ = portalLogin(t, srv.URL, "/portal/security", pid, password)

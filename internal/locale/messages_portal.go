@@ -153,4 +153,13 @@ var portalMessages = [][3]string{
 	{"portal.lock.cannot", "Tài khoản không khoá được ở trạng thái hiện tại.", "The account cannot be locked in its present state."},
 	{"portal.lock.done", "Tài khoản của bạn đã bị khoá; mọi phiên đăng nhập đã kết thúc. Mang thẻ căn cước đến Công an cấp xã để mở lại.", "Your account is locked and every session has ended. Bring your ID card to a commune police to open it again."},
 	{"portal.ended", "Đã kết thúc các phiên đăng nhập", "Sessions ended"},
+	{"portal.nav.documents", "Giấy tờ của tôi", "My documents"},
+	{"portal.documents.text", "Giấy xác nhận thông tin cư trú có mã QR, các hồ sơ thủ tục và giấy tờ của từng hồ sơ, in được khổ A4.", "The residence confirmation with its QR code, your dossiers and the documents of each, printable as A4 pages."},
+	{"portal.ct07", "Giấy xác nhận thông tin về cư trú (CT07)", "Residence confirmation (CT07)"},
+	{"portal.ct07.text", "Cấp ngay từ dữ liệu cư trú của bạn, có chữ ký số và mã QR: người nhận quét mã để kiểm tra giấy còn giá trị.", "Issued at once from your residence data, digitally signed with a QR code: whoever receives it scans the code to check it is still valid."},
+	{"portal.ct07.ask", "Lấy giấy xác nhận cư trú", "Get a residence confirmation"},
+	{"portal.dossiers", "Hồ sơ thủ tục của tôi", "My dossiers"},
+	{"portal.dossiers.none", "Bạn chưa có hồ sơ thủ tục nào.", "You have no dossier yet."},
+	{"portal.document", "Giấy tờ", "Document"},
+	{"portal.document.open", "Xem và in", "View and print"},
 }

@@ -297,4 +297,5 @@ var reasonMessages = [][2]string{
 	{"%s is not a province code of a personal ID number", "%s không phải là mã tỉnh của số định danh cá nhân"},
 	{"birth year %d is outside 1900–2399, which personal ID numbers can encode", "năm sinh %d nằm ngoài khoảng 1900–2399 mà số định danh cá nhân mã hóa được"},
 	{"sex must be male or female", "giới tính phải là male hoặc female"},
+	{"is outside your own jurisdiction", "nằm ngoài phạm vi quản lý của bạn"},
 }

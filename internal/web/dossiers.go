@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"sort"
@@ -198,9 +199,10 @@ type resultData struct {
 	It       queueItem
 	Form     string // CT04, CT05, CT06, CT07 or "" (a plain result)
 	Document *dossier.Confirmation
-	Status   string // of the confirmation: valid, superseded, …
-	QR       string
-	Link     string // the verification page the QR code opens
+	Status   string       // of the confirmation: valid, superseded, …
+	QR       template.URL // a data: URL of the PNG, which html/template would otherwise refuse
+	Link     string       // the verification page the QR code opens
+	Back     string       // the page the document is printed from
 }
 
 func (s *Web) dossierResult(w http.ResponseWriter, r *http.Request) error {
@@ -208,6 +210,19 @@ func (s *Web) dossierResult(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	res, err := s.resultOf(r, d)
+	if err != nil {
+		return err
+	}
+	res.Back = Console + "/dossiers/" + d.ID
+	s.render(w, r, http.StatusOK, "result", res)
+	return nil
+}
+
+// resultOf is the printable document of a dossier in its state: the
+// receipt (CT04), the request for information (CT05), the refusal (CT06)
+// or the residence confirmation (CT07) with its QR code's short link.
+func (s *Web) resultOf(r *http.Request, d dossier.Dossier) (resultData, error) {
 	res := resultData{It: s.item(r, d)}
 	switch d.State {
 	case dossier.Received:
@@ -220,23 +235,22 @@ func (s *Web) dossierResult(w http.ResponseWriter, r *http.Request) error {
 		if d.Service == "residence.confirmation" && d.Result != "" {
 			v, err := s.Dossier.Verify(r.Context(), d.Result)
 			if err != nil {
-				return err
+				return res, err
 			}
 			res.Form, res.Document, res.Status = "CT07", v.Document, v.Status
 			code, err := s.Dossier.LinkOf(r.Context(), d)
 			if err != nil {
-				return err
+				return res, err
 			}
 			res.Link = s.PublicURL + dossier.LinkPath + code
 			png, err := dossier.QR(res.Link)
 			if err != nil {
-				return err
+				return res, err
 			}
-			res.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+			res.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 		}
 	default:
-		return errs.E(errs.Conflict, "a %s dossier has no document", d.State)
+		return res, errs.E(errs.Conflict, "a %s dossier has no document", d.State)
 	}
-	s.render(w, r, http.StatusOK, "result", res)
-	return nil
+	return res, nil
 }

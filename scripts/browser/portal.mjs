@@ -31,6 +31,16 @@ try {
   check((await page.textContent('main')).includes('079080111222'), 'my data shows my personal ID number');
   await shot(page, 'me');
 
+  // A residence confirmation at once, printable, with its QR code.
+  await page.goto(base + '/portal/documents');
+  await shot(page, 'documents');
+  await page.click('form[action="/portal/documents/confirmation"] button');
+  await page.waitForURL(/\/portal\/documents\/[0-9a-f-]{36}$/);
+  check(await page.isVisible('.paper-qr img'), 'the confirmation (CT07) shows its QR code');
+  const qrOK = await page.evaluate(() => { const i = document.querySelector('.paper-qr img'); return i.complete && i.naturalWidth > 0; });
+  check(qrOK, 'the QR code image loads');
+  await shot(page, 'ct07');
+
   await page.goto(base + '/portal/access');
   check((await page.locator('tbody tr').count()) >= 1, 'who accessed my data lists the reads');
   await shot(page, 'access');
@@ -56,7 +66,7 @@ try {
 
   // A phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const [name, path] of [['home-390', '/portal/'], ['me-390', '/portal/me'], ['access-390', '/portal/access'], ['consents-390', '/portal/consents'], ['security-390', '/portal/security']]) {
+  for (const [name, path] of [['home-390', '/portal/'], ['me-390', '/portal/me'], ['access-390', '/portal/access'], ['consents-390', '/portal/consents'], ['security-390', '/portal/security'], ['documents-390', '/portal/documents']]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     check(!overflow, `${name}: nothing wider than a 390 px screen`);
