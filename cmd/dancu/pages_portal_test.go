@@ -43,6 +43,9 @@ func portalPageRows() map[string]pageRow {
 		"GET /portal/documents/{id}": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
 			return pageCall{path: map[string]string{"id": w.result}, subject: w.subjectPID}
 		}},
+		// A wrong current password: refused at its field, nothing changed.
+		"POST /portal/security/password": {allow: mine, want: 422, build: pagePlain(pageCall{form: url.Values{"current": {"not-it-2026!A"},
+			"password": {"Mk-Khac-2026!"}, "password2": {"Mk-Khac-2026!"}}})},
 		"GET /portal/security":                {allow: mine, build: pagePlain(pageCall{})},
 		"POST /portal/security/passkeys/{id}": {allow: mine, want: 404, build: pagePlain(pageCall{path: map[string]string{"id": "no-such-passkey"}})},
 		// Runs last with the other sign-outs: it ends the subject's sessions.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -212,6 +213,41 @@ func portal(t *testing.T, dbURL string) {
 		t.Errorf("the account after the lock: %+v", acc)
 	}
 	admin.must(200, "POST", "/api/v1/eid/accounts/"+pid+"/unlock", map[string]string{"reason": "the holder came with the card"})
+
+	// A new password: the current one asked for, every session ended, a
+	// notice on the phone on file.
+	b, _ = portalLogin(t, srv.URL, "/portal/security", pid, password)
+	b.get("/portal/security")
+	newPw := "Mk-Moi-2026!"
+	if p := b.post("/portal/security/password", url.Values{"current": {"wrong-Pass-1!"}, "password": {newPw}, "password2": {newPw}}); p.Status != 422 ||
+		!strings.Contains(p.Body, "không phải là mật khẩu hiện tại") {
+		t.Errorf("a wrong current password: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/security/password", url.Values{"current": {password}, "password": {newPw}, "password2": {newPw + "x"}}); p.Status != 422 {
+		t.Errorf("two different new passwords: %d", p.Status)
+	}
+	if p := b.post("/portal/security/password", url.Values{"current": {password}, "password": {"weak"}, "password2": {"weak"}}); p.Status != 422 {
+		t.Errorf("a weak password: %d", p.Status)
+	}
+	if p := b.post("/portal/security/password", url.Values{"current": {password}, "password": {newPw}, "password2": {newPw}}); p.Status != 200 {
+		t.Fatalf("change the password: %d %s", p.Status, p.text())
+	}
+	if p := b.get("/portal/me"); p.Status != 303 {
+		t.Errorf("the session outlived the password change: %d", p.Status)
+	}
+	notified := false
+	for deadline := time.Now().Add(20 * time.Second); !notified && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range messagesTo(t, srv.URL, "0912077001", 1) {
+			notified = notified || strings.Contains(m.Body, "mật khẩu tài khoản định danh điện tử của bạn vừa được thay đổi")
+		}
+	}
+	if !notified {
+		t.Error("no notice of the password change reached the phone")
+	}
+	password = newPw
+	if _, p := portalLogin(t, srv.URL, "/portal/me", pid, password); p.Status != 200 || !strings.Contains(p.Body, `id="account"`) {
+		t.Errorf("signing in with the new password: %d", p.Status)
+	}
 
 	// Withdrawing the portal's own consent ends the portal's session: its
 	// tokens end with it.

@@ -162,4 +162,11 @@ var portalMessages = [][3]string{
 	{"portal.dossiers.none", "Bạn chưa có hồ sơ thủ tục nào.", "You have no dossier yet."},
 	{"portal.document", "Giấy tờ", "Document"},
 	{"portal.document.open", "Xem và in", "View and print"},
+	{"portal.password.title", "Đổi mật khẩu", "Change the password"},
+	{"portal.password.current", "Mật khẩu hiện tại", "Current password"},
+	{"portal.password.hint", "Từ 8 đến 20 ký tự, có chữ hoa, chữ thường, chữ số và ký tự đặc biệt. Sau khi đổi, mọi phiên đăng nhập kết thúc.", "8 to 20 characters with upper and lower case letters, a digit and a symbol. Afterwards every session ends."},
+	{"portal.password.save", "Đổi mật khẩu", "Change the password"},
+	{"portal.password.done", "Đã đổi mật khẩu; mọi phiên đăng nhập đã kết thúc. Đăng nhập lại bằng mật khẩu mới.", "Password changed; every session has ended. Sign in again with the new password."},
+	{"portal.act.eid_password_changed", "Đổi mật khẩu", "Password changed"},
+	{"portal.act.eid_password_change_refused", "Đổi mật khẩu không thành công", "Password change refused"},
 }

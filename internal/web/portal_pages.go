@@ -34,6 +34,7 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "POST", Path: p + "/security/passkeys/{id}", who: citizens, h: s.portalRemovePasskey},
 		{Method: "POST", Path: p + "/security/logout-everywhere", who: citizens, h: s.portalLogoutEverywhere},
 		{Method: "POST", Path: p + "/security/lock", who: citizens, h: s.portalLock},
+		{Method: "POST", Path: p + "/security/password", who: citizens, h: s.portalPassword},
 	}
 }
 

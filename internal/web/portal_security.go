@@ -76,3 +76,27 @@ func (s *Web) portalLock(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "portal-ended", map[string]string{"Message": "portal.lock.done"})
 	return nil
 }
+
+// portalPassword changes the password with the current one; every
+// session ends, the portal's too, and a notice goes to the phone and
+// e-mail on file.
+func (s *Web) portalPassword(w http.ResponseWriter, r *http.Request) error {
+	f := &formErrors{}
+	pw := r.PostForm.Get("password")
+	if pw != r.PostForm.Get("password2") {
+		f.add("password2", tr(r, "admin.officer.password.mismatch"))
+		return s.showSecurity(w, r, http.StatusUnprocessableEntity, f)
+	}
+	err := s.EID.ChangePassword(r.Context(), citizen(r).ID, r.PostForm.Get("current"), pw)
+	switch {
+	case err == nil:
+		s.render(w, r, http.StatusOK, "portal-ended", map[string]string{"Message": "portal.password.done"})
+		return nil
+	case fieldErrors(r, f, err, map[string]string{"current": "current", "password": "password"}):
+		return s.showSecurity(w, r, http.StatusUnprocessableEntity, f)
+	case errs.Is(err, errs.TooMany):
+		f.add("current", tr(r, "login.throttled"))
+		return s.showSecurity(w, r, http.StatusTooManyRequests, f)
+	}
+	return err
+}
