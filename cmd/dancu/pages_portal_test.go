@@ -16,6 +16,28 @@ func portalPageRows() map[string]pageRow {
 		"GET /portal/callback":  {allow: pageAnyone, want: 400, build: pagePlain(pageCall{query: "code=guessed&state=guessed"})},
 		"POST /portal/language": {allow: pageAnyone, build: pagePlain(pageCall{form: url.Values{"lang": {"vi"}, "next": {"/portal/"}}})},
 		"POST /portal/logout":   {allow: pageAnyone, spare: true, build: pagePlain(pageCall{})},
+		// Getting an account: nobody is signed in, and nothing tells whether
+		// a person or an account exists.
+		"GET /portal/apply": {allow: pageAnyone, build: pagePlain(pageCall{})},
+		// A form without a portrait or details: refused at its fields,
+		// nothing stored.
+		"POST /portal/apply":         {allow: pageAnyone, want: 422, build: pagePlain(pageCall{form: url.Values{"pid": {"001085012345"}}})},
+		"GET /portal/apply/follow":   {allow: pageAnyone, want: 422, build: pagePlain(pageCall{query: "id=not-a-number"})},
+		"GET /portal/apply/{id}":     {allow: pageAnyone, want: 404, build: pagePlain(pageCall{path: map[string]string{"id": "0192f3a4-5b6c-7d8e-9f01-23456789abcd"}})},
+		"GET /portal/activate":       {allow: pageAnyone, build: pagePlain(pageCall{})},
+		"POST /portal/activate/code": {allow: pageAnyone, want: 200, build: pagePlain(pageCall{form: url.Values{"pid": {"001090999001"}, "contact": {"0912000001"}}})},
+		"POST /portal/activate": {allow: pageAnyone, want: 422, build: pagePlain(pageCall{form: url.Values{"pid": {"001090999001"}, "code": {"123456"},
+			"password": {"Mk-Khac-2026!"}, "password2": {"Mk-Khac-2026!"}, "passcode": {"246813"}}})},
+		"GET /portal/recover": {allow: pageAnyone, build: pagePlain(pageCall{})},
+		// A number of its own for each caller: the tries of one number from
+		// one address are throttled after a few.
+		"POST /portal/recover": {allow: pageAnyone, want: 401, build: func(w *world, a who) pageCall {
+			w.seq++
+			return pageCall{form: url.Values{"pid": {fmt.Sprintf("001090%06d", 990000+w.seq)}, "code": {"ZZZZZ-ZZZZZ"},
+				"passcode": {"246813"}, "password": {"Mk-Khac-2026!"}, "password2": {"Mk-Khac-2026!"}}}
+		}},
+		// A wrong passcode: refused at its field, the codes kept.
+		"POST /portal/security/recovery-codes": {allow: mine, want: 422, build: pagePlain(pageCall{form: url.Values{"passcode": {"135792"}}})},
 		"GET /portal/me": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
 			return pageCall{subject: w.subjectPID}
 		}},

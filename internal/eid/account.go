@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"strings"
+	"github.com/google/uuid"
 
 	"github.com/dancu-vn/dancu/internal/access"
 	"github.com/dancu-vn/dancu/internal/actor"
@@ -19,19 +20,23 @@ import (
 )
 
 const accountColumns = `pid, subject, level, state, phone, email, guardian_pid, state_reason, locked_until, version, created_at, updated_at, activated_at,
-	session_epoch, failed_logins, password_hash, passcode_hash, totp_enabled`
+	session_epoch, failed_logins, password_hash, passcode_hash, totp_enabled, cooling_until`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	// locked_until and failed_logins are no longer used: logins are
 	// throttled by access.Throttle, which never locks an account.
-	var locked, activated sql.NullTime
+	var locked, activated, cooling sql.NullTime
 	var failed int
 	err := row.Scan(&a.PID, &a.Subject, &a.Level, &a.State, &a.Phone, &a.Email, &a.Guardian, &a.StateReason, &locked, &a.Version,
-		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &failed, &a.password, &a.passcode, &a.TOTP)
+		&a.CreatedAt, &a.UpdatedAt, &activated, &a.epoch, &failed, &a.password, &a.passcode, &a.TOTP, &cooling)
 	if activated.Valid {
 		t := activated.Time.UTC()
 		a.ActivatedAt = &t
+	}
+	if cooling.Valid {
+		t := cooling.Time.UTC()
+		a.CoolingUntil = &t
 	}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	return a, err
@@ -353,4 +358,34 @@ func (s *Service) SessionValid(ctx context.Context, pid string, epoch int64) (bo
 		return false, nil
 	}
 	return err == nil && state == string(Active) && cur == epoch, err
+}
+
+// Receipt is what anyone holding an application's number is told of it:
+// where it is and by when it is due, nothing the applicant did not send,
+// no officer's name and no reason (the decision's notice goes to the
+// applicant's phone). The number is random enough (UUIDv7: 74 random
+// bits) to be the applicant's proof.
+type Receipt struct {
+	ID          string     `json:"id"`
+	Level       Level      `json:"level"`
+	State       AppState   `json:"state"`
+	SubmittedAt time.Time  `json:"submitted_at"`
+	DueAt       time.Time  `json:"due_at" doc:"The decision is due by then"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+}
+
+// ApplicationReceipt returns an application's receipt to anyone who has
+// its number.
+func (s *Service) ApplicationReceipt(ctx context.Context, id string) (Receipt, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Receipt{}, errs.E(errs.NotFound, "no e-ID application %s", id)
+	}
+	app, err := scanApplication(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM eid_application WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Receipt{}, errs.E(errs.NotFound, "no e-ID application %s", id)
+	}
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{ID: app.ID, Level: app.Level, State: app.State, SubmittedAt: app.SubmittedAt, DueAt: app.DueAt, DecidedAt: app.DecidedAt}, nil
 }

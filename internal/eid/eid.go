@@ -101,9 +101,14 @@ type Account struct {
 	UpdatedAt   time.Time    `json:"updated_at"`
 	ActivatedAt *time.Time   `json:"activated_at,omitempty"`
 	TOTP        bool         `json:"totp" doc:"An authenticator app is the second factor of logins"`
-	epoch       int64
-	password    string
-	passcode    string
+	// CoolingUntil: after an online recovery, no device or factor may be
+	// added before then.
+	CoolingUntil *time.Time `json:"cooling_until,omitempty" doc:"After an online recovery: no new device or factor before this time"`
+	// RecoveryCodes are shown once, in the answer that makes them.
+	RecoveryCodes []string `json:"recovery_codes,omitempty" doc:"Shown once, at activation: each gets back into the account once, together with the passcode"`
+	epoch         int64
+	password      string
+	passcode      string
 }
 
 // Application is a request for an account or for level 2.

@@ -192,6 +192,9 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 		if out, err = loadAccount(ctx, tx, string(pid)); err != nil {
 			return err
 		}
+		if out.RecoveryCodes, err = makeRecoveryCodes(ctx, tx, out.PID, now); err != nil {
+			return err
+		}
 		if err := accountEvent(ctx, tx, out.PID, Active, out.Level, now); err != nil {
 			return err
 		}

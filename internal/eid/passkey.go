@@ -129,6 +129,9 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, rp RP, pid strin
 	if acc.State != Active {
 		return nil, "", errs.E(errs.Conflict, "the account %s is not active", pid)
 	}
+	if err := s.coolingRefusal(acc); err != nil {
+		return nil, "", err
+	}
 	exclude := make([]protocol.CredentialDescriptor, len(u.creds))
 	for i, c := range u.creds {
 		exclude[i] = c.Descriptor()

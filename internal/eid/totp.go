@@ -33,6 +33,16 @@ func (s *Service) StartTOTP(ctx context.Context, pid string) (TOTPEnrolment, err
 	if !self(ctx, pid) {
 		return TOTPEnrolment{}, errs.E(errs.Forbidden, "only the account holder sets up an authenticator app")
 	}
+	acc, err := loadAccount(ctx, s.db, pid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return TOTPEnrolment{}, errs.E(errs.NotFound, "no e-ID account %s", pid)
+	}
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	if err := s.coolingRefusal(acc); err != nil {
+		return TOTPEnrolment{}, err
+	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "dancu", AccountName: pid, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		return TOTPEnrolment{}, err
@@ -75,8 +85,8 @@ func (s *Service) DisableTOTP(ctx context.Context, pid, passcode string) error {
 		if err != nil {
 			return err
 		}
-		if !access.VerifyPassword(acc.passcode, passcode) {
-			return errs.Field("passcode", "wrong passcode")
+		if err := s.verifyPasscode(ctx, acc, passcode); err != nil {
+			return err
 		}
 	}
 	now := s.clock()

@@ -16,4 +16,11 @@ var noticeMessages = [][3]string{
 	{"notice.password.subject", "VNeID: mật khẩu đã thay đổi", "VNeID: password changed"},
 	{"notice.dossier", "Hồ sơ %s (%s): %s", "Dossier %s (%s): %s"},
 	{"notice.dossier.note", "Hồ sơ %s (%s): %s. Ghi chú: %s", "Dossier %s (%s): %s. Note: %s"},
+	{"notice.account.subject", "VNeID: thay đổi tài khoản định danh điện tử", "VNeID: a change to your e-ID account"},
+	{"notice.recovery.new", "VNeID: một bộ mã khôi phục mới của tài khoản định danh điện tử vừa được tạo; các mã cũ không còn dùng được. Nếu không phải bạn, hãy khoá tài khoản và đến Công an cấp xã.",
+		"VNeID: a new set of recovery codes was just made for your e-ID account; the old codes no longer work. If it was not you, lock the account and go to a commune police."},
+	{"notice.recovery.used", "VNeID: tài khoản định danh điện tử của bạn vừa được khôi phục bằng mã khôi phục: mật khẩu mới, mọi phiên đăng nhập, khoá truy cập và ứng dụng xác thực đã bị gỡ. Không thể thêm thiết bị mới trước %s. Nếu không phải bạn, hãy khoá tài khoản ngay và đến Công an cấp xã.",
+		"VNeID: your e-ID account was just recovered with a recovery code: a new password is set and every session, passkey and authenticator app was removed. No new device can be added before %s. If it was not you, lock the account now and go to a commune police."},
+	{"notice.rebound", "VNeID: tài khoản định danh điện tử của bạn vừa được chuyển sang số điện thoại %s tại Công an cấp xã; mọi phiên đăng nhập, khoá truy cập và ứng dụng xác thực đã bị gỡ. Nếu không phải bạn, hãy đến Công an cấp xã ngay.",
+		"VNeID: your e-ID account was just moved to the phone number %s at a commune police counter; every session, passkey and authenticator app was removed. If it was not you, go to a commune police at once."},
 }

@@ -298,4 +298,5 @@ var reasonMessages = [][2]string{
 	{"birth year %d is outside 1900–2399, which personal ID numbers can encode", "năm sinh %d nằm ngoài khoảng 1900–2399 mà số định danh cá nhân mã hóa được"},
 	{"sex must be male or female", "giới tính phải là male hoặc female"},
 	{"is outside your own jurisdiction", "nằm ngoài phạm vi quản lý của bạn"},
+	{"must be a recovery code of 10 letters and digits, e.g. 7K3QF-2MX9A", "phải là một mã khôi phục gồm 10 chữ cái và chữ số, ví dụ 7K3QF-2MX9A"},
 }

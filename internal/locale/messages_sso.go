@@ -35,6 +35,8 @@ var ssoMessages = [][3]string{
 	{"sso.err.passkey", "Khoá truy cập không được chấp nhận.", "The passkey was not accepted."},
 	{"sso.login.passkey", "Đăng nhập bằng khoá truy cập (passkey)", "Log in with a passkey"},
 	{"sso.login.or", "hoặc", "or"},
+	{"sso.login.lost", "Mất điện thoại hoặc quên mật khẩu?", "Lost your phone or password?"},
+	{"sso.login.noaccount", "Chưa có tài khoản? Đăng ký", "No account yet? Apply"},
 	{"sso.err.otp", "Mã xác thực không đúng hoặc đã được dùng.", "The code is wrong or was already used."},
 	{"sso.otp.heading", "Xác thực hai lớp", "Two-step verification"},
 	{"sso.otp.intro", "Nhập mã 6 chữ số trong ứng dụng xác thực của bạn.", "Enter the 6-digit code your authenticator app shows."},

@@ -23,6 +23,16 @@ func (s *Web) portalRoutes() []Page {
 		// Anyone: a session whose tokens died meanwhile still signs out of
 		// the provider.
 		{Method: "POST", Path: p + "/logout", who: anyone, h: s.portalLogout},
+		// Getting an account, and back into it: nobody is signed in yet.
+		{Method: "GET", Path: p + "/apply", who: anyone, h: s.portalApplyForm},
+		{Method: "POST", Path: p + "/apply", who: anyone, h: s.portalApply, upload: maxPortrait},
+		{Method: "GET", Path: p + "/apply/follow", who: anyone, h: s.portalFollow},
+		{Method: "GET", Path: p + "/apply/{id}", who: anyone, h: s.portalReceipt},
+		{Method: "GET", Path: p + "/activate", who: anyone, h: s.portalActivateForm},
+		{Method: "POST", Path: p + "/activate/code", who: anyone, h: s.portalActivationCode},
+		{Method: "POST", Path: p + "/activate", who: anyone, h: s.portalActivate},
+		{Method: "GET", Path: p + "/recover", who: anyone, h: s.portalRecoverForm},
+		{Method: "POST", Path: p + "/recover", who: anyone, h: s.portalRecover},
 		{Method: "GET", Path: p + "/me", who: citizens, h: s.portalMe},
 		{Method: "GET", Path: p + "/access", who: citizens, h: s.portalAccess},
 		{Method: "GET", Path: p + "/consents", who: citizens, h: s.portalConsents},
@@ -35,6 +45,7 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "POST", Path: p + "/security/logout-everywhere", who: citizens, h: s.portalLogoutEverywhere},
 		{Method: "POST", Path: p + "/security/lock", who: citizens, h: s.portalLock},
 		{Method: "POST", Path: p + "/security/password", who: citizens, h: s.portalPassword},
+		{Method: "POST", Path: p + "/security/recovery-codes", who: citizens, h: s.portalNewCodes},
 	}
 }
 

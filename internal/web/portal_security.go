@@ -15,8 +15,10 @@ import (
 type securityData struct {
 	Account  eid.Account
 	Passkeys []eid.Passkey
-	Done     string
-	Errors   *formErrors
+	// CodesLeft is how many recovery codes are unused.
+	CodesLeft int
+	Done      string
+	Errors    *formErrors
 }
 
 func (s *Web) portalSecurity(w http.ResponseWriter, r *http.Request) error {
@@ -31,6 +33,9 @@ func (s *Web) showSecurity(w http.ResponseWriter, r *http.Request, status int, f
 		return err
 	}
 	if d.Passkeys, err = s.EID.Passkeys(r.Context(), pid); err != nil {
+		return err
+	}
+	if d.CodesLeft, err = s.EID.RecoveryCodesLeft(r.Context(), pid); err != nil {
 		return err
 	}
 	s.render(w, r, status, "portal-security", d)

@@ -145,16 +145,25 @@ func csrfToken(r *http.Request) string {
 
 // checkCSRF refuses a form without this session's token, or sent from
 // another origin.
-func (s *Web) checkCSRF(r *http.Request) error {
+// A page that takes an upload reads a multipart form of at most upload
+// bytes; every other page only a plain form of 256 KiB.
+func (s *Web) checkCSRF(r *http.Request, upload int64) error {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return errs.E(errs.Forbidden, "a form from another site")
 		}
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Invalid, "the form could not be read")
+	if upload > 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		r.Body = http.MaxBytesReader(nil, r.Body, upload+64<<10)
+		if err := r.ParseMultipartForm(upload + 64<<10); err != nil {
+			return errs.E(errs.Invalid, "the form could not be read: at most %d MB", (upload+(1<<20)-1)>>20)
+		}
+	} else {
+		r.Body = http.MaxBytesReader(nil, r.Body, 256<<10)
+		if err := r.ParseForm(); err != nil {
+			return errs.E(errs.Invalid, "the form could not be read")
+		}
 	}
 	got := r.PostForm.Get("csrf")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(r))) != 1 {

@@ -110,6 +110,9 @@ type Page struct {
 	Perm   access.Permission
 	who    audience
 	h      handler
+	// upload is the largest multipart form the page takes (a portrait);
+	// 0 for the pages that take plain forms only.
+	upload int64
 }
 
 // handler serves a page; an error is shown as an error page with the
@@ -215,7 +218,7 @@ func (s *Web) guard(p Page) http.Handler {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		r, err := s.session(w, r)
 		if err == nil && r.Method == http.MethodPost {
-			err = s.checkCSRF(r)
+			err = s.checkCSRF(r, p.upload)
 		}
 		if err == nil {
 			a, ok := actor.From(r.Context())
