@@ -359,6 +359,14 @@ func matrix() map[string]row {
 		return call{body: map[string]any{"pid": p, "phone": "0911111111", "card_status": "valid", "biometrics": []any{face, fp}}}
 	}}
 	m["eid-queue"] = row{allow: handlers, build: plain(call{})}
+	// At a counter, any commune's: the card in the reader is the proof. A
+	// challenge nobody was given: refused at its field, nothing moved (the
+	// whole rebinding is TestCounterRebind's).
+	m["card-challenge"] = row{allow: handlers, want: 201, build: plain(call{})}
+	m["eid-rebind"] = row{allow: handlers, want: 422, build: func(w *world, a who) call {
+		return call{path: pid(w.subjectPID), body: map[string]any{"phone": "0912000777", "face_checked": true,
+			"card": map[string]any{"challenge_id": "0192f3a4-5b6c-7d8e-9f01-23456789abcd", "sod": w.chip["sod"], "data_groups": w.chip["data_groups"]}}}
+	}}
 	m["eid-application"] = row{allow: []who{subject, regIn, admin}, reveals: true, build: func(w *world, a who) call {
 		return call{path: id(w.counterApp), subject: w.subjectPID}
 	}}

@@ -119,6 +119,13 @@ func pageRows() map[string]pageRow {
 		return pageCall{path: id(w.result), subject: w.subjectPID}
 	}}
 	m["GET /console/eid"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{})}
+	// The counter: any commune's officer who reviews e-ID accounts; a form
+	// without the chip's file is refused at its field (the whole
+	// rebinding is TestCounterRebind's).
+	m["GET /console/eid/rebind"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{})}
+	m["POST /console/eid/rebind"] = pageRow{allow: []who{regIn, regOut, admin}, want: 422, build: func(w *world, a who) pageCall {
+		return pageCall{form: url.Values{"pid": {w.subjectPID}, "phone": {"0912000777"}, "face_checked": {"yes"}}}
+	}}
 	m["POST /console/eid/{id}"] = pageRow{allow: registrars, build: func(w *world, a who) pageCall {
 		app := w.counterApp
 		if slices.Contains(registrars, a) {

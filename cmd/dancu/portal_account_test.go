@@ -169,7 +169,8 @@ func portalAccount(t *testing.T, dbURL string) {
 	if p := b.post("/portal/security/recovery-codes", url.Values{"passcode": {passcode}}); p.Status != 403 {
 		t.Errorf("new codes during the cooling-off: %d", p.Status)
 	}
-	if ms := messagesTo(t, srv.URL, phone, 1); len(ms) == 0 || !strings.Contains(ms[0].Body, "mã khôi phục") {
+	// Before: the approval and the activation code.
+	if ms := messagesTo(t, srv.URL, phone, 3); len(ms) < 3 || !strings.Contains(ms[0].Body, "mã khôi phục") {
 		t.Errorf("no notice of the recovery to the phone: %+v", ms)
 	}
 	// The recovery is in the citizen's own access log.

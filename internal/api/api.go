@@ -112,6 +112,7 @@ func (h *handlers) routes(api huma.API) {
 	huma.Register(api, cacheable(op("code-lists", "GET", "/codes", "The code lists of citizen fields", "reference", 0, anyone)), h.codes)
 	// Electronic identity.
 	h.eidRoutes(api)
+	h.rebindRoutes(api)
 	// Online public services.
 	h.dossierRoutes(api)
 	// The data-exchange hub.

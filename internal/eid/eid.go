@@ -169,6 +169,9 @@ type Service struct {
 	floor time.Duration
 	// sessionHooks run after every session of an account ended.
 	sessionHooks []func(ctx context.Context, pid, why string)
+	// cards checks at a counter that a person's card is in the reader
+	// (SetCards); without it no account is moved at a counter.
+	cards CardCounter
 }
 
 // KeyThrottle keys the citizens' login throttle (access.Throttle.SetKey).

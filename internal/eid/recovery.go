@@ -167,10 +167,17 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, pid, passcode string) ([
 // notify sends a notice about the account to the phone and the e-mail on
 // file, in the caller's transaction.
 func (s *Service) notify(ctx context.Context, tx *sql.Tx, acc Account, key string, args ...any) error {
-	for _, m := range []Message{{Channel: "sms", Recipient: acc.Phone}, {Channel: "email", Recipient: acc.Email}} {
-		if m.Recipient == "" {
+	return s.sendNotice(ctx, tx, []Message{{Channel: "sms", Recipient: acc.Phone}, {Channel: "email", Recipient: acc.Email}}, key, args...)
+}
+
+// sendNotice sends a notice about an account to each recipient once.
+func (s *Service) sendNotice(ctx context.Context, tx *sql.Tx, to []Message, key string, args ...any) error {
+	told := map[string]bool{}
+	for _, m := range to {
+		if m.Recipient == "" || told[m.Recipient] {
 			continue
 		}
+		told[m.Recipient] = true
 		m.Body = locale.Both(key, args...)
 		if m.Channel == "email" {
 			m.Subject = locale.T(locale.VI, "notice.account.subject") + " / " + locale.T(locale.EN, "notice.account.subject")

@@ -299,4 +299,11 @@ var reasonMessages = [][2]string{
 	{"sex must be male or female", "giới tính phải là male hoặc female"},
 	{"is outside your own jurisdiction", "nằm ngoài phạm vi quản lý của bạn"},
 	{"must be a recovery code of 10 letters and digits, e.g. 7K3QF-2MX9A", "phải là một mã khôi phục gồm 10 chữ cái và chữ số, ví dụ 7K3QF-2MX9A"},
+	{"does not pass the counter check: %s", "không qua được kiểm tra tại quầy: %s"},
+	{"has expired: ask for a new one", "đã hết hạn: xin một mã mới"},
+	{"is not a challenge given to you: ask for a new one", "không phải mã thử thách cấp cho bạn: xin một mã mới"},
+	{"is not an EF.SOD: %s", "không phải là EF.SOD: %s"},
+	{"is not this person's card", "không phải thẻ của người này"},
+	{"must be confirmed: compare the person's face with the card's photo", "phải được xác nhận: đối chiếu khuôn mặt của người đến với ảnh trên thẻ"},
+	{"was used already: ask for a new one", "đã được dùng: xin một mã mới"},
 }

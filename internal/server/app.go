@@ -204,6 +204,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	a.Events = events.NewService(a.DB, sealer, a.Dossier.Signer(), time.Now, events.AllowHosts(cfg.WebhookAllowHosts...))
 	a.PKI = pki.NewStore(a.DB, sealer)
 	a.Cards = card.NewService(a.DB, a.Registry, a.PKI, a.Policy, sealer, a.Dossier.Signer(), time.Now)
+	a.EID.SetCards(a.Cards)
 	a.Indicators = indicator.NewService(a.DB, a.Units, a.Policy, time.Now, a.Registry, a.EID, a.Cards, a.Dossier)
 	issuer := cfg.PublicURL
 	if issuer == "" {

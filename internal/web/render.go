@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/hex"
 	"html/template"
 	"net/http"
 	"time"
@@ -23,6 +24,7 @@ var funcs = template.FuncMap{
 		return locale.Date(*t)
 	},
 	"list": func(xs ...any) []any { return xs },
+	"hex":  func(b []byte) string { return hex.EncodeToString(b) },
 	"neg":  func(n int) int { return -n },
 	"add":  func(a, b int) int { return a + b },
 	"unixdate": func(sec int64) string {

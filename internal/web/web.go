@@ -6,6 +6,7 @@ package web
 
 import (
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -160,6 +161,8 @@ func (s *Web) Routes() []Page {
 		{Method: "GET", Path: c + "/dossiers/{id}/result", who: officers(access.HandleDossier), h: s.dossierResult},
 		{Method: "GET", Path: c + "/eid", who: officers(access.ReviewEID), h: s.eidQueue},
 		{Method: "POST", Path: c + "/eid/{id}", who: officers(access.ReviewEID), h: s.eidDecide},
+		{Method: "GET", Path: c + "/eid/rebind", who: officers(access.ReviewEID), h: s.rebindForm},
+		{Method: "POST", Path: c + "/eid/rebind", who: officers(access.ReviewEID), h: s.rebind, upload: int64(base64.StdEncoding.EncodedLen(card.MaxChip)) + 8<<10},
 		{Method: "GET", Path: c + "/cards", who: officers(access.WriteCitizen), h: s.cardQueue},
 		{Method: "POST", Path: c + "/cards/applications/{id}", who: officers(access.WriteCitizen), h: s.cardDecide},
 		{Method: "POST", Path: c + "/cards/deliveries/{id}", who: officers(access.WriteCitizen), h: s.cardDelivered},
