@@ -139,6 +139,10 @@ func dossierEndToEnd(t *testing.T, dbURL string) {
 	if d.State != "submitted" || d.Commune != "26740" || dup.ID != d.ID {
 		t.Fatalf("submitted %+v, duplicate %s", d, dup.ID)
 	}
+	// Undecided, it has no result: an error, not an empty answer.
+	if r := me.do("GET", "/api/v1/dossiers/"+d.ID+"/result", nil); r.Status != 409 || !strings.Contains(string(r.Body), "submitted") {
+		t.Errorf("the result of an undecided dossier: %d %s", r.Status, r.Body)
+	}
 	// A second submission while the first is open is a duplicate.
 	expectProblem(t, me.do("POST", "/api/v1/dossiers", map[string]any{"service": "residence.temporary", "data": good}), 422, "body.service")
 	// The officer of the citizen's own commune is not the competent one.

@@ -41,8 +41,29 @@ func portalPageRows() map[string]pageRow {
 		"GET /portal/me": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
 			return pageCall{subject: w.subjectPID}
 		}},
-		"GET /portal/access":   {allow: mine, build: pagePlain(pageCall{})},
-		"GET /portal/consents": {allow: mine, build: pagePlain(pageCall{})},
+		// Procedures: the catalog is anyone's; a form shows what the
+		// registry holds of the subject.
+		"GET /portal/services": {allow: pageAnyone, build: pagePlain(pageCall{})},
+		"GET /portal/services/{code}": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
+			return pageCall{path: map[string]string{"code": "residence.temporary"}, subject: w.subjectPID}
+		}},
+		// An empty form: refused at its fields, nothing filed.
+		"POST /portal/services/{code}": {allow: mine, want: 422, build: pagePlain(pageCall{path: map[string]string{"code": "residence.temporary"}})},
+		"GET /portal/dossiers":         {allow: mine, build: pagePlain(pageCall{})},
+		"GET /portal/dossiers/{id}": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
+			return pageCall{path: map[string]string{"id": w.dossier}, subject: w.subjectPID}
+		}},
+		// Nobody asked the subject for more: completing is refused.
+		"POST /portal/dossiers/{id}/supplement": {allow: mine, want: 409, build: func(w *world, a who) pageCall {
+			return pageCall{path: map[string]string{"id": w.dossier}, form: url.Values{"until": {"2027-01-01"}}}
+		}},
+		// Not confirmed: the page again, nothing withdrawn.
+		"POST /portal/dossiers/{id}/withdraw": {allow: mine, want: 422, build: func(w *world, a who) pageCall {
+			return pageCall{path: map[string]string{"id": w.dossier}}
+		}},
+		"GET /portal/notifications": {allow: mine, build: pagePlain(pageCall{})},
+		"GET /portal/access":        {allow: mine, build: pagePlain(pageCall{})},
+		"GET /portal/consents":      {allow: mine, build: pagePlain(pageCall{})},
 		// The citizen withdraws a consent given for this row to a client of
 		// its own: the world's clients keep theirs.
 		"POST /portal/consents/{client}": {allow: mine, build: func(w *world, a who) pageCall {

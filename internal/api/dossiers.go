@@ -195,7 +195,8 @@ func (h *handlers) decideDossier(ctx context.Context, in *decideDossierInput) (*
 type resultOutput struct {
 	Body struct {
 		Dossier   string                `json:"dossier"`
-		Text      string                `json:"text,omitempty" doc:"The outcome, when it is not a document"`
+		State     string                `json:"state" enum:"approved,returned,refused" doc:"The decision"`
+		Text      string                `json:"text,omitempty" doc:"The outcome, when it is not a document; the reasons of a refusal (CT06)"`
 		Document  *dossier.Confirmation `json:"document,omitempty" doc:"The signed content"`
 		JWS       string                `json:"jws,omitempty" doc:"The signed document (compact JWS, ES256; keys at /.well-known/dancu-document-keys)"`
 		VerifyURL string                `json:"verify_url,omitempty" doc:"The API operation that verifies a document (POST the JWS)"`
@@ -209,8 +210,19 @@ func (h *handlers) dossierResult(ctx context.Context, in *idInput) (*resultOutpu
 	if err != nil {
 		return nil, h.problem(ctx, err)
 	}
+	switch d.State {
+	case dossier.Approved, dossier.Returned, dossier.Refused:
+	default:
+		// Nothing was decided: there is no result to give, and an empty
+		// answer would read as one.
+		return nil, h.problem(ctx, errs.E(errs.Conflict, "dossier %s is %s: it has a result once it is decided", d.Code, d.State))
+	}
 	out := &resultOutput{}
-	out.Body.Dossier = d.Code
+	out.Body.Dossier, out.Body.State = d.Code, string(d.State)
+	if d.State == dossier.Refused {
+		out.Body.Text = d.Reasons
+		return out, nil
+	}
 	if d.Service != "residence.confirmation" {
 		out.Body.Text = d.Result
 		return out, nil

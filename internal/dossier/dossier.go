@@ -583,6 +583,11 @@ func (s *Service) Supplement(ctx context.Context, id string, data json.RawMessag
 	}
 	body, _ := json.Marshal(form)
 	return s.move(ctx, id, true, Received, "file completed", func(_ *sql.Tx, d *Dossier, now time.Time) error {
+		// Only a request for information is answered so: a dossier still
+		// waiting to be received is not received by its applicant.
+		if d.State != InfoRequested {
+			return errs.E(errs.Conflict, "only a dossier asked for more information is completed; this one is %s", d.State)
+		}
 		e, _ := lookup(d.Service)
 		due := s.deadline(e, now)
 		d.Data, d.ReceivedAt, d.DueAt, d.Reasons = body, &now, &due, ""
@@ -700,6 +705,49 @@ func (s *Service) list(ctx context.Context, q string, limit int, keep func(Dossi
 		if keep == nil || keep(d) {
 			out = append(out, s.withOverdue(d))
 		}
+	}
+	return out, rows.Err()
+}
+
+// Notice is a step someone other than the applicant took on one of the
+// applicant's dossiers (a receipt, a request, a decision, a consent).
+type Notice struct {
+	DossierID string    `json:"dossier_id"`
+	Code      string    `json:"code"`
+	Service   string    `json:"service"`
+	Commune   string    `json:"commune"`
+	At        time.Time `json:"at"`
+	State     State     `json:"state"`
+	ActorKind string    `json:"actor_kind"`
+	Note      string    `json:"note,omitempty"`
+}
+
+// Notices lists the steps others took on the acting citizen's dossiers,
+// newest first: what the notices to the phone said, without the officers'
+// names.
+func (s *Service) Notices(ctx context.Context, limit int) ([]Notice, error) {
+	a, err := citizen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT d.id, d.code, d.service, d.commune, st.at, st.state, st.actor_kind, st.note
+		FROM dossier d JOIN dossier_step st ON st.dossier_id = d.id
+		WHERE d.applicant_pid = $1 AND st.actor_id <> $1 ORDER BY st.at DESC, st.seq DESC LIMIT $2`, a.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notice
+	for rows.Next() {
+		var n Notice
+		if err := rows.Scan(&n.DossierID, &n.Code, &n.Service, &n.Commune, &n.At, &n.State, &n.ActorKind, &n.Note); err != nil {
+			return nil, err
+		}
+		n.At = n.At.UTC()
+		out = append(out, n)
 	}
 	return out, rows.Err()
 }

@@ -294,8 +294,14 @@ func TestInformationRequestAndWithdrawal(t *testing.T) {
 		e := newEnv(t, db)
 		pid := e.person(t, baDinh)
 		d, _ := e.svc.Submit(citizen(pid), "residence.temporary", temporaryForm(saiGon, day(100)), "")
+		// Nobody asked for more: the applicant does not receive their own
+		// dossier by "completing" it.
+		_, err := e.svc.Supplement(citizen(pid), d.ID, temporaryForm(saiGon, day(100)))
+		wantKind(t, err, errs.Conflict)
 		e.svc.Receive(officer(saiGon), d.ID, "")
-		_, err := e.svc.RequestInfo(officer(saiGon), d.ID, "")
+		_, err = e.svc.Supplement(citizen(pid), d.ID, temporaryForm(saiGon, day(100)))
+		wantKind(t, err, errs.Conflict)
+		_, err = e.svc.RequestInfo(officer(saiGon), d.ID, "")
 		wantField(t, err, "reasons")
 		d, err = e.svc.RequestInfo(officer(saiGon), d.ID, "attach the owner's consent")
 		if err != nil || d.State != dossier.InfoRequested {

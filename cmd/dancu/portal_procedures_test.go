@@ -1,0 +1,126 @@
+package main
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
+)
+
+// TestPortalProcedures: a citizen files a temporary residence in the
+// portal — the form shows what the registry holds and asks only for the
+// rest, a commune given by name, a missing field named at its field — and
+// follows it: the commune police receive it and ask for more, the citizen
+// sees it in the notifications and completes the form as filled in (no
+// retyping), the police approve and the result prints. Another dossier is
+// withdrawn; a decided one cannot be. Another citizen's dossier is not
+// found by its URL.
+func TestPortalProcedures(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { portalProcedures(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+var dossierPath = regexp.MustCompile(`^/portal/dossiers/([0-9a-f-]{36})\?done=submitted$`)
+
+func portalProcedures(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid = "001090080001"
+	password := citizenWithAccount(t, admin, pid, "Hoàng Văn Sơn", "1990-06-06", "male", "0912080001")
+	b, _ := portalLogin(t, srv.URL, "/portal/services", pid, password)
+
+	p := b.get("/portal/services")
+	if p.Status != 200 || !strings.Contains(p.Body, `href="/portal/services/residence.temporary"`) || !strings.Contains(p.Body, "Sở Tư pháp") {
+		t.Fatalf("the catalog: %d %s", p.Status, p.text())
+	}
+	p = b.get("/portal/services/residence.temporary")
+	if p.Status != 200 || !strings.Contains(p.Body, "Hoàng Văn Sơn") || !strings.Contains(p.Body, "Phố Phan Đình Phùng 12") ||
+		strings.Contains(p.Body, `name="name"`) || !strings.Contains(p.Body, `name="address.commune"`) {
+		t.Fatalf("the form: %d %s", p.Status, p.text())
+	}
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]
+	form := url.Values{"key": {key}, "address.commune": {"Bến Thành, Hồ Chí Minh"}, "address.detail": {"Số 5 Lê Lợi"}, "until": {"2027-06-30"}}
+	// The proof of lawful residence is missing: named at its field.
+	p = b.post("/portal/services/residence.temporary", form)
+	if p.Status != 422 || !strings.Contains(p.Body, `id="e-lawful_residence"`) || !strings.Contains(p.Body, `value="Số 5 Lê Lợi"`) {
+		t.Fatalf("a form without the proof: %d %s", p.Status, p.text())
+	}
+	// A commune nobody has.
+	bad := url.Values{"key": {key}, "address.commune": {"Không Có Phường"}, "address.detail": {"x"}, "until": {"2027-06-30"}, "lawful_residence": {"x"}}
+	if p := b.post("/portal/services/residence.temporary", bad); p.Status != 422 || !strings.Contains(p.Body, `id="e-address.commune"`) {
+		t.Fatalf("an unknown commune: %d %s", p.Status, p.text())
+	}
+	form.Set("lawful_residence", "Hợp đồng thuê nhà số 15/2026")
+	p = b.post("/portal/services/residence.temporary", form)
+	m := dossierPath.FindStringSubmatch(p.Location)
+	if p.Status != 303 || m == nil {
+		t.Fatalf("submitting: %d %s %s", p.Status, p.Location, p.text())
+	}
+	if again := b.post("/portal/services/residence.temporary", form); again.Location != p.Location {
+		t.Errorf("the form sent twice made two dossiers: %s, %s", p.Location, again.Location)
+	}
+	id := m[1]
+	if p := b.get("/portal/dossiers/" + id); p.Status != 200 || !strings.Contains(p.Body, "Số 5 Lê Lợi") || !strings.Contains(p.Body, `action="/portal/dossiers/`+id+`/withdraw"`) {
+		t.Fatalf("the dossier: %d %s", p.Status, p.text())
+	}
+
+	admin.must(200, "POST", "/api/v1/dossiers/"+id+"/receive", map[string]any{})
+	admin.must(200, "POST", "/api/v1/dossiers/"+id+"/request-info", map[string]any{"note": "trang 2 của hợp đồng thuê nhà"})
+	p = b.get("/portal/notifications")
+	if p.Status != 200 || !strings.Contains(p.Body, "trang 2 của hợp đồng thuê nhà") || strings.Contains(p.Body, "Administrator") {
+		t.Fatalf("the notifications: %d %s", p.Status, p.text())
+	}
+	p = b.get("/portal/dossiers/" + id)
+	// The form to complete holds what was filled in.
+	if p.Status != 200 || !strings.Contains(p.Body, `action="/portal/dossiers/`+id+`/supplement"`) || !strings.Contains(p.Body, `value="Hợp đồng thuê nhà số 15/2026"`) &&
+		!strings.Contains(p.Body, ">Hợp đồng thuê nhà số 15/2026</textarea>") {
+		t.Fatalf("the dossier asked for more: %d %s", p.Status, p.text())
+	}
+	sup := url.Values{"address.commune": {"26743"}, "address.detail": {"Số 5 Lê Lợi"}, "until": {"2027-06-30"},
+		"lawful_residence": {"Hợp đồng thuê nhà số 15/2026, đủ 2 trang"}}
+	if p := b.post("/portal/dossiers/"+id+"/supplement", sup); p.Status != 303 {
+		t.Fatalf("completing: %d %s", p.Status, p.text())
+	}
+	admin.must(200, "POST", "/api/v1/dossiers/"+id+"/decision", map[string]any{"approve": true})
+	p = b.get("/portal/dossiers/" + id)
+	if !strings.Contains(p.Body, `href="/portal/documents/`+id+`"`) || strings.Contains(p.Body, "/withdraw\"") {
+		t.Fatalf("the approved dossier: %s", p.text())
+	}
+	if p := b.post("/portal/dossiers/"+id+"/withdraw", url.Values{"confirm": {"yes"}}); p.Status != 422 {
+		t.Errorf("withdrawing a decided dossier: %d", p.Status)
+	}
+	if p := b.get("/portal/documents/" + id); p.Status != 200 {
+		t.Errorf("the result: %d", p.Status)
+	}
+
+	// An absence declared, then withdrawn.
+	p = b.get("/portal/services/residence.absence")
+	key = regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]
+	p = b.post("/portal/services/residence.absence", url.Values{"key": {key}, "from": {"2026-12-20"}, "reason": {"thăm gia đình"}})
+	m = dossierPath.FindStringSubmatch(p.Location)
+	if m == nil {
+		t.Fatalf("the absence: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/dossiers/"+m[1]+"/withdraw", url.Values{}); p.Status != 422 {
+		t.Errorf("a withdrawal not confirmed: %d", p.Status)
+	}
+	if p := b.post("/portal/dossiers/"+m[1]+"/withdraw", url.Values{"confirm": {"yes"}}); p.Status != 303 {
+		t.Errorf("the withdrawal: %d %s", p.Status, p.text())
+	}
+
+	// Another citizen reaches none of it by URL.
+	const other = "001090080002"
+	otherPassword := citizenWithAccount(t, admin, other, "Đinh Văn Tú", "1990-05-05", "male", "0912080002")
+	o, _ := portalLogin(t, srv.URL, "/portal/dossiers", other, otherPassword)
+	for _, path := range []string{"/portal/dossiers/" + id, "/portal/documents/" + id} {
+		if p := o.get(path); p.Status != 404 {
+			t.Errorf("another citizen's %s: %d", path, p.Status)
+		}
+	}
+	if p := o.post("/portal/dossiers/"+m[1]+"/withdraw", url.Values{"confirm": {"yes"}}); p.Status != 404 {
+		t.Errorf("another citizen withdrawing: %d", p.Status)
+	}
+}
