@@ -136,7 +136,8 @@ func portalAccount(t *testing.T, dbURL string) {
 	}
 
 	b, me := portalLogin(t, srv.URL, "/portal/security", pid, password)
-	if me.Status != 200 || !strings.Contains(me.Body, "Còn 10 mã chưa dùng") {
+	// The portal greets the citizen by name, from the provider's userinfo.
+	if me.Status != 200 || !strings.Contains(me.Body, "Còn 10 mã chưa dùng") || !strings.Contains(me.Body, `<span class="who">Lê Thị Hoa</span>`) {
 		t.Fatalf("the security page after activation: %d %s", me.Status, me.text())
 	}
 	if p := b.post("/portal/security/recovery-codes", url.Values{"passcode": {"135792"}}); p.Status != 422 || !strings.Contains(p.Body, `id="e-passcode"`) {

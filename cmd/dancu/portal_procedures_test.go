@@ -79,7 +79,12 @@ func portalProcedures(t *testing.T, dbURL string) {
 		!strings.Contains(p.Body, ">Hợp đồng thuê nhà số 15/2026</textarea>") {
 		t.Fatalf("the dossier asked for more: %d %s", p.Status, p.text())
 	}
-	sup := url.Values{"address.commune": {"26743"}, "address.detail": {"Số 5 Lê Lợi"}, "until": {"2027-06-30"},
+	// The commune is shown by its name, which the form reads back.
+	shown := regexp.MustCompile(`name="address.commune" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if shown == nil || shown[1] != "Phường Bến Thành, Thành phố Hồ Chí Minh" {
+		t.Fatalf("the commune on the form to complete: %v", shown)
+	}
+	sup := url.Values{"address.commune": {shown[1]}, "address.detail": {"Số 5 Lê Lợi"}, "until": {"2027-06-30"},
 		"lawful_residence": {"Hợp đồng thuê nhà số 15/2026, đủ 2 trang"}}
 	if p := b.post("/portal/dossiers/"+id+"/supplement", sup); p.Status != 303 {
 		t.Fatalf("completing: %d %s", p.Status, p.text())

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -52,6 +53,9 @@ type portalSession struct {
 	// SID is a random value of the sign-in, which the forms' CSRF tokens
 	// are bound to: it survives a refresh of the tokens.
 	SID string `json:"s"`
+	// Name is the citizen's name as the provider's userinfo gave it at
+	// sign-in (the profile scope), for the pages' greeting.
+	Name string `json:"n,omitempty"`
 }
 
 // live reports whether a portal session is within its limits at now.
@@ -143,6 +147,9 @@ func (s *Web) portalActor(w http.ResponseWriter, r *http.Request, src string) (*
 	switch {
 	case err == nil:
 		a.Source = src
+		if ps.Name != "" {
+			a.Name = ps.Name
+		}
 		return a, ps.SID, nil
 	case errs.Is(err, errs.Unauthenticated):
 		// The tokens are dead: forget them, but keep the sign-in's SID
@@ -212,12 +219,42 @@ func (s *Web) portalCallback(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	name, err := s.userName(r, tok.AccessToken)
+	if err != nil {
+		return err
+	}
 	now := s.Now().Unix()
-	if err := s.sealCookie(w, r, portalCookie, portalSession{Access: tok.AccessToken, Refresh: tok.RefreshToken, SID: randomValue(), Since: now, Seen: now}, 0); err != nil {
+	if err := s.sealCookie(w, r, portalCookie, portalSession{Access: tok.AccessToken, Refresh: tok.RefreshToken, SID: randomValue(), Since: now, Seen: now, Name: name}, 0); err != nil {
 		return err
 	}
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 	return nil
+}
+
+// userName asks the provider's userinfo endpoint for the citizen's name,
+// as a relying party does once at sign-in (the read is in the citizen's
+// access log, by the portal's client).
+func (s *Web) userName(r *http.Request, access string) (string, error) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, s.PublicURL+"/userinfo", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+access)
+	res, err := (&http.Client{Transport: inProcess{s.IdP}, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("userinfo: %s", res.Status)
+	}
+	var info struct {
+		Name string `json:"name"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&info); err != nil {
+		return "", fmt.Errorf("userinfo: %w", err)
+	}
+	return info.Name, nil
 }
 
 // portalLogout ends the portal session, revokes its refresh token and

@@ -409,9 +409,18 @@ func (s *Web) showPortalDossier(w http.ResponseWriter, r *http.Request, status i
 			if json.Unmarshal(x.Data, &m) == nil {
 				flatten("", m, f.Values)
 			}
+			v := s.view(r)
 			for _, fd := range f.Fields {
-				if t, err := time.Parse(time.RFC3339, f.Values[fd.Name]); fd.Kind == "datetime" && err == nil {
-					f.Values[fd.Name] = t.In(ict).Format("2006-01-02T15:04")
+				switch val := f.Values[fd.Name]; fd.Kind {
+				case "datetime":
+					if t, err := time.Parse(time.RFC3339, val); err == nil {
+						f.Values[fd.Name] = t.In(ict).Format("2006-01-02T15:04")
+					}
+				case "commune":
+					// Shown by its name, which the form reads back.
+					if val != "" {
+						f.Values[fd.Name] = v.Unit(val)
+					}
 				}
 			}
 			f.Dossier = &x

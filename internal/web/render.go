@@ -90,6 +90,15 @@ func (v view) Purpose(p string) string {
 	return p
 }
 
+// StepNote says a note the platform wrote on a dossier's step in the
+// page's language; an officer's own note is shown as written.
+func (v view) StepNote(n string) string {
+	if locale.Has("stepnote." + n) {
+		return v.T("stepnote." + n)
+	}
+	return n
+}
+
 // Action names an access record's action for a citizen, or shows its code.
 func (v view) Action(a string) string {
 	if locale.Has("portal.act." + a) {
