@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -127,5 +128,59 @@ func portalProcedures(t *testing.T, dbURL string) {
 	}
 	if p := o.post("/portal/dossiers/"+m[1]+"/withdraw", url.Values{"confirm": {"yes"}}); p.Status != 404 {
 		t.Errorf("another citizen withdrawing: %d", p.Status)
+	}
+}
+
+// TestCorrectionRequest: "this is wrong" on my data opens a correction
+// request routed to the police of my commune; it cannot be approved until
+// the record is corrected citing it, then it can, and the citizen sees the
+// result.
+func TestCorrectionRequest(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { correctionRequest(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func correctionRequest(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid = "001090081001"
+	password := citizenWithAccount(t, admin, pid, "Bùi Văn Lộc", "1990-03-03", "male", "0912081001")
+	b, me := portalLogin(t, srv.URL, "/portal/me", pid, password)
+	if !strings.Contains(me.Body, `href="/portal/services/registry.correction"`) {
+		t.Fatalf("my data has no way to ask for a correction: %s", me.text())
+	}
+	p := b.get("/portal/services/registry.correction")
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if p.Status != 200 || key == nil || !strings.Contains(p.Body, `<option value="birth_date">`) {
+		t.Fatalf("the correction form: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/services/registry.correction", url.Values{"key": {key[1]}, "field": {"pid"}, "correct": {"x"}, "evidence": {"y"}}); p.Status != 422 || !strings.Contains(p.Body, `id="e-field"`) {
+		t.Fatalf("a field that cannot be corrected: %d %s", p.Status, p.text())
+	}
+	p = b.post("/portal/services/registry.correction", url.Values{"key": {key[1]}, "field": {"ethnicity"}, "correct": {"Mường"},
+		"evidence": {"Giấy khai sinh số 12/1990"}})
+	m := dossierPath.FindStringSubmatch(p.Location)
+	if p.Status != 303 || m == nil {
+		t.Fatalf("the request: %d %s", p.Status, p.text())
+	}
+	id := m[1]
+	var d struct{ Code, Commune string }
+	admin.must(200, "GET", "/api/v1/dossiers/"+id, nil).json(t, &d)
+	if d.Commune != "00004" {
+		t.Errorf("the request went to %s, not the commune of permanent residence", d.Commune)
+	}
+	admin.must(200, "POST", "/api/v1/dossiers/"+id+"/receive", map[string]any{})
+	// Approving before the record was corrected is refused.
+	if r := admin.do("POST", "/api/v1/dossiers/"+id+"/decision", map[string]any{"approve": true}); r.Status != 409 || !strings.Contains(string(r.Body), d.Code) {
+		t.Fatalf("approving an uncorrected record: %d %s", r.Status, r.Body)
+	}
+	var c struct{ Version int64 }
+	admin.must(200, "GET", "/api/v1/citizens/"+pid+"?purpose=correction", nil).json(t, &c)
+	admin.must(200, "PATCH", "/api/v1/citizens/"+pid, map[string]any{"changes": map[string]any{"ethnicity": map[string]string{"code": "03"}},
+		"reason": "giấy khai sinh", "legal_basis": "Luật Căn cước 2023", "dossier_ref": d.Code}, "If-Match", fmt.Sprintf(`"%d"`, c.Version))
+	admin.must(200, "POST", "/api/v1/dossiers/"+id+"/decision", map[string]any{"approve": true})
+	if p := b.get("/portal/dossiers/" + id); !strings.Contains(p.Body, "tag-approved") && !strings.Contains(p.Body, "tag-returned") {
+		t.Errorf("the citizen's request after approval: %s", p.text())
 	}
 }

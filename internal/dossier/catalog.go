@@ -54,6 +54,13 @@ var Catalog = []CatalogEntry{
 		Data: []string{"new_head_pid", "former_head_relationship"}, Online: true, Executable: true},
 	{Code: "residence.confirmation", NameVI: "Xác nhận thông tin về cư trú (CT07)", NameEN: "Residence confirmation (CT07)", Agency: "Công an cấp xã", Level: Commune, Days: 0.5,
 		Data: []string{}, Online: true, Executable: true},
+	// Not one of the 25: the way from "this is wrong" on the citizen's own
+	// page to the commune police. The deadline is that of updating
+	// residence information (Luật Cư trú 2020 Art. 26), taken as the
+	// nearest statutory one; the law on correcting the national database
+	// itself states none that DOMAIN.md verifies.
+	{Code: "registry.correction", NameVI: "Đề nghị điều chỉnh thông tin trong Cơ sở dữ liệu quốc gia về dân cư", NameEN: "Request to correct my data in the national population database",
+		Agency: "Công an cấp xã", Level: Commune, Days: 3, Data: []string{"field", "correct", "evidence"}, Online: true, Executable: true},
 	{Code: "id.old-number", Essential: 1, NameVI: "Xác nhận số Chứng minh nhân dân", NameEN: "Confirmation of the old ID card number", Agency: "Công an cấp xã", Level: Commune, Online: true},
 	{Code: "id.card", Essential: 2, NameVI: "Cấp đổi, cấp lại thẻ căn cước", NameEN: "Renewal or re-issue of the ID card", Agency: "Công an cấp huyện/tỉnh", Level: Province, Online: true},
 	{Code: "vehicle.motorbike", Essential: 7, NameVI: "Đăng ký, cấp biển số xe mô tô, xe gắn máy", NameEN: "Motorbike registration and plates", Agency: "Công an cấp xã", Level: Commune, Online: true},

@@ -128,6 +128,7 @@ func NewService(db *sqldb.DB, reg *registry.Service, policy *access.Policy, cal 
 		"residence.temporary.deregistration": temporaryDeregistration{},
 		"residence.confirmation":             confirmation{},
 		"residence.accommodation":            accommodation{},
+		"registry.correction":                correction{},
 		"residence.permanent":                permanentResidence{},
 		"residence.update":                   headChange{},
 		"residence.permanent.deregistration": permanentDeregistration{},

@@ -302,4 +302,12 @@ var portalMessages = [][3]string{
 	{"pdossier.withdraw.late", "Hồ sơ đã được giải quyết, không rút được nữa", "The dossier is decided and can no longer be withdrawn"},
 	{"pnotice.text", "Các bước Công an cấp xã đã làm với hồ sơ của bạn", "What the commune police did with your dossiers"},
 	{"pnotice.none", "Chưa có thông báo.", "No notifications yet."},
+	{"portal.wrong.online", "Thông tin chưa đúng?", "Something wrong?"},
+	{"portal.wrong.link", "Đề nghị Công an cấp xã điều chỉnh", "Ask the commune police to correct it"},
+	{"pform.correction", "Thông tin cần điều chỉnh", "What is wrong"},
+	{"pform.correction.field", "Trường thông tin", "The field"},
+	{"pform.correction.correct", "Thông tin đúng", "What it should say"},
+	{"pform.correction.correct.hint", "Ghi đúng như trên giấy tờ, ví dụ ngày sinh 12/04/1990", "As on your papers, e.g. a date of birth of 12/04/1990"},
+	{"pform.correction.evidence", "Giấy tờ chứng minh", "The papers that show it"},
+	{"pform.correction.evidence.hint", "Ví dụ: giấy khai sinh số 123/2000 ngày 01/02/2000; mang bản chính khi Công an cấp xã hẹn", "For example: birth certificate no. 123/2000 of 1 February 2000; bring the original when the commune police ask"},
 }

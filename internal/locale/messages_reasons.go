@@ -306,4 +306,7 @@ var reasonMessages = [][2]string{
 	{"is not this person's card", "không phải thẻ của người này"},
 	{"must be confirmed: compare the person's face with the card's photo", "phải được xác nhận: đối chiếu khuôn mặt của người đến với ảnh trên thẻ"},
 	{"was used already: ask for a new one", "đã được dùng: xin một mã mới"},
+	{"name the papers that show it (at most 500 bytes)", "nêu giấy tờ chứng minh (tối đa 500 byte)"},
+	{"no residence is recorded to route the request to: ask any commune police in person", "chưa có nơi cư trú nào được ghi nhận để chuyển đề nghị: hãy đến trực tiếp Công an cấp xã"},
+	{"say what it should be (at most 500 bytes)", "ghi thông tin đúng (tối đa 500 byte)"},
 }

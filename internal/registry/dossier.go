@@ -182,3 +182,12 @@ func (s *Service) LeaveForDossier(ctx context.Context, tx *sql.Tx, pidText, newH
 	}
 	return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "deregister_permanent_residence", string(pid), b.DossierRef))
 }
+
+// CitesDossier reports whether a revision of the record cites the dossier
+// code as its reference, in the caller's transaction: a correction
+// request is approved only once the record was corrected for it.
+func (s *Service) CitesDossier(ctx context.Context, tx *sql.Tx, pidText, code string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM citizen_revision WHERE pid = $1 AND dossier_ref = $2`, pidText, code).Scan(&n)
+	return n > 0, err
+}

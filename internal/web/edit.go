@@ -298,7 +298,9 @@ func (s *Web) editForm(w http.ResponseWriter, r *http.Request) error {
 	if c.Status == registry.Dead {
 		return errs.E(errs.Conflict, "%s", tr(r, "edit.dead"))
 	}
-	s.render(w, r, http.StatusOK, "edit", editData{C: c, Version: c.Version, Groups: s.editGroups(), Values: editValues(&c.Details), Errors: &formErrors{}})
+	// From a correction request: the change cites its dossier.
+	b := basisData{DossierRef: strings.TrimSpace(r.URL.Query().Get("dossier_ref"))}
+	s.render(w, r, http.StatusOK, "edit", editData{C: c, Version: c.Version, Groups: s.editGroups(), Values: editValues(&c.Details), Basis: b, Errors: &formErrors{}})
 	return nil
 }
 

@@ -67,6 +67,12 @@ var procedureForms = map[string][]procField{
 		{Name: "lawful_residence", Kind: "textarea", Label: "dform.lawful_residence", Hint: "pform.lawful.hint", Group: "pform.proof"},
 		{Name: "new_head_pid", Kind: "text", Label: "dform.new_head_pid", Hint: "pform.new_head.hint"},
 	},
+	"registry.correction": {
+		{Name: "field", Kind: "select", Label: "pform.correction.field", List: "fields", Group: "pform.correction",
+			Options: append([]string{""}, dossier.CorrectableFields...)},
+		{Name: "correct", Kind: "textarea", Label: "pform.correction.correct", Hint: "pform.correction.correct.hint"},
+		{Name: "evidence", Kind: "textarea", Label: "pform.correction.evidence", Hint: "pform.correction.evidence.hint"},
+	},
 	"residence.accommodation": {
 		{Name: "lodging", Kind: "select", Label: "pform.lodging", Options: []string{"household", "hotel", "hospital", "other"}, Group: "dform.lodging"},
 		{Name: "address.commune", Kind: "commune", Label: "pform.commune", Hint: "pform.commune.hint"},
