@@ -62,8 +62,15 @@ func portalPageRows() map[string]pageRow {
 			return pageCall{path: map[string]string{"id": w.dossier}}
 		}},
 		"GET /portal/notifications": {allow: mine, build: pagePlain(pageCall{})},
-		"GET /portal/access":        {allow: mine, build: pagePlain(pageCall{})},
-		"GET /portal/consents":      {allow: mine, build: pagePlain(pageCall{})},
+		// Dependants: the subject's own record lists them; another
+		// person's number is refused or not found.
+		"GET /portal/dependants": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {
+			return pageCall{subject: w.subjectPID}
+		}},
+		"POST /portal/dependants":      {allow: mine, want: 422, build: func(w *world, a who) pageCall { return pageCall{form: url.Values{"pid": {w.otherPID}}} }},
+		"GET /portal/dependants/{pid}": {allow: mine, want: 404, build: func(w *world, a who) pageCall { return pageCall{path: map[string]string{"pid": w.otherPID}} }},
+		"GET /portal/access":           {allow: mine, build: pagePlain(pageCall{})},
+		"GET /portal/consents":         {allow: mine, build: pagePlain(pageCall{})},
 		// The citizen withdraws a consent given for this row to a client of
 		// its own: the world's clients keep theirs.
 		"POST /portal/consents/{client}": {allow: mine, build: func(w *world, a who) pageCall {

@@ -184,3 +184,45 @@ func correctionRequest(t *testing.T, dbURL string) {
 		t.Errorf("the citizen's request after approval: %s", p.text())
 	}
 }
+
+// TestPortalDependants: a parent sees the child under 14 the registry
+// records, attaches it and reads its record; the child's page is not found
+// for anyone else, and a person who is not the citizen's child cannot be
+// attached.
+func TestPortalDependants(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { portalDependants(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func portalDependants(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const parent, child, stranger = "001090082001", "001218082002", "001090082003"
+	password := citizenWithAccount(t, admin, parent, "Trịnh Văn Hải", "1990-02-02", "male", "0912082001")
+	admin.must(201, "POST", "/api/v1/citizens", map[string]any{"pid": child, "name": map[string]string{"family": "Trịnh", "middle": "Minh", "given": "Khôi"},
+		"birth_date": "2018-06-01", "sex": "male", "father": map[string]string{"pid": parent, "name": "Trịnh Văn Hải"},
+		"permanent_residence": map[string]string{"commune": "00004", "detail": "Phố Phan Đình Phùng 12"}})
+	otherPassword := citizenWithAccount(t, admin, stranger, "Mai Văn Tài", "1990-01-09", "male", "0912082003")
+
+	b, p := portalLogin(t, srv.URL, "/portal/dependants", parent, password)
+	if p.Status != 200 || !strings.Contains(p.Body, "Trịnh Minh Khôi") || !strings.Contains(p.Body, `name="pid" value="`+child+`"`) {
+		t.Fatalf("the dependants page: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/dependants", url.Values{"pid": {stranger}}); p.Status != 422 {
+		t.Errorf("attaching someone who is not my child: %d", p.Status)
+	}
+	if p := b.get("/portal/dependants/" + child); p.Status != 404 {
+		t.Errorf("a child not yet attached: %d", p.Status)
+	}
+	if p := b.post("/portal/dependants", url.Values{"pid": {child}}); p.Status != 303 {
+		t.Fatalf("attaching my child: %d %s", p.Status, p.text())
+	}
+	if p := b.get("/portal/dependants/" + child); p.Status != 200 || !strings.Contains(p.Body, "Trịnh Minh Khôi") || !strings.Contains(p.Body, "Bạn là cha") {
+		t.Fatalf("my child's page: %d %s", p.Status, p.text())
+	}
+	o, _ := portalLogin(t, srv.URL, "/portal/", stranger, otherPassword)
+	if p := o.get("/portal/dependants/" + child); p.Status != 404 {
+		t.Errorf("another citizen reading my child's page: %d", p.Status)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dancu-vn/dancu/internal/actor"
 	"github.com/dancu-vn/dancu/internal/audit"
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/personalid"
@@ -17,10 +18,11 @@ import (
 
 // Dependant is a child under 14 or a ward attached to a guardian's account.
 type Dependant struct {
-	PID       string `json:"pid"`
-	Name      string `json:"name"`
-	BirthDate string `json:"birth_date"`
-	Relation  string `json:"relation" enum:"father,mother,legal_representative" doc:"What the guardian is to the dependant, per the registry"`
+	PID       string       `json:"pid"`
+	Name      string       `json:"name"`
+	BirthDate string       `json:"birth_date"`
+	Relation  string       `json:"relation" enum:"father,mother,legal_representative" doc:"What the guardian is to the dependant, per the registry"`
+	State     AccountState `json:"state,omitempty" doc:"The dependant's account"`
 }
 
 // AttachDependant attaches a child under 14, or a person the guardian
@@ -47,16 +49,7 @@ func (s *Service) AttachDependant(ctx context.Context, guardian, dependantText s
 	if err != nil {
 		return Dependant{}, err
 	}
-	relation := ""
-	for _, r := range []struct {
-		name string
-		rel  *registry.Relative
-	}{{"father", c.Father}, {"mother", c.Mother}, {"legal_representative", c.LegalRepresentative}} {
-		if r.rel != nil && r.rel.PID == guardian {
-			relation = r.name
-			break
-		}
-	}
+	relation := guardianRelation(c, guardian)
 	if relation == "" {
 		return Dependant{}, errs.Field("pid", "the registry does not record you as this person's parent or legal representative")
 	}
@@ -116,4 +109,55 @@ func (s *Service) Dependants(ctx context.Context, guardian string) ([]string, er
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// guardianRelation is what the registry records the guardian as to the
+// person: father, mother, legal_representative, or "".
+func guardianRelation(c registry.Citizen, guardian string) string {
+	for _, r := range []struct {
+		name string
+		rel  *registry.Relative
+	}{{"father", c.Father}, {"mother", c.Mother}, {"legal_representative", c.LegalRepresentative}} {
+		if r.rel != nil && r.rel.PID == guardian {
+			return r.name
+		}
+	}
+	return ""
+}
+
+// ActAsGuardian checks that the acting citizen may act for the dependant
+// pid now — the dependant's account is attached to theirs, and the
+// registry still records them as the parent of a child under 14 or as
+// the legal representative — and returns the dependant's record, read as
+// the guardian's access for purpose. Anyone else is told there is no such
+// dependant.
+func (s *Service) ActAsGuardian(ctx context.Context, pid, purpose string) (Dependant, registry.Citizen, error) {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.Citizen {
+		return Dependant{}, registry.Citizen{}, errs.E(errs.Forbidden, "only a guardian acts for a dependant")
+	}
+	none := errs.E(errs.NotFound, "no dependant %s of yours", pid)
+	if _, err := personalid.Parse(pid); err != nil {
+		return Dependant{}, registry.Citizen{}, none
+	}
+	acc, err := loadAccount(ctx, s.db, pid)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (acc.Guardian != a.ID || acc.State == Revoked)) {
+		return Dependant{}, registry.Citizen{}, none
+	}
+	if err != nil {
+		return Dependant{}, registry.Citizen{}, err
+	}
+	c, err := s.registry.GetOnBehalf(ctx, pid, purpose)
+	if err != nil {
+		return Dependant{}, registry.Citizen{}, err
+	}
+	rel := guardianRelation(c, a.ID)
+	age, ok := ageOn(c.BirthDate, s.clock().Add(7*time.Hour))
+	switch {
+	case rel == "":
+		return Dependant{}, registry.Citizen{}, errs.E(errs.Forbidden, "the registry no longer records you as this person's parent or legal representative")
+	case rel != "legal_representative" && (!ok || age >= 14):
+		return Dependant{}, registry.Citizen{}, errs.E(errs.Forbidden, "a child of 14 or over holds their own account")
+	}
+	return Dependant{PID: pid, Name: c.Name.Full(), BirthDate: c.BirthDate, Relation: rel, State: acc.State}, c, nil
 }
