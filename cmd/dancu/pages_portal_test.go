@@ -71,6 +71,8 @@ func portalPageRows() map[string]pageRow {
 		"GET /portal/dependants/{pid}": {allow: mine, want: 404, build: func(w *world, a who) pageCall { return pageCall{path: map[string]string{"pid": w.otherPID}} }},
 		"GET /portal/access":           {allow: mine, build: pagePlain(pageCall{})},
 		"GET /portal/consents":         {allow: mine, build: pagePlain(pageCall{})},
+		// No consent to this agency: nothing to withdraw.
+		"POST /portal/agency-consents/{agency}": {allow: mine, want: 404, build: pagePlain(pageCall{path: map[string]string{"agency": "no-such-agency"}})},
 		// The citizen withdraws a consent given for this row to a client of
 		// its own: the world's clients keep theirs.
 		"POST /portal/consents/{client}": {allow: mine, build: func(w *world, a who) pageCall {

@@ -226,3 +226,58 @@ func portalDependants(t *testing.T, dbURL string) {
 		t.Errorf("another citizen reading my child's page: %d", p.Status)
 	}
 }
+
+// TestPortalSectorAndAgencies: my documents show what a sector agency
+// sent of me, with its source and date, and for the documents not held
+// say who holds them and how to ask; the consents page lists the
+// agencies I allowed to read my data and withdraws one with a click.
+func TestPortalSectorAndAgencies(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { portalSectorAndAgencies(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func portalSectorAndAgencies(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": "dvc-app", "name": "Dịch vụ công", "type": "native",
+		"redirect_uris": []string{"http://127.0.0.1/cb"}})
+	const pid = "001090083001"
+	password := citizenWithAccount(t, admin, pid, "Lâm Văn Quý", "1990-08-18", "male", "0912083001")
+	agency := func(id, name, kind string, services, fields []string, purpose string) *client {
+		var c struct{ Secret string }
+		admin.must(201, "POST", "/api/v1/oidc/clients", map[string]any{"id": id, "name": name, "type": "service"}).json(t, &c)
+		admin.must(201, "POST", "/api/v1/agencies", map[string]any{"id": id, "name": name, "kind": kind, "services": services,
+			"fields": fields, "purposes": []string{purpose}, "rate_per_second": 100})
+		return agencyToken(t, srv.URL, id, c.Secret)
+	}
+	bhxh := agency("bhxh", "Bảo hiểm xã hội Việt Nam", "ministry", []string{"enrich"}, nil, "social insurance")
+	agency("bank", "Ngân hàng Thử", "bank", []string{"query"}, []string{"name", "phone"}, "eKYC")
+	bhxh.must(200, "POST", "/api/v1/enrichment?kind=social_insurance",
+		fmt.Sprintf(`{"external_id":"0112233445","pid":%q,"dated":"2026-11-30","data":{"contribution_months":120}}`+"\n", pid),
+		"Content-Type", "application/x-ndjson")
+	me := citizenLogin(t, srv.URL, "dvc-app", pid, password)
+	me.must(201, "POST", "/api/v1/me/agency-consents", map[string]any{"agency": "bank", "fields": []string{"name", "phone"}, "purpose": "eKYC", "days": 30})
+
+	b, p := portalLogin(t, srv.URL, "/portal/documents", pid, password)
+	if p.Status != 200 || !strings.Contains(p.Body, "0112233445") || !strings.Contains(p.Body, "Bảo hiểm xã hội Việt Nam · dữ liệu ngày 30/11/2026") {
+		t.Fatalf("the sector document: %d %s", p.Status, p.text())
+	}
+	// Not held here: who holds it and how to ask, never a bare "no data".
+	if !strings.Contains(p.Body, "Giấy phép lái xe</strong>: chưa có trong hệ thống này. Cơ quan giữ") || strings.Contains(p.Body, "Sổ bảo hiểm xã hội</strong>: chưa có") {
+		t.Errorf("the documents not held: %s", p.text())
+	}
+	p = b.get("/portal/consents")
+	if !strings.Contains(p.Body, "Ngân hàng Thử") || !strings.Contains(p.Body, `action="/portal/agency-consents/bank"`) {
+		t.Fatalf("the agencies' consents: %s", p.text())
+	}
+	if p := b.post("/portal/agency-consents/bank", nil); p.Status != 303 {
+		t.Fatalf("withdrawing the bank's consent: %d %s", p.Status, p.text())
+	}
+	if p := b.get("/portal/consents"); strings.Contains(p.Body, `action="/portal/agency-consents/bank"`) {
+		t.Error("a withdrawn consent is still listed")
+	}
+	if p := b.post("/portal/agency-consents/bank", nil); p.Status != 404 {
+		t.Errorf("withdrawing it again: %d", p.Status)
+	}
+}

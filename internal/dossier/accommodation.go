@@ -1,6 +1,8 @@
 package dossier
 
 import (
+	"golang.org/x/text/unicode/norm"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -22,7 +24,7 @@ const MaxGuests = 500
 type Guest struct {
 	PID      string `json:"pid,omitempty" doc:"Personal ID number of a Vietnamese guest"`
 	Passport string `json:"passport,omitempty" maxLength:"20" doc:"Passport number of a foreign guest"`
-	Name     string `json:"name,omitempty" maxLength:"200" doc:"Required for a foreign guest; read from the registry for a Vietnamese one"`
+	Name     string `json:"name,omitempty" maxLength:"200" doc:"The guest's full name; for a Vietnamese guest it must be the registry's (case and spacing aside), which is kept"`
 	Arrival  string `json:"arrival" doc:"Arrival time, RFC 3339, e.g. 2026-11-23T21:30:00+07:00"`
 	Until    string `json:"until" format:"date" doc:"Last day of the stay"`
 	Reason   string `json:"reason,omitempty" maxLength:"300"`
@@ -38,6 +40,13 @@ type AccommodationForm struct {
 }
 
 var passportPattern = regexp.MustCompile(`^[A-Z0-9]{5,20}$`)
+
+// sameName compares names as people type them: NFC, case and spacing
+// ignored, diacritics not.
+func sameName(a, b string) bool {
+	fold := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(norm.NFC.String(s))), " ") }
+	return fold(a) == fold(b)
+}
 
 // NoticeDue is when a notice of an arrival must be given: before 23:00 of
 // the arrival day, or before 08:00 the next day for an arrival after 23:00.
@@ -109,15 +118,22 @@ func (accommodation) prepare(ctx context.Context, s *Service, _ registry.Citizen
 	if err := f.Err(); err != nil {
 		return "", nil, err
 	}
-	// Vietnamese guests must be in the registry: their names come from it.
+	// Vietnamese guests must be in the registry, under the name the host
+	// gives: the host confirms a guest they know, and learns nothing of a
+	// number they do not — an unknown number and a name that differs get
+	// one answer. The name kept is the registry's.
 	for i := range in.Guests {
 		g := &in.Guests[i]
 		if g.PID == "" {
 			continue
 		}
+		field := fmt.Sprintf("data.guests[%d].name", i)
+		if strings.TrimSpace(g.Name) == "" {
+			return "", nil, errs.Field(field, "is required: the guest's full name as on their ID card")
+		}
 		c, err := s.record(ctx, g.PID, "accommodation notice")
-		if errs.Is(err, errs.NotFound) {
-			return "", nil, errs.Field(fmt.Sprintf("data.guests[%d].pid", i), "no such person in the national population database")
+		if errs.Is(err, errs.NotFound) || (err == nil && !sameName(c.Name.Full(), g.Name)) {
+			return "", nil, errs.Field(field, "does not match the personal ID number in the national population database")
 		}
 		if err != nil {
 			return "", nil, err

@@ -38,7 +38,7 @@ func TestAccommodationNotice(t *testing.T) {
 		// (due 23:00 today), one foreigner last night at 23:30 (due 08:00
 		// today: late).
 		d, err := e.svc.Submit(citizen(host), "residence.accommodation", form(notice(
-			map[string]string{"pid": guest, "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04", "reason": "business"},
+			map[string]string{"pid": guest, "name": "nguyễn  văn an", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04", "reason": "business"},
 			map[string]string{"passport": "c1234567", "name": "Jane Doe", "arrival": "2026-11-01T23:30:00+07:00", "until": "2026-11-05"},
 		)), "")
 		if err != nil {
@@ -65,10 +65,14 @@ func TestAccommodationNotice(t *testing.T) {
 		}{
 			{map[string]string{"pid": guest, "passport": "B1234567", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04"}, "data.guests[0]"},
 			{map[string]string{"passport": "B1234567", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04"}, "data.guests[0].name"},
-			{map[string]string{"pid": "001090999999", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04"}, "data.guests[0].pid"},
-			{map[string]string{"pid": guest, "arrival": "2026-11-09T08:30:00+07:00", "until": "2026-11-10"}, "data.guests[0].arrival"},
-			{map[string]string{"pid": guest, "arrival": "yesterday", "until": "2026-11-04"}, "data.guests[0].arrival"},
-			{map[string]string{"pid": guest, "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-10-30"}, "data.guests[0].until"},
+			// A number nobody holds and a name that differs: one answer at
+			// the name, so that the form tells nobody whose number it is.
+			{map[string]string{"pid": "001090999999", "name": "Nguyễn Văn An", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04"}, "data.guests[0].name"},
+			{map[string]string{"pid": guest, "name": "Trần Văn An", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04"}, "data.guests[0].name"},
+			{map[string]string{"pid": guest, "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-11-04"}, "data.guests[0].name"},
+			{map[string]string{"pid": guest, "name": "Nguyễn Văn An", "arrival": "2026-11-09T08:30:00+07:00", "until": "2026-11-10"}, "data.guests[0].arrival"},
+			{map[string]string{"pid": guest, "name": "Nguyễn Văn An", "arrival": "yesterday", "until": "2026-11-04"}, "data.guests[0].arrival"},
+			{map[string]string{"pid": guest, "name": "Nguyễn Văn An", "arrival": "2026-11-02T08:30:00+07:00", "until": "2026-10-30"}, "data.guests[0].until"},
 		} {
 			_, err := e.svc.Submit(citizen(host), "residence.accommodation", form(notice(tc.guest)), "")
 			wantField(t, err, tc.field)

@@ -144,6 +144,13 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
+	// From here on neither the answer nor its timing tells whether a code
+	// was sent to the number (which would confirm that a phone or e-mail
+	// goes with an approved account): no code, a wrong one, a used one and
+	// one worn out by wrong tries get one refusal, no sooner than the
+	// floor. A code is compared at most otpAttempts times, and at most
+	// otpPerWindow codes are sent in a window.
+	defer s.answerNoSooner(ctx, time.Now())
 	pwHash, pcHash := access.HashPassword(in.Password), access.HashPassword(in.Passcode)
 	now := s.clock()
 	var out Account
@@ -155,7 +162,7 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 		err := tx.QueryRowContext(ctx, `SELECT id, code_hash, attempts FROM eid_otp WHERE pid = $1 AND purpose = 'activation'
 			AND used_at IS NULL AND expires_at > $2 ORDER BY id DESC LIMIT 1`, string(pid), now).Scan(&id, &hash, &attempts)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errs.Field("code", "no valid code: ask for a new one")
+			return errCodeRefused
 		}
 		if err != nil {
 			return err
@@ -168,7 +175,7 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 			if err != nil {
 				return err
 			}
-			return errs.Field("code", "too many wrong codes: ask for a new one")
+			return errCodeRefused
 		}
 		if subtle.ConstantTimeCompare([]byte(otpHash(id, in.Code)), []byte(hash)) != 1 {
 			wrong = true
@@ -179,7 +186,7 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.Field("code", "this code was already used")
+			return errCodeRefused
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE eid_account SET state = 'active', password_hash = $1, passcode_hash = $2, activated_at = $3,
 			version = version + 1, updated_at = $3 WHERE pid = $4 AND state = 'approved'`, pwHash, pcHash, now, string(pid))
@@ -201,10 +208,13 @@ func (s *Service) Activate(ctx context.Context, in Activation) (Account, error) 
 		return audit.WriteTx(ctx, tx, audit.NewEvent(actor.With(ctx, citizenActor(out.PID, "")), now, "eid_activated", out.PID, ""))
 	})
 	if err == nil && wrong {
-		err = errs.Field("code", "wrong code")
+		err = errCodeRefused
 	}
 	return out, err
 }
+
+// errCodeRefused is the one refusal of an activation code.
+var errCodeRefused = errs.Field("code", "wrong or expired code: ask for a new one")
 
 func citizenActor(pid, source string) *actor.Actor {
 	return &actor.Actor{ID: pid, Kind: actor.Citizen, Name: pid, Source: source}

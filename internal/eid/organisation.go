@@ -98,8 +98,8 @@ func (s *Service) ApplyOrganisation(ctx context.Context, rep string, in NewOrgan
 	if err != nil || acc.State != Active || acc.Level < Level2 {
 		return Organisation{}, errs.E(errs.Forbidden, "registering an organisation needs an active level-2 account")
 	}
-	if !access.VerifyPassword(acc.passcode, in.Passcode) {
-		return Organisation{}, errs.Field("passcode", "wrong passcode")
+	if err := s.verifyPasscode(ctx, acc, in.Passcode); err != nil {
+		return Organisation{}, err
 	}
 	o.ID, o.SubmittedAt, o.DueAt = orgCode(), now, s.cal.Deadline(now, OrganisationDeadline).UTC()
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {

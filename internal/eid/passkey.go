@@ -169,6 +169,18 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, rp RP, pid, cer
 	if err != nil {
 		return Passkey{}, err
 	}
+	// Checked again at the finish: a ceremony begun before a recovery or
+	// a lock does not add a passkey after it.
+	acc, err := loadAccount(ctx, s.db, pid)
+	if err != nil {
+		return Passkey{}, err
+	}
+	if acc.State != Active {
+		return Passkey{}, errs.E(errs.Conflict, "the account %s is not active", pid)
+	}
+	if err := s.coolingRefusal(acc); err != nil {
+		return Passkey{}, err
+	}
 	parsed, err := protocol.ParseCredentialCreationResponseBody(bytes.NewReader(response))
 	if err != nil {
 		return Passkey{}, errs.Field("credential", "not a WebAuthn registration response: %s", protocolReason(err))

@@ -77,6 +77,8 @@ func (s *Service) Rebind(ctx context.Context, in Rebinding) (Account, error) {
 		return Account{}, err
 	}
 	switch {
+	case acc.Guardian != "":
+		return Account{}, errs.E(errs.Conflict, "the account of %s is its guardian's: move the guardian's account", pid)
 	case acc.State == Revoked:
 		return Account{}, errs.E(errs.Conflict, "the account %s is revoked", pid)
 	case acc.State == Locked && acc.StateReason != holderLock:
@@ -86,6 +88,12 @@ func (s *Service) Rebind(ctx context.Context, in Rebinding) (Account, error) {
 	}
 	present, err := s.cards.CheckPresence(ctx, string(pid), in.Card)
 	if err != nil {
+		// A failed counter check is in the person's log, with the officer.
+		if werr := s.db.InTx(ctx, func(tx *sql.Tx) error {
+			return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, s.clock(), "eid_rebind_refused", acc.PID, err.Error()))
+		}); werr != nil {
+			return Account{}, werr
+		}
 		return Account{}, err
 	}
 	if email == "" {
@@ -104,7 +112,7 @@ func (s *Service) Rebind(ctx context.Context, in Rebinding) (Account, error) {
 			}
 			return errs.E(errs.Conflict, "the account changed meanwhile: try again")
 		}
-		for _, q := range []string{`DELETE FROM eid_passkey WHERE pid = $1`, `DELETE FROM eid_recovery_code WHERE pid = $1`} {
+		for _, q := range []string{`DELETE FROM eid_passkey WHERE pid = $1`, `DELETE FROM eid_recovery_code WHERE pid = $1`, `DELETE FROM webauthn_ceremony WHERE pid = $1`} {
 			if _, err := tx.ExecContext(ctx, q, acc.PID); err != nil {
 				return err
 			}

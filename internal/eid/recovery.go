@@ -204,7 +204,7 @@ var errNotRecovered = errs.E(errs.Unauthenticated, "wrong ID number, recovery co
 
 // Recover gets the holder back into the account with a recovery code and
 // the passcode (see RecoveryCodes). Anyone may try: the tries count in the
-// login throttle under the number as typed (realm "eid-recovery"), and a
+// login throttle under the number as typed (realm "eid-passcode"), and a
 // failed try answers the same, no sooner, whatever was wrong.
 func (s *Service) Recover(ctx context.Context, in Recovery) error {
 	var f errs.Fields
@@ -230,7 +230,9 @@ func (s *Service) Recover(ctx context.Context, in Recovery) error {
 	now := s.clock()
 	who := actor.With(ctx, citizenActor(string(pid), source))
 	defer s.answerNoSooner(ctx, time.Now())
-	try, err := s.throttle.Begin(ctx, "eid-recovery", string(pid), source)
+	// The passcode is guessed through this door too: its tries count with
+	// those of every other (realm "eid-passcode").
+	try, err := s.throttle.Begin(ctx, "eid-passcode", string(pid), source)
 	if err != nil {
 		if errs.Is(err, errs.TooMany) {
 			if werr := s.record(who, now, "eid_recovery_refused", "throttled"); werr != nil {
@@ -273,6 +275,13 @@ func (s *Service) Recover(ctx context.Context, in Recovery) error {
 	}
 	// Told only to whoever holds a code and the passcode.
 	switch {
+	case acc.CoolingUntil != nil && now.Before(*acc.CoolingUntil):
+		// Recovered online a moment ago: whoever holds the sheet of codes
+		// does not take it back and forth; the counter settles it.
+		if err := s.record(who, now, "eid_recovery_refused", "within the cooling-off period"); err != nil {
+			return err
+		}
+		return errs.E(errs.Forbidden, "this account was recovered online less than %d hours ago: go to a commune police counter with your card", int(CoolingOff.Hours()))
 	case acc.State == Locked && acc.StateReason != holderLock:
 		if err := s.record(who, now, "eid_recovery_refused", "locked by an officer"); err != nil {
 			return err
@@ -304,8 +313,10 @@ func (s *Service) Recover(ctx context.Context, in Recovery) error {
 			}
 			return errs.E(errs.Conflict, "the account changed meanwhile: try again")
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM eid_passkey WHERE pid = $1`, acc.PID); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM eid_passkey WHERE pid = $1`, `DELETE FROM webauthn_ceremony WHERE pid = $1`} {
+			if _, err := tx.ExecContext(ctx, q, acc.PID); err != nil {
+				return err
+			}
 		}
 		if acc.State == Locked {
 			if err := accountEvent(ctx, tx, acc.PID, Active, acc.Level, now); err != nil {

@@ -163,7 +163,15 @@ func TestCoolingOff(t *testing.T) {
 		}
 		me := citizen(p.PID)
 		e.clock.Advance(eid.CoolingOff - time.Second)
-		_, err := e.svc.StartTOTP(me, p.PID)
+		// Whoever holds the sheet does not take the account back and forth
+		// online: within the cooling-off the counter settles it. The code
+		// is not spent.
+		err := e.svc.Recover(context.Background(), eid.Recovery{PID: p.PID, Code: codes[5], Passcode: goodPasscode, Password: goodPassword})
+		wantKind(t, err, errs.Forbidden)
+		if n, _ := e.svc.RecoveryCodesLeft(me, p.PID); n != eid.RecoveryCodes-1 {
+			t.Errorf("a refused recovery spent a code: %d left", n)
+		}
+		_, err = e.svc.StartTOTP(me, p.PID)
 		wantKind(t, err, errs.Forbidden)
 		_, _, err = e.svc.BeginPasskeyRegistration(me, eid.RP{ID: "localhost", Origin: "http://localhost:8080"}, p.PID)
 		wantKind(t, err, errs.Forbidden)

@@ -71,6 +71,15 @@ func (s *Service) ConfirmTOTP(ctx context.Context, pid, code string) error {
 	if !self(ctx, pid) {
 		return errs.E(errs.Forbidden, "only the account holder sets up an authenticator app")
 	}
+	// Checked again here: a setup begun as a recovery went through does not
+	// turn on during its cooling-off.
+	acc, err := loadAccount(ctx, s.db, pid)
+	if err != nil {
+		return err
+	}
+	if err := s.coolingRefusal(acc); err != nil {
+		return err
+	}
 	return s.checkTOTP(ctx, pid, code, true)
 }
 

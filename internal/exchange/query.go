@@ -102,12 +102,13 @@ func (s *Service) consented(ctx context.Context, pid, agency string, fields []st
 
 // AgencyConsent is what a citizen allows a business member to read.
 type AgencyConsent struct {
-	Agency    string     `json:"agency"`
-	Fields    []string   `json:"fields"`
-	Purpose   string     `json:"purpose"`
-	GrantedAt time.Time  `json:"granted_at"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Agency     string     `json:"agency"`
+	AgencyName string     `json:"agency_name,omitempty"`
+	Fields     []string   `json:"fields"`
+	Purpose    string     `json:"purpose"`
+	GrantedAt  time.Time  `json:"granted_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
 // MaxConsentDays is the longest a consent may last.
@@ -185,7 +186,8 @@ func (s *Service) Consents(ctx context.Context) ([]AgencyConsent, error) {
 	if !ok || a.Kind != actor.Citizen {
 		return nil, errs.E(errs.Forbidden, "only the citizen sees their consents")
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT agency, fields, purpose, granted_at, expires_at, revoked_at FROM exchange_consent WHERE pid = $1 ORDER BY agency`, a.ID)
+	rows, err := s.db.QueryContext(ctx, `SELECT c.agency, COALESCE(g.name, c.agency), c.fields, c.purpose, c.granted_at, c.expires_at, c.revoked_at
+		FROM exchange_consent c LEFT JOIN agency g ON g.id = c.agency WHERE c.pid = $1 ORDER BY c.agency`, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +197,7 @@ func (s *Service) Consents(ctx context.Context) ([]AgencyConsent, error) {
 		var c AgencyConsent
 		var raw string
 		var revoked sql.NullTime
-		if err := rows.Scan(&c.Agency, &raw, &c.Purpose, &c.GrantedAt, &c.ExpiresAt, &revoked); err != nil {
+		if err := rows.Scan(&c.Agency, &c.AgencyName, &raw, &c.Purpose, &c.GrantedAt, &c.ExpiresAt, &revoked); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(raw), &c.Fields)

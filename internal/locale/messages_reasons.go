@@ -309,4 +309,7 @@ var reasonMessages = [][2]string{
 	{"name the papers that show it (at most 500 bytes)", "nêu giấy tờ chứng minh (tối đa 500 byte)"},
 	{"no residence is recorded to route the request to: ask any commune police in person", "chưa có nơi cư trú nào được ghi nhận để chuyển đề nghị: hãy đến trực tiếp Công an cấp xã"},
 	{"say what it should be (at most 500 bytes)", "ghi thông tin đúng (tối đa 500 byte)"},
+	{"wrong or expired code: ask for a new one", "mã không đúng hoặc đã hết hạn: vui lòng yêu cầu mã mới"},
+	{"is required: the guest's full name as on their ID card", "là bắt buộc: họ tên đầy đủ của khách như trên thẻ căn cước"},
+	{"does not match the personal ID number in the national population database", "không khớp với số định danh cá nhân trong Cơ sở dữ liệu quốc gia về dân cư"},
 }

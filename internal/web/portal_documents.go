@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/dancu-vn/dancu/internal/dossier"
+	"github.com/dancu-vn/dancu/internal/exchange"
 )
 
 // My documents: the citizen's dossiers with the documents each has (the
@@ -31,9 +32,25 @@ func (s *Web) portalDocuments(w http.ResponseWriter, r *http.Request) error {
 	for _, d := range mine {
 		items = append(items, documentItem{D: d, Name: serviceName(langOf(r), d.Service), Document: slices.Contains(hasDocument, d.State)})
 	}
-	s.render(w, r, http.StatusOK, "portal-documents", map[string]any{"Items": items, "Key": randomValue()})
+	sector, err := s.Exchange.MyDocuments(r.Context())
+	if err != nil {
+		return err
+	}
+	// The documents a citizen most often looks for: where one is not here,
+	// the page says who holds it and how to ask, never a bare "no data".
+	var missing []string
+	for _, k := range sectorKinds {
+		if !slices.ContainsFunc(sector, func(d exchange.SectorDocument) bool { return d.Kind == k }) {
+			missing = append(missing, k)
+		}
+	}
+	s.render(w, r, http.StatusOK, "portal-documents", map[string]any{"Items": items, "Key": randomValue(), "Sector": sector, "Missing": missing})
 	return nil
 }
+
+// sectorKinds are the sector documents integrated with the e-ID (social
+// and health insurance, driving licence, vehicle registration).
+var sectorKinds = []string{"social_insurance", "health_insurance", "driving_licence", "vehicle_registration"}
 
 // portalConfirmation asks for a residence confirmation; the form's key
 // makes a second click (or a retry) give the same one.

@@ -7,6 +7,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/card"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/locale"
 	"github.com/dancu-vn/dancu/internal/sso"
 )
@@ -49,6 +50,7 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "GET", Path: p + "/access", who: citizens, h: s.portalAccess},
 		{Method: "GET", Path: p + "/consents", who: citizens, h: s.portalConsents},
 		{Method: "POST", Path: p + "/consents/{client}", who: citizens, h: s.portalWithdraw},
+		{Method: "POST", Path: p + "/agency-consents/{agency}", who: citizens, h: s.portalWithdrawAgency},
 		{Method: "GET", Path: p + "/documents", who: citizens, h: s.portalDocuments},
 		{Method: "POST", Path: p + "/documents/confirmation", who: citizens, h: s.portalConfirmation},
 		{Method: "GET", Path: p + "/documents/{id}", who: citizens, h: s.portalDocument},
@@ -135,7 +137,30 @@ func (s *Web) portalConsents(w http.ResponseWriter, r *http.Request) error {
 	if cs == nil {
 		cs = []sso.Consent{}
 	}
-	s.render(w, r, http.StatusOK, "portal-consents", map[string]any{"Consents": cs, "Done": r.URL.Query().Get("done") == "withdrawn"})
+	all, err := s.Exchange.Consents(r.Context())
+	if err != nil {
+		return err
+	}
+	// The agencies' consents in force: withdrawn or expired ones share
+	// nothing any more.
+	now := s.Now()
+	var agencies []exchange.AgencyConsent
+	for _, c := range all {
+		if c.RevokedAt == nil && now.Before(c.ExpiresAt) {
+			agencies = append(agencies, c)
+		}
+	}
+	s.render(w, r, http.StatusOK, "portal-consents", map[string]any{"Consents": cs, "Agencies": agencies, "Done": r.URL.Query().Get("done") == "withdrawn"})
+	return nil
+}
+
+// portalWithdrawAgency withdraws a consent given to a member agency (a
+// bank, a telecom): its scoped queries of the citizen stop.
+func (s *Web) portalWithdrawAgency(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Exchange.RevokeConsent(r.Context(), r.PathValue("agency")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, Portal+"/consents?done=withdrawn", http.StatusSeeOther)
 	return nil
 }
 

@@ -181,7 +181,11 @@ func setPath(m map[string]any, path string, v any) {
 			list[n] = v
 			return
 		}
-		cur = list[n].(map[string]any)
+		next, ok := list[n].(map[string]any)
+		if !ok {
+			return // a leaf already: a form declares no field under it
+		}
+		cur = next
 	}
 }
 

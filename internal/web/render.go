@@ -90,6 +90,14 @@ func (v view) Purpose(p string) string {
 	return p
 }
 
+// SectorKind names a kind of sector document.
+func (v view) SectorKind(k string) string {
+	if locale.Has("sector.kind." + k) {
+		return v.T("sector.kind." + k)
+	}
+	return k
+}
+
 // StepNote says a note the platform wrote on a dossier's step in the
 // page's language; an officer's own note is shown as written.
 func (v view) StepNote(n string) string {

@@ -222,6 +222,11 @@ func (s *Web) guard(p Page) http.Handler {
 		r, err := s.session(w, r)
 		if err == nil && r.Method == http.MethodPost {
 			err = s.checkCSRF(r, p.upload)
+			if r.MultipartForm != nil {
+				// The server removes the temporary files of the request it
+				// read, not of this copy of it.
+				defer r.MultipartForm.RemoveAll()
+			}
 		}
 		if err == nil {
 			a, ok := actor.From(r.Context())
