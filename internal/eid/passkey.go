@@ -204,6 +204,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, rp RP, pid, cer
 			p.ID, pid, name, string(raw), now); err != nil {
 			return err
 		}
+		if err := s.factorNotice(ctx, tx, pid, "notice.factor.passkey.added", name); err != nil {
+			return err
+		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_passkey_added", pid, name))
 	})
 	return p, err
@@ -342,6 +345,9 @@ func (s *Service) RemovePasskey(ctx context.Context, pid, id string) error {
 				return err
 			}
 			return errs.E(errs.NotFound, "no passkey %s", id)
+		}
+		if err := s.factorNotice(ctx, tx, pid, "notice.factor.passkey.removed"); err != nil {
+			return err
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_passkey_removed", pid, id))
 	})

@@ -170,6 +170,17 @@ func (s *Service) notify(ctx context.Context, tx *sql.Tx, acc Account, key strin
 	return s.sendNotice(ctx, tx, []Message{{Channel: "sms", Recipient: acc.Phone}, {Channel: "email", Recipient: acc.Email}}, key, args...)
 }
 
+// factorNotice tells the phone and e-mail on file of a change of the
+// account's factors, in the caller's transaction: a change the holder did
+// not make is seen at once.
+func (s *Service) factorNotice(ctx context.Context, tx *sql.Tx, pid, key string, args ...any) error {
+	acc, err := loadAccount(ctx, tx, pid)
+	if err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, acc, key, args...)
+}
+
 // sendNotice sends a notice about an account to each recipient once.
 func (s *Service) sendNotice(ctx context.Context, tx *sql.Tx, to []Message, key string, args ...any) error {
 	told := map[string]bool{}

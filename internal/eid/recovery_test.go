@@ -197,3 +197,24 @@ func TestCoolingOff(t *testing.T) {
 		wantKind(t, err, errs.Forbidden)
 	})
 }
+
+// TestFactorNotices: turning the authenticator app on or off tells the
+// phone and the e-mail on file.
+func TestFactorNotices(t *testing.T) {
+	sqldbtest.Engines(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		p := e.adult(t, baDinh)
+		e.active(t, p)
+		before := len(e.messages(t, p.Phone))
+		e.enableTOTP(t, p.PID)
+		if ms := e.messages(t, p.Phone); len(ms) != before+1 || !strings.Contains(ms[0].Body, "authenticator app was just turned on") {
+			t.Errorf("no notice of the authenticator app turned on: %d messages", len(ms))
+		}
+		if err := e.svc.DisableTOTP(citizen(p.PID), p.PID, goodPasscode); err != nil {
+			t.Fatal(err)
+		}
+		if ms := e.messages(t, p.Email); len(ms) == 0 || !strings.Contains(ms[0].Body, "turned off") {
+			t.Error("no notice to the e-mail of the authenticator app turned off")
+		}
+	})
+}

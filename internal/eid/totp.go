@@ -103,6 +103,9 @@ func (s *Service) DisableTOTP(ctx context.Context, pid, passcode string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE eid_account SET totp_sealed = NULL, totp_enabled = false, updated_at = $1 WHERE pid = $2`, now, pid); err != nil {
 			return err
 		}
+		if err := s.factorNotice(ctx, tx, pid, "notice.factor.totp.disabled"); err != nil {
+			return err
+		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, "eid_totp_disabled", pid, ""))
 	})
 }
@@ -174,6 +177,9 @@ func (s *Service) checkTOTP(ctx context.Context, pid, code string, enabling bool
 		action := "eid_totp_ok"
 		if enabling {
 			action = "eid_totp_enabled"
+			if err := s.factorNotice(ctx, tx, pid, "notice.factor.totp.enabled"); err != nil {
+				return err
+			}
 		}
 		return audit.WriteTx(ctx, tx, audit.NewEvent(ctx, now, action, pid, ""))
 	})

@@ -23,4 +23,12 @@ var noticeMessages = [][3]string{
 		"VNeID: your e-ID account was just recovered with a recovery code: a new password is set and every session, passkey and authenticator app was removed. No new device can be added before %s. If it was not you, lock the account now and go to a commune police."},
 	{"notice.rebound", "VNeID: tài khoản định danh điện tử của bạn vừa được chuyển sang số điện thoại %s tại Công an cấp xã; mọi phiên đăng nhập, khoá truy cập và ứng dụng xác thực đã bị gỡ. Nếu không phải bạn, hãy đến Công an cấp xã ngay.",
 		"VNeID: your e-ID account was just moved to the phone number %s at a commune police counter; every session, passkey and authenticator app was removed. If it was not you, go to a commune police at once."},
+	{"notice.factor.passkey.added", "VNeID: một khoá truy cập (passkey) mới \"%s\" vừa được thêm vào tài khoản định danh điện tử của bạn. Nếu không phải bạn, hãy khoá tài khoản và đến Công an cấp xã.",
+		"VNeID: a new passkey \"%s\" was just added to your e-ID account. If it was not you, lock the account and go to a commune police."},
+	{"notice.factor.passkey.removed", "VNeID: một khoá truy cập (passkey) vừa bị gỡ khỏi tài khoản định danh điện tử của bạn. Nếu không phải bạn, hãy khoá tài khoản và đến Công an cấp xã.",
+		"VNeID: a passkey was just removed from your e-ID account. If it was not you, lock the account and go to a commune police."},
+	{"notice.factor.totp.enabled", "VNeID: ứng dụng xác thực vừa được bật cho tài khoản định danh điện tử của bạn. Nếu không phải bạn, hãy khoá tài khoản và đến Công an cấp xã.",
+		"VNeID: an authenticator app was just turned on for your e-ID account. If it was not you, lock the account and go to a commune police."},
+	{"notice.factor.totp.disabled", "VNeID: ứng dụng xác thực vừa bị tắt cho tài khoản định danh điện tử của bạn. Nếu không phải bạn, hãy khoá tài khoản và đến Công an cấp xã.",
+		"VNeID: the authenticator app was just turned off for your e-ID account. If it was not you, lock the account and go to a commune police."},
 }

@@ -168,6 +168,7 @@ var portalMessages = [][3]string{
 	{"portal.password.save", "Đổi mật khẩu", "Change the password"},
 	{"portal.password.done", "Đã đổi mật khẩu; mọi phiên đăng nhập đã kết thúc. Đăng nhập lại bằng mật khẩu mới.", "Password changed; every session has ended. Sign in again with the new password."},
 	{"portal.act.eid_password_changed", "Đổi mật khẩu", "Password changed"},
+	{"portal.act.eid_rebind_refused", "Kiểm tra thẻ tại quầy không đạt", "Counter card check failed"},
 	{"portal.act.eid_recovered", "Khôi phục tài khoản bằng mã khôi phục", "Account recovered with a recovery code"},
 	{"portal.act.eid_recovery_codes_made", "Tạo bộ mã khôi phục mới", "New recovery codes made"},
 	{"portal.act.eid_rebound", "Chuyển tài khoản sang số điện thoại mới tại Công an cấp xã", "Account moved to a new phone at a commune police counter"},
