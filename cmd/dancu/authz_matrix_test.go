@@ -289,6 +289,13 @@ func matrix() map[string]row {
 	})}
 	m["my-dossiers"] = row{allow: bothCitizens, build: plain(call{})}
 	m["dossier-queue"] = row{allow: handlers, build: plain(call{})}
+	// At a counter, for the subject present: a passcode the subject did not
+	// type is refused at its field and nothing is filed (the whole of it
+	// is TestAssistedDossier's).
+	m["submit-assisted"] = row{allow: handlers, want: 422, build: func(w *world, a who) call {
+		p, _, _ := w.account() // its own: wrong passcodes of one account are throttled
+		return call{body: map[string]any{"pid": p, "passcode": "135792", "service": "residence.confirmation"}}
+	}}
 	m["dossier-stats"] = row{allow: handlers, build: plain(call{query: "month=2026-12"})}
 	m["get-dossier"] = row{allow: []who{subject, regIn, admin}, reveals: true, build: func(w *world, a who) call {
 		return call{path: id(w.dossier), subject: w.subjectPID}

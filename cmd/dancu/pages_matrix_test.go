@@ -122,6 +122,15 @@ func pageRows() map[string]pageRow {
 	// The counter: any commune's officer who reviews e-ID accounts; a form
 	// without the chip's file is refused at its field (the whole
 	// rebinding is TestCounterRebind's).
+	// Assisted mode: any officer who handles dossiers; a passcode the
+	// citizen did not type is refused at its field, nothing filed.
+	m["GET /console/assist"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{query: "service=residence.temporary"})}
+	m["POST /console/assist"] = pageRow{allow: []who{regIn, regOut, admin}, want: 422, build: func(w *world, a who) pageCall {
+		// A citizen of its own for each: wrong passcodes of one account
+		// from one address are throttled after a few.
+		p, _, _ := w.account()
+		return pageCall{form: url.Values{"pid": {p}, "service": {"residence.confirmation"}, "passcode": {"135792"}}}
+	}}
 	m["GET /console/eid/rebind"] = pageRow{allow: []who{regIn, regOut, admin}, build: pagePlain(pageCall{})}
 	m["POST /console/eid/rebind"] = pageRow{allow: []who{regIn, regOut, admin}, want: 422, build: func(w *world, a who) pageCall {
 		return pageCall{form: url.Values{"pid": {w.subjectPID}, "phone": {"0912000777"}, "face_checked": {"yes"}}}

@@ -281,3 +281,50 @@ func portalSectorAndAgencies(t *testing.T, dbURL string) {
 		t.Errorf("withdrawing it again: %d", p.Status)
 	}
 }
+
+// TestAssistedDossier: at a counter of another commune an officer files a
+// temporary residence for a citizen who is there; a passcode the citizen
+// did not type is refused and nothing is filed; with theirs the dossier is
+// the citizen's — in their portal, its first step by the counter's unit —
+// and the officer's read of the record is in the citizen's access log.
+func TestAssistedDossier(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { assistedDossier(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func assistedDossier(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid = "001050084001"
+	password := citizenWithAccount(t, admin, pid, "Đoàn Văn Lợi", "1950-01-01", "male", "0912084001")
+	admin.must(201, "POST", "/api/v1/officers", map[string]any{"username": "tam", "display_name": "Cán bộ Tâm", "role": "registrar",
+		"password": "Pw-tam-2026!", "jurisdiction": map[string]string{"level": "commune", "code": communeB}})
+	con, _ := consoleLogin(t, srv.URL, "tam", "Pw-tam-2026!")
+	p := con.get("/console/assist?service=residence.temporary")
+	if p.Status != 200 || !strings.Contains(p.Body, `name="address.commune"`) || !strings.Contains(p.Body, `name="passcode"`) {
+		t.Fatalf("the counter's form: %d %s", p.Status, p.text())
+	}
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.Body)[1]
+	form := url.Values{"service": {"residence.temporary"}, "key": {key}, "pid": {pid}, "passcode": {"135792"},
+		"address.commune": {"Bến Thành, Hồ Chí Minh"}, "address.detail": {"Số 9 Lê Lợi"}, "until": {"2027-03-31"}, "lawful_residence": {"Hợp đồng thuê 3/2026"}}
+	if p := con.post("/console/assist", form); p.Status != 422 || !strings.Contains(p.Body, `id="e-passcode"`) {
+		t.Fatalf("a passcode the citizen did not type: %d %s", p.Status, p.text())
+	}
+	form.Set("passcode", "240719")
+	p = con.post("/console/assist", form)
+	if p.Status != 201 || !strings.Contains(p.Body, "HS-") {
+		t.Fatalf("filing at the counter: %d %s", p.Status, p.text())
+	}
+	b, mine := portalLogin(t, srv.URL, "/portal/dossiers", pid, password)
+	m := regexp.MustCompile(`href="/portal/dossiers/([0-9a-f-]{36})"`).FindStringSubmatch(mine.Body)
+	if m == nil {
+		t.Fatalf("the citizen does not see the dossier: %s", mine.text())
+	}
+	if p := b.get("/portal/dossiers/" + m[1]); !strings.Contains(p.Body, "nộp tại quầy, người dân xác nhận bằng mã khóa") || strings.Contains(p.Body, "Cán bộ Tâm") {
+		t.Errorf("the dossier's first step: %s", p.text())
+	}
+	if p := b.get("/portal/access"); !strings.Contains(p.Body, "Công an") {
+		t.Errorf("the counter's read is not in the citizen's access log: %s", p.text())
+	}
+}

@@ -18,6 +18,7 @@ func (h *handlers) dossierRoutes(api huma.API) {
 	huma.Register(api, op("list-services", "GET", "/services", "The catalog of essential public services (no login)", "dossiers", 0, anyone), h.listServices)
 	huma.Register(api, op("prefill", "GET", "/me/prefill", "What the registry holds that a form would ask for (citizens)", "dossiers", 0, citizens), h.prefill)
 	huma.Register(api, op("submit-dossier", "POST", "/dossiers", "Submit a dossier (citizens)", "dossiers", 201, citizens), h.submitDossier)
+	huma.Register(api, op("submit-assisted", "POST", "/dossiers/assisted", "File a dossier at a counter for a citizen present, who confirms with their passcode (officers)", "dossiers", 201, officers(access.HandleDossier)), h.submitAssisted)
 	huma.Register(api, op("my-dossiers", "GET", "/me/dossiers", "My dossiers, newest first (citizens)", "dossiers", 0, citizens), h.myDossiers)
 	huma.Register(api, op("dossier-queue", "GET", "/dossiers", "Dossiers of my jurisdiction, oldest deadline first (officers)", "dossiers", 0, officers(access.HandleDossier)), h.dossierQueue)
 	huma.Register(api, op("dossier-stats", "GET", "/dossiers/stats", "On-time and resolution rates per unit and service for a month (officers)", "dossiers", 0, officers(access.HandleDossier)), h.dossierStats)
@@ -71,6 +72,26 @@ type submitInput struct {
 
 type dossierOutput struct {
 	Body dossierView
+}
+
+type assistedInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Makes a retry return the first dossier; the officer's own"`
+	Body           struct {
+		PID      string         `json:"pid" maxLength:"12" doc:"The applicant, present at the counter"`
+		Passcode string         `json:"passcode" maxLength:"6" doc:"The applicant's e-ID passcode, typed in by the applicant"`
+		Service  string         `json:"service" maxLength:"100" doc:"A service code of GET /services"`
+		Data     map[string]any `json:"data,omitempty" doc:"The form: only what the registry does not hold"`
+	}
+}
+
+func (h *handlers) submitAssisted(ctx context.Context, in *assistedInput) (*dossierOutput, error) {
+	data, _ := json.Marshal(in.Body.Data)
+	if in.Body.Data == nil {
+		data = []byte(`{}`)
+	}
+	d, err := h.Dossier.SubmitAssisted(ctx, dossier.Assisted{PID: in.Body.PID, Passcode: in.Body.Passcode, Service: in.Body.Service,
+		Data: data, IdempotencyKey: in.IdempotencyKey})
+	return &dossierOutput{Body: view(d)}, h.problem(ctx, err)
 }
 
 func (h *handlers) submitDossier(ctx context.Context, in *submitInput) (*dossierOutput, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/events"
 	"github.com/dancu-vn/dancu/internal/keyring"
 	"github.com/dancu-vn/dancu/internal/locale"
+	"github.com/dancu-vn/dancu/internal/personalid"
 	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sqldb"
 	"github.com/dancu-vn/dancu/internal/workday"
@@ -108,6 +109,8 @@ type Service struct {
 	now      func() time.Time
 	procs    map[string]procedure
 	checks   *access.Throttle // counts failed public document checks, when set
+	// confirmer checks a citizen's passcode at a counter (SetConfirmer).
+	confirmer Confirmer
 }
 
 // NewService returns the dossier service. sealer seals the document
@@ -204,6 +207,13 @@ func (s *Service) Submit(ctx context.Context, service string, data json.RawMessa
 	if err != nil {
 		return Dossier{}, err
 	}
+	return s.submit(ctx, a.ID, "submitted online", service, data, idemKey)
+}
+
+// submit files a dossier for applicant as the actor in ctx (the applicant,
+// or an officer at a counter), its first step noted so.
+func (s *Service) submit(ctx context.Context, applicant, note, service string, data json.RawMessage, idemKey string) (Dossier, error) {
+	a := &actor.Actor{ID: applicant}
 	e, ok := lookup(service)
 	if !ok {
 		return Dossier{}, errs.Field("service", "%q is not a service of the catalog", service)
@@ -280,7 +290,7 @@ func (s *Service) Submit(ctx context.Context, service string, data json.RawMessa
 			}
 			return err
 		}
-		if err := s.step(ctx, tx, &d, Submitted, "submitted online", now); err != nil {
+		if err := s.step(ctx, tx, &d, Submitted, note, now); err != nil {
 			return err
 		}
 		if auto {
@@ -708,6 +718,56 @@ func (s *Service) list(ctx context.Context, q string, limit int, keep func(Dossi
 		}
 	}
 	return out, rows.Err()
+}
+
+// Confirmer checks, for an officer at a counter, that the citizen present
+// confirms: their e-ID passcode (eid.Service).
+type Confirmer interface {
+	ConfirmPresent(ctx context.Context, pid, passcode string) error
+}
+
+// SetConfirmer gives the service the counter's confirmation of citizens.
+func (s *Service) SetConfirmer(c Confirmer) { s.confirmer = c }
+
+// Assisted is a dossier an officer files at a counter for a citizen who is
+// present and confirms it with their passcode.
+type Assisted struct {
+	PID            string          `json:"pid" doc:"The applicant, present at the counter"`
+	Passcode       string          `json:"passcode" doc:"The applicant's e-ID passcode, typed by the applicant"`
+	Service        string          `json:"service"`
+	Data           json.RawMessage `json:"data,omitempty"`
+	IdempotencyKey string          `json:"-"`
+}
+
+// SubmitAssisted files a dossier for a citizen present at a counter (for
+// those who need help online): the officer fills the form in, the citizen
+// confirms with their passcode (checked under the login throttle). The
+// dossier is the citizen's — they follow it in the portal and are told of
+// every step — and both are recorded: the officer as the actor of the
+// first step and of the record's reads, the citizen as the applicant and
+// subject. An idempotency key is the officer's own.
+func (s *Service) SubmitAssisted(ctx context.Context, in Assisted) (Dossier, error) {
+	officer, err := access.Require(ctx, access.HandleDossier)
+	if err != nil {
+		return Dossier{}, err
+	}
+	if _, err := personalid.Parse(in.PID); err != nil {
+		return Dossier{}, errs.Field("pid", "%s", err)
+	}
+	if len(in.Passcode) != 6 || strings.Trim(in.Passcode, "0123456789") != "" {
+		return Dossier{}, errs.Field("passcode", "must be 6 digits")
+	}
+	if s.confirmer == nil {
+		return Dossier{}, errs.E(errs.Unavailable, "the counter's confirmation of citizens is not configured")
+	}
+	if err := s.confirmer.ConfirmPresent(ctx, in.PID, in.Passcode); err != nil {
+		return Dossier{}, err
+	}
+	key := ""
+	if in.IdempotencyKey != "" {
+		key = "counter:" + officer.ID + ":" + in.IdempotencyKey
+	}
+	return s.submit(ctx, in.PID, "submitted at the counter, confirmed with the applicant's passcode", in.Service, in.Data, key)
 }
 
 // Notice is a step someone other than the applicant took on one of the

@@ -345,3 +345,23 @@ func (s *Service) Recover(ctx context.Context, in Recovery) error {
 	}
 	return err
 }
+
+// ConfirmPresent checks, for an officer at a counter, the passcode the
+// citizen present types in (assisted mode): under the login throttle with
+// every other passcode try, by the counter's address. A wrong passcode is
+// named at field passcode, and so is a citizen without an active account,
+// who must activate one first.
+func (s *Service) ConfirmPresent(ctx context.Context, pid, passcode string) error {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.Officer {
+		return errs.E(errs.Forbidden, "a citizen's presence is confirmed at a counter, by an officer")
+	}
+	acc, err := loadAccount(ctx, s.db, pid)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && acc.State != Active) {
+		return errs.Field("passcode", "this citizen has no active e-ID account to confirm with: activate one first (the counter can take the application)")
+	}
+	if err != nil {
+		return err
+	}
+	return s.verifyPasscode(ctx, acc, passcode)
+}

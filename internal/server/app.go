@@ -196,6 +196,7 @@ func (a *App) OpenIdentity(cfg Config) error {
 	ps.Write([]byte("dancu citizen portal client secret"))
 	a.portalSecret = base64.RawURLEncoding.EncodeToString(ps.Sum(nil))
 	a.Dossier = dossier.NewService(a.DB, a.Registry, a.Policy, a.Calendar, nil, sealer, time.Now)
+	a.Dossier.SetConfirmer(a.EID)
 	checks := access.NewThrottle(a.DB, access.ThrottleRules{Address: dossier.CheckRule}, time.Now)
 	checks.SetKey(tk.Sum(nil))
 	a.Dossier.LimitChecks(checks)

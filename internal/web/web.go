@@ -161,6 +161,8 @@ func (s *Web) Routes() []Page {
 		{Method: "GET", Path: c + "/dossiers/{id}/result", who: officers(access.HandleDossier), h: s.dossierResult},
 		{Method: "GET", Path: c + "/eid", who: officers(access.ReviewEID), h: s.eidQueue},
 		{Method: "POST", Path: c + "/eid/{id}", who: officers(access.ReviewEID), h: s.eidDecide},
+		{Method: "GET", Path: c + "/assist", who: officers(access.HandleDossier), h: s.assistForm},
+		{Method: "POST", Path: c + "/assist", who: officers(access.HandleDossier), h: s.assist},
 		{Method: "GET", Path: c + "/eid/rebind", who: officers(access.ReviewEID), h: s.rebindForm},
 		{Method: "POST", Path: c + "/eid/rebind", who: officers(access.ReviewEID), h: s.rebind, upload: int64(base64.StdEncoding.EncodedLen(card.MaxChip)) + 8<<10},
 		{Method: "GET", Path: c + "/cards", who: officers(access.WriteCitizen), h: s.cardQueue},
