@@ -312,4 +312,5 @@ var reasonMessages = [][2]string{
 	{"wrong or expired code: ask for a new one", "mã không đúng hoặc đã hết hạn: vui lòng yêu cầu mã mới"},
 	{"is required: the guest's full name as on their ID card", "là bắt buộc: họ tên đầy đủ của khách như trên thẻ căn cước"},
 	{"does not match the personal ID number in the national population database", "không khớp với số định danh cá nhân trong Cơ sở dữ liệu quốc gia về dân cư"},
+	{"this citizen has no active e-ID account to confirm with: activate one first (the counter can take the application)", "người dân chưa có tài khoản định danh điện tử đang hoạt động để xác nhận: cần kích hoạt trước (quầy có thể nhận hồ sơ đăng ký)"},
 }
