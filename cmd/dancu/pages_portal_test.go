@@ -70,7 +70,10 @@ func portalPageRows() map[string]pageRow {
 		"POST /portal/dependants":      {allow: mine, want: 422, build: func(w *world, a who) pageCall { return pageCall{form: url.Values{"pid": {w.otherPID}}} }},
 		"GET /portal/dependants/{pid}": {allow: mine, want: 404, build: func(w *world, a who) pageCall { return pageCall{path: map[string]string{"pid": w.otherPID}} }},
 		"GET /portal/access":           {allow: mine, build: pagePlain(pageCall{})},
-		"GET /portal/consents":         {allow: mine, build: pagePlain(pageCall{})},
+		// No such entry of the subject's log: not found (the proofs are
+		// TestPortalProof's).
+		"GET /portal/access/{id}/proof": {allow: mine, want: 404, build: pagePlain(pageCall{path: map[string]string{"id": "0192f3a4-5b6c-7d8e-9f01-23456789abcd"}})},
+		"GET /portal/consents":          {allow: mine, build: pagePlain(pageCall{})},
 		// No consent to this agency: nothing to withdraw.
 		"POST /portal/agency-consents/{agency}": {allow: mine, want: 404, build: pagePlain(pageCall{path: map[string]string{"agency": "no-such-agency"}})},
 		// The citizen withdraws a consent given for this row to a client of

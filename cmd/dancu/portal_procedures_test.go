@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -326,5 +332,71 @@ func assistedDossier(t *testing.T, dbURL string) {
 	}
 	if p := b.get("/portal/access"); !strings.Contains(p.Body, "Công an") {
 		t.Errorf("the counter's read is not in the citizen's access log: %s", p.text())
+	}
+}
+
+// TestPortalProof: each entry of "who accessed my data" links to its
+// inclusion proof in the verifiable access log, which checks against the
+// signed checkpoint with the log's verifier key (golang.org/x/mod's note
+// and tlog, not dancu's code); another citizen's entry is not found.
+func TestPortalProof(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { portalProof(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+func portalProof(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid, other = "001090085001", "001090085002"
+	password := citizenWithAccount(t, admin, pid, "Kiều Văn Phong", "1990-07-17", "male", "0912085001")
+	otherPassword := citizenWithAccount(t, admin, other, "Kiều Văn Lâm", "1990-07-18", "male", "0912085002")
+	admin.must(200, "GET", "/api/v1/citizens/"+pid+"?purpose="+url.QueryEscape("kiểm tra hồ sơ"), nil)
+	b, p := portalLogin(t, srv.URL, "/portal/access", pid, password)
+	m := regexp.MustCompile(`href="/portal/access/([0-9a-f-]{36})/proof"`).FindStringSubmatch(p.Body)
+	if p.Status != 200 || m == nil {
+		t.Fatalf("no proof link in the access log: %d %s", p.Status, p.text())
+	}
+	var proof struct {
+		Index       int64       `json:"index"`
+		LeafHash    tlog.Hash   `json:"leaf_hash"`
+		Checkpoint  string      `json:"checkpoint"`
+		Proof       []tlog.Hash `json:"proof"`
+		VerifierKey string      `json:"verifier_key"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p = b.get("/portal/access/" + m[1] + "/proof?format=json")
+		if p.Status == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if p.Status != 200 || json.Unmarshal([]byte(p.Body), &proof) != nil {
+		t.Fatalf("the proof: %d %s", p.Status, p.Body)
+	}
+	v, err := note.NewVerifier(proof.VerifierKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := note.Open([]byte(proof.Checkpoint), note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("the checkpoint's signature: %v", err)
+	}
+	lines := strings.Split(n.Text, "\n")
+	size, _ := strconv.ParseInt(lines[1], 10, 64)
+	root, err := tlog.ParseHash(lines[2])
+	if err != nil || size <= proof.Index {
+		t.Fatalf("checkpoint %q: %v", n.Text, err)
+	}
+	if err := tlog.CheckRecord(proof.Proof, size, root, proof.Index, proof.LeafHash); err != nil {
+		t.Errorf("the entry is not proved in the signed tree: %v", err)
+	}
+	if p := b.get("/portal/access/" + m[1] + "/proof"); p.Status != 200 || !strings.Contains(p.Body, "Bằng chứng ghi nhật ký") {
+		t.Errorf("the proof page: %d", p.Status)
+	}
+	o, _ := portalLogin(t, srv.URL, "/portal/", other, otherPassword)
+	if p := o.get("/portal/access/" + m[1] + "/proof?format=json"); p.Status != 404 {
+		t.Errorf("another citizen's proof: %d", p.Status)
 	}
 }

@@ -48,3 +48,30 @@ func Mine(ctx context.Context, q sqldb.Querier, f Filter, unitOf func(ctx contex
 	}
 	return out, nil
 }
+
+// ProveMine returns the inclusion proof of one entry of the acting
+// citizen's own access log (an event whose subject is the citizen; any
+// other is not found), with the event. The proof commits to the whole
+// entry, the officer's identity too, which the citizen is not shown: what
+// the citizen keeps is the entry's position, its leaf hash and the signed
+// checkpoint, against which any later change or deletion of the entry
+// shows, and which an inspector holding the entry checks.
+func (c *Chain) ProveMine(ctx context.Context, eventID string) (InclusionProof, Event, error) {
+	a, ok := actor.From(ctx)
+	if !ok || a.Kind != actor.Citizen {
+		return InclusionProof{}, Event{}, errs.E(errs.Forbidden, "a citizen's own access log is the citizen's")
+	}
+	ev, err := ByID(ctx, c.db, eventID)
+	if err != nil || ev.Subject != a.ID {
+		if err == nil || errs.Is(err, errs.NotFound) {
+			return InclusionProof{}, Event{}, errs.E(errs.NotFound, "no entry %s in your access log", eventID)
+		}
+		return InclusionProof{}, Event{}, err
+	}
+	idx, err := c.IndexOf(ctx, eventID)
+	if err != nil {
+		return InclusionProof{}, Event{}, err
+	}
+	p, err := c.ProveInclusion(ctx, idx)
+	return p, ev, err
+}

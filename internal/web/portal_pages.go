@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/dancu-vn/dancu/internal/audit"
@@ -48,6 +49,7 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "POST", Path: p + "/dependants", who: citizens, h: s.portalAttach},
 		{Method: "GET", Path: p + "/dependants/{pid}", who: citizens, h: s.portalDependant},
 		{Method: "GET", Path: p + "/access", who: citizens, h: s.portalAccess},
+		{Method: "GET", Path: p + "/access/{id}/proof", who: citizens, h: s.portalProof},
 		{Method: "GET", Path: p + "/consents", who: citizens, h: s.portalConsents},
 		{Method: "POST", Path: p + "/consents/{client}", who: citizens, h: s.portalWithdraw},
 		{Method: "POST", Path: p + "/agency-consents/{agency}", who: citizens, h: s.portalWithdrawAgency},
@@ -171,5 +173,40 @@ func (s *Web) portalWithdraw(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, Portal+"/consents?done=withdrawn", http.StatusSeeOther)
+	return nil
+}
+
+// portalProof shows the inclusion proof of one entry of the citizen's own
+// access log, and gives it as JSON to keep (?format=json).
+func (s *Web) portalProof(w http.ResponseWriter, r *http.Request) error {
+	p, ev, err := s.Chain.ProveMine(r.Context(), r.PathValue("id"))
+	if errs.Is(err, errs.Unavailable) {
+		s.render(w, r, http.StatusServiceUnavailable, "portal-proof", map[string]any{"Pending": true})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	key, err := s.Chain.VerifierKey(r.Context())
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "json" {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Disposition", `attachment; filename="dancu-access-proof-`+p.EventID+`.json"`)
+		return json.NewEncoder(w).Encode(struct {
+			audit.InclusionProof
+			VerifierKey string `json:"verifier_key"`
+		}{p, key})
+	}
+	who := ""
+	switch {
+	case ev.ActorID == citizen(r).ID:
+	case ev.Kind == "officer":
+		who = s.Access.UnitOf(r.Context(), ev.ActorID)
+	case ev.Kind != "citizen":
+		who = ev.Name
+	}
+	s.render(w, r, http.StatusOK, "portal-proof", map[string]any{"P": p, "E": ev, "Who": who, "Key": key})
 	return nil
 }

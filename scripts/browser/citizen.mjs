@@ -204,6 +204,16 @@ try {
   check(!log.includes('Cán bộ Quầy'), 'the access log names no officer');
   check(log.includes('đơn vị công an'), "the officer's read is in my access log, by the police unit");
   await shot(page, 'access');
+  // Each entry links to its inclusion proof in the verifiable log (sealed
+  // within seconds).
+  const proofPath = await page.getAttribute('a[href$="/proof"]', 'href');
+  for (let i = 0; i < 40; i++) {
+    const res = await page.goto(base + proofPath);
+    if (res.status() === 200) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  check(await page.isVisible('pre.note-text'), 'an access entry shows its inclusion proof against the signed checkpoint');
+  await shot(page, 'proof');
 
   // English and a phone's width on the new pages.
   await page.goto(base + '/portal/dossiers/' + dossierID);
@@ -216,7 +226,7 @@ try {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [name, path] of [['services-390', '/portal/services'], ['temporary-390', '/portal/services/residence.temporary'],
     ['dossiers-390', '/portal/dossiers'], ['dossier-390', '/portal/dossiers/' + dossierID], ['notifications-390', '/portal/notifications'],
-    ['security-390', '/portal/security']]) {
+    ['security-390', '/portal/security'], ['proof-390', proofPath], ['dependants-390', '/portal/dependants'], ['consents-390', '/portal/consents']]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     check(!overflow, `${name}: nothing wider than a 390 px screen`);
