@@ -36,6 +36,12 @@ func portalPageRows() map[string]pageRow {
 			return pageCall{form: url.Values{"pid": {fmt.Sprintf("001090%06d", 990000+w.seq)}, "code": {"ZZZZZ-ZZZZZ"},
 				"passcode": {"246813"}, "password": {"Mk-Khac-2026!"}, "password2": {"Mk-Khac-2026!"}}}
 		}},
+		// The authenticator app: a setup begun (nothing on until a code
+		// confirms it), a wrong code and a wrong passcode refused at their
+		// fields.
+		"POST /portal/security/totp":         {allow: mine, want: 200, build: pagePlain(pageCall{})},
+		"POST /portal/security/totp/confirm": {allow: mine, want: 422, build: pagePlain(pageCall{form: url.Values{"code": {"000000"}}})},
+		"POST /portal/security/totp/off":     {allow: mine, want: 422, build: pagePlain(pageCall{form: url.Values{"passcode": {"135792"}}})},
 		// A wrong passcode: refused at its field, the codes kept.
 		"POST /portal/security/recovery-codes": {allow: mine, want: 422, build: pagePlain(pageCall{form: url.Values{"passcode": {"135792"}}})},
 		"GET /portal/me": {allow: mine, reveals: true, build: func(w *world, a who) pageCall {

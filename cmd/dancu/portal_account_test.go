@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/dancu-vn/dancu/internal/sqldb/sqldbtest"
 )
@@ -177,5 +180,55 @@ func portalAccount(t *testing.T, dbURL string) {
 	// The recovery is in the citizen's own access log.
 	if p := b.get("/portal/access"); !strings.Contains(p.Body, "Khôi phục tài khoản bằng mã khôi phục") {
 		t.Errorf("the recovery is not in the access log: %s", p.text())
+	}
+}
+
+// TestPortalTOTP: a citizen sets up an authenticator app from the security
+// page (a QR code, turned on by a code from the app), is told so on the
+// phone, cannot start a second setup that would turn the first off, and
+// turns it off with the passcode.
+func TestPortalTOTP(t *testing.T) {
+	for _, engine := range sqldbtest.EngineNames() {
+		t.Run(engine, func(t *testing.T) { portalTOTP(t, sqldbtest.URL(t, engine)) })
+	}
+}
+
+var totpSecretRe = regexp.MustCompile(`<code class="secret wrap-any">([A-Z2-7]+)</code>`)
+
+func portalTOTP(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
+	admin := login(t, srv.URL, "admin", adminPassword)
+	const pid, phone = "001090086001", "0912086001"
+	password := citizenWithAccount(t, admin, pid, "Tạ Văn Hưng", "1990-06-16", "male", phone)
+	b, _ := portalLogin(t, srv.URL, "/portal/security", pid, password)
+	p := b.post("/portal/security/totp", nil)
+	m := totpSecretRe.FindStringSubmatch(p.Body)
+	if p.Status != 200 || m == nil || !strings.Contains(p.Body, `src="data:image/png;base64,`) {
+		t.Fatalf("the setup page: %d %s", p.Status, p.text())
+	}
+	if p := b.post("/portal/security/totp/confirm", url.Values{"code": {"000000"}, "secret": {m[1]}}); p.Status != 422 || !strings.Contains(p.Body, `id="e-code"`) {
+		t.Fatalf("a wrong code: %d %s", p.Status, p.text())
+	}
+	code, err := totp.GenerateCode(m[1], time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.post("/portal/security/totp/confirm", url.Values{"code": {code}}); p.Status != 303 {
+		t.Fatalf("turning it on: %d %s", p.Status, p.text())
+	}
+	if p := b.get("/portal/security"); !strings.Contains(p.Body, `action="/portal/security/totp/off"`) {
+		t.Fatalf("the security page after setup: %s", p.text())
+	}
+	if ms := messagesTo(t, srv.URL, phone, 3); len(ms) < 3 || !strings.Contains(ms[0].Body, "authenticator app was just turned on") {
+		t.Errorf("no notice of the authenticator app: %+v", ms)
+	}
+	if p := b.post("/portal/security/totp", nil); p.Status != 409 {
+		t.Errorf("a second setup while one is on: %d", p.Status)
+	}
+	if p := b.post("/portal/security/totp/off", url.Values{"passcode": {"135792"}}); p.Status != 422 {
+		t.Errorf("turning it off with a wrong passcode: %d", p.Status)
+	}
+	if p := b.post("/portal/security/totp/off", url.Values{"passcode": {"240719"}}); p.Status != 303 {
+		t.Errorf("turning it off: %d %s", p.Status, p.text())
 	}
 }

@@ -43,13 +43,18 @@ func (s *Service) StartTOTP(ctx context.Context, pid string) (TOTPEnrolment, err
 	if err := s.coolingRefusal(acc); err != nil {
 		return TOTPEnrolment{}, err
 	}
+	if acc.TOTP {
+		// A new setup would turn the one in use off unconfirmed: whoever
+		// holds a session must not drop a factor that way.
+		return TOTPEnrolment{}, errs.E(errs.Conflict, "an authenticator app is on already: turn it off first, with the passcode")
+	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "dancu", AccountName: pid, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		return TOTPEnrolment{}, err
 	}
 	now := s.clock()
 	res, err := s.db.ExecContext(ctx, `UPDATE eid_account SET totp_sealed = $1, totp_enabled = false, totp_last_step = 0, updated_at = $2
-		WHERE pid = $3 AND state = 'active'`, s.sealer.Seal([]byte(key.Secret()), totpAAD(pid)), now, pid)
+		WHERE pid = $3 AND state = 'active' AND NOT totp_enabled`, s.sealer.Seal([]byte(key.Secret()), totpAAD(pid)), now, pid)
 	if n, _ := rowsAffected(res, err); n != 1 {
 		if err != nil {
 			return TOTPEnrolment{}, err

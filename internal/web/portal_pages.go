@@ -62,6 +62,9 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "POST", Path: p + "/security/lock", who: citizens, h: s.portalLock},
 		{Method: "POST", Path: p + "/security/password", who: citizens, h: s.portalPassword},
 		{Method: "POST", Path: p + "/security/recovery-codes", who: citizens, h: s.portalNewCodes},
+		{Method: "POST", Path: p + "/security/totp", who: citizens, h: s.portalTOTPStart},
+		{Method: "POST", Path: p + "/security/totp/confirm", who: citizens, h: s.portalTOTPConfirm},
+		{Method: "POST", Path: p + "/security/totp/off", who: citizens, h: s.portalTOTPOff},
 	}
 }
 

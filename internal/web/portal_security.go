@@ -1,8 +1,12 @@
 package web
 
 import (
+	"encoding/base64"
+	"html/template"
 	"net/http"
+	"strings"
 
+	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
 )
@@ -27,7 +31,7 @@ func (s *Web) portalSecurity(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Web) showSecurity(w http.ResponseWriter, r *http.Request, status int, f *formErrors) error {
 	pid := citizen(r).ID
-	d := securityData{Done: done(r, "passkey"), Errors: f}
+	d := securityData{Done: done(r, "passkey", "totp", "totpoff"), Errors: f}
 	var err error
 	if d.Account, err = s.EID.Account(r.Context(), pid); err != nil {
 		return err
@@ -104,4 +108,73 @@ func (s *Web) portalPassword(w http.ResponseWriter, r *http.Request) error {
 		return s.showSecurity(w, r, http.StatusTooManyRequests, f)
 	}
 	return err
+}
+
+// portalTOTPStart makes a new authenticator secret and shows it as a QR
+// code, with the form that turns it on with a code from the app.
+func (s *Web) portalTOTPStart(w http.ResponseWriter, r *http.Request) error {
+	en, err := s.EID.StartTOTP(r.Context(), citizen(r).ID)
+	if errs.Is(err, errs.Forbidden) || errs.Is(err, errs.Conflict) {
+		f := &formErrors{}
+		key := "portal.codes.cooling"
+		if errs.Is(err, errs.Conflict) {
+			key = "portal.totp.already"
+		}
+		f.add("totp", tr(r, key))
+		return s.showSecurity(w, r, errs.KindOf(err).HTTPStatus(), f)
+	}
+	if err != nil {
+		return err
+	}
+	return s.showTOTP(w, r, http.StatusOK, en.Secret, en.URL, &formErrors{})
+}
+
+func (s *Web) showTOTP(w http.ResponseWriter, r *http.Request, status int, secret, otpURL string, f *formErrors) error {
+	png, err := dossier.QR(otpURL)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, "portal-totp", map[string]any{"Secret": secret, "URL": otpURL, "QR": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), "Errors": f})
+	return nil
+}
+
+// portalTOTPConfirm turns the authenticator app on with a code from it.
+func (s *Web) portalTOTPConfirm(w http.ResponseWriter, r *http.Request) error {
+	err := s.EID.ConfirmTOTP(r.Context(), citizen(r).ID, strings.TrimSpace(r.PostForm.Get("code")))
+	if err == nil {
+		http.Redirect(w, r, Portal+"/security?done=totp", http.StatusSeeOther)
+		return nil
+	}
+	f := &formErrors{}
+	switch {
+	case fieldErrors(r, f, err, map[string]string{"code": "code"}):
+	case errs.Is(err, errs.TooMany):
+		f.add("code", tr(r, "login.throttled"))
+	default:
+		return err
+	}
+	// The secret is the one the page showed: the form carries it back for
+	// the QR code, and the service checks the code against its own copy.
+	otpURL := r.PostForm.Get("url")
+	if !strings.HasPrefix(otpURL, "otpauth://totp/") {
+		otpURL = ""
+	}
+	return s.showTOTP(w, r, http.StatusUnprocessableEntity, r.PostForm.Get("secret"), otpURL, f)
+}
+
+// portalTOTPOff turns the authenticator app off, confirmed by the passcode.
+func (s *Web) portalTOTPOff(w http.ResponseWriter, r *http.Request) error {
+	err := s.EID.DisableTOTP(r.Context(), citizen(r).ID, r.PostForm.Get("passcode"))
+	f := &formErrors{}
+	switch {
+	case err == nil:
+		http.Redirect(w, r, Portal+"/security?done=totpoff", http.StatusSeeOther)
+		return nil
+	case fieldErrors(r, f, err, map[string]string{"passcode": "totp-passcode"}):
+	case errs.Is(err, errs.TooMany):
+		f.add("totp-passcode", tr(r, "login.throttled"))
+	default:
+		return err
+	}
+	return s.showSecurity(w, r, http.StatusUnprocessableEntity, f)
 }
