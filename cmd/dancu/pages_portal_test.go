@@ -36,6 +36,10 @@ func portalPageRows() map[string]pageRow {
 			return pageCall{form: url.Values{"pid": {fmt.Sprintf("001090%06d", 990000+w.seq)}, "code": {"ZZZZZ-ZZZZZ"},
 				"passcode": {"246813"}, "password": {"Mk-Khac-2026!"}, "password2": {"Mk-Khac-2026!"}}}
 		}},
+		// A passkey: the options for the browser; an answer to no ceremony
+		// refused (the whole of it is citizen.mjs's, in Chromium).
+		"POST /portal/security/passkeys/options": {allow: mine, want: 200, build: pagePlain(pageCall{})},
+		"POST /portal/security/passkeys":         {allow: mine, want: 422, build: pagePlain(pageCall{form: url.Values{"ceremony": {"none"}, "credential": {"{}"}}})},
 		// The authenticator app: a setup begun (nothing on until a code
 		// confirms it), a wrong code and a wrong passcode refused at their
 		// fields.

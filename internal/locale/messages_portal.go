@@ -367,4 +367,12 @@ var portalMessages = [][3]string{
 	{"portal.totp.off", "Tắt ứng dụng xác thực", "Turn the authenticator app off"},
 	{"portal.totp.off.hint", "Xác nhận bằng mã khóa", "Confirm with your passcode"},
 	{"portal.totp.already", "Ứng dụng xác thực đang bật: tắt nó trước (bằng mã khóa) rồi thiết lập lại.", "An authenticator app is on: turn it off first (with your passcode), then set it up again."},
+	{"portal.security.done.passkeyadded", "Đã thêm khoá truy cập; một thông báo đã gửi đến số điện thoại và thư điện tử của bạn.", "Passkey added; a notice went to your phone and e-mail."},
+	{"portal.passkey.add.title", "Thêm khoá truy cập trên thiết bị này", "Add a passkey on this device"},
+	{"portal.passkey.add.text", "Một khoá truy cập trên thiết bị thứ hai (máy tính, máy tính bảng) là cách vào tài khoản khi mất điện thoại. Cần trình duyệt hỗ trợ khoá truy cập.", "A passkey on a second device (a computer, a tablet) gets you in when the phone is lost. It needs a browser with passkeys."},
+	{"portal.passkey.name", "Tên thiết bị", "Device name"},
+	{"portal.passkey.name.hint", "Ví dụ: máy tính ở nhà", "For example: my home computer"},
+	{"portal.passkey.default", "thiết bị này", "this device"},
+	{"portal.passkey.add", "Thêm khoá truy cập", "Add a passkey"},
+	{"portal.passkey.failed", "Không thêm được khoá truy cập: trình duyệt từ chối hoặc đã huỷ.", "The passkey was not added: the browser refused or it was cancelled."},
 }

@@ -58,6 +58,8 @@ func (s *Web) portalRoutes() []Page {
 		{Method: "GET", Path: p + "/documents/{id}", who: citizens, h: s.portalDocument},
 		{Method: "GET", Path: p + "/security", who: citizens, h: s.portalSecurity},
 		{Method: "POST", Path: p + "/security/passkeys/{id}", who: citizens, h: s.portalRemovePasskey},
+		{Method: "POST", Path: p + "/security/passkeys/options", who: citizens, h: s.portalPasskeyOptions},
+		{Method: "POST", Path: p + "/security/passkeys", who: citizens, h: s.portalPasskeyAdd},
 		{Method: "POST", Path: p + "/security/logout-everywhere", who: citizens, h: s.portalLogoutEverywhere},
 		{Method: "POST", Path: p + "/security/lock", who: citizens, h: s.portalLock},
 		{Method: "POST", Path: p + "/security/password", who: citizens, h: s.portalPassword},

@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/dossier"
 	"github.com/dancu-vn/dancu/internal/eid"
 	"github.com/dancu-vn/dancu/internal/errs"
+	"github.com/dancu-vn/dancu/internal/locale"
 )
 
 // The security of the citizen's account: the second factors on file, the
@@ -31,7 +34,7 @@ func (s *Web) portalSecurity(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Web) showSecurity(w http.ResponseWriter, r *http.Request, status int, f *formErrors) error {
 	pid := citizen(r).ID
-	d := securityData{Done: done(r, "passkey", "totp", "totpoff"), Errors: f}
+	d := securityData{Done: done(r, "passkey", "passkeyadded", "totp", "totpoff"), Errors: f}
 	var err error
 	if d.Account, err = s.EID.Account(r.Context(), pid); err != nil {
 		return err
@@ -177,4 +180,49 @@ func (s *Web) portalTOTPOff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.showSecurity(w, r, http.StatusUnprocessableEntity, f)
+}
+
+// portalPasskeyOptions begins adding a passkey (a second device): the
+// options for navigator.credentials.create, as JSON for the page's script.
+func (s *Web) portalPasskeyOptions(w http.ResponseWriter, r *http.Request) error {
+	opts, ceremony, err := s.EID.BeginPasskeyRegistration(r.Context(), s.SSO.RP("", false), citizen(r).ID)
+	if err != nil {
+		return jsonProblem(w, r, err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]any{"options": opts, "ceremony": ceremony})
+}
+
+// portalPasskeyAdd finishes adding a passkey with the authenticator's
+// answer (the form field credential, JSON).
+func (s *Web) portalPasskeyAdd(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	if name == "" {
+		name = tr(r, "portal.passkey.default")
+	}
+	_, err := s.EID.FinishPasskeyRegistration(r.Context(), s.SSO.RP("", false), citizen(r).ID, r.PostForm.Get("ceremony"), name, []byte(r.PostForm.Get("credential")))
+	if err != nil {
+		return jsonProblem(w, r, err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]string{"next": Portal + "/security?done=passkeyadded"})
+}
+
+// jsonProblem answers the page's script with the error's status and its
+// message in the reader's language where the service gave a field reason.
+func jsonProblem(w http.ResponseWriter, r *http.Request, err error) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Kind == errs.Internal {
+		return err
+	}
+	msg := e.Msg
+	if len(e.Fields) > 0 {
+		msg = locale.Reason(langOf(r), e.Fields[0].Format, e.Fields[0].Args, e.Fields[0].Reason)
+	}
+	if e.Kind == errs.Forbidden && e.Msg != "" {
+		msg = tr(r, "portal.codes.cooling")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Kind.HTTPStatus())
+	return json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

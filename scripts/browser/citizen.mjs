@@ -253,6 +253,15 @@ try {
   await page.goto(base + '/portal/security');
   check((await page.textContent('main')).includes('Còn 9 mã'), 'one recovery code is used up');
   await shot(page, 'security-recovered');
+  // A WebAuthn authenticator for this browser (Chromium's virtual one).
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
+    protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+    isUserVerified: true, automaticPresenceSimulation: true } });
+  await page.click('#add-passkey');
+  await page.waitForFunction(() => document.getElementById('passkey-status').textContent !== '');
+  check((await page.textContent('#passkey-status')).includes('72'), 'within the cooling-off no passkey is added');
 
   // Lost again, and no code at hand: the counter, with the card.
   const cardApp = await api(officerToken, 'POST', '/api/v1/cards/applications', {
@@ -291,6 +300,13 @@ try {
   await page.click('form[action="/portal/activate"] button[type=submit]');
   check((await page.locator('ol.codes code').count()) === 10, 'activation from the new phone gives new recovery codes');
   await signIn(password3);
+  // In person the cooling-off is lifted: a second device's passkey.
+  await page.goto(base + '/portal/security');
+  await page.fill('#f-passkey-name', 'máy tính ở nhà');
+  await page.click('#add-passkey');
+  await page.waitForURL(/done=passkeyadded/);
+  check((await page.textContent('main')).includes('máy tính ở nhà'), 'a passkey of a second device is added from the portal');
+  await shot(page, 'security-passkey');
   await page.goto(base + '/portal/access');
   check((await page.textContent('tbody')).includes('Công an cấp xã'), 'the counter\'s move is in my access log');
 
