@@ -70,6 +70,11 @@ func portalProcedures(t *testing.T, dbURL string) {
 		t.Errorf("the form sent twice made two dossiers: %s, %s", p.Location, again.Location)
 	}
 	id := m[1]
+	// My dossiers list them, and only them (the sector documents are My
+	// documents').
+	if p := b.get("/portal/dossiers"); !strings.Contains(p.Body, `href="/portal/dossiers/`+id+`"`) || strings.Contains(p.Body, `id="sector"`) {
+		t.Errorf("my dossiers: %s", p.text())
+	}
 	if p := b.get("/portal/dossiers/" + id); p.Status != 200 || !strings.Contains(p.Body, "Số 5 Lê Lợi") || !strings.Contains(p.Body, `action="/portal/dossiers/`+id+`/withdraw"`) {
 		t.Fatalf("the dossier: %d %s", p.Status, p.text())
 	}

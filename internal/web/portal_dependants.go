@@ -75,14 +75,6 @@ func (s *Web) portalDependant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sections := s.recordSections(r, c)
-	for i := range sections {
-		for j := range sections[i].Rows {
-			if row := &sections[i].Rows[j]; row.Href != "" {
-				row.Href, row.Note = "", ""
-			}
-		}
-	}
-	s.render(w, r, http.StatusOK, "portal-dependant", map[string]any{"D": d, "Sections": sections})
+	s.render(w, r, http.StatusOK, "portal-dependant", map[string]any{"D": d, "Sections": s.citizenSections(r, c)})
 	return nil
 }

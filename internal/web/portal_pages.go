@@ -10,6 +10,7 @@ import (
 	"github.com/dancu-vn/dancu/internal/errs"
 	"github.com/dancu-vn/dancu/internal/exchange"
 	"github.com/dancu-vn/dancu/internal/locale"
+	"github.com/dancu-vn/dancu/internal/registry"
 	"github.com/dancu-vn/dancu/internal/sso"
 )
 
@@ -100,16 +101,7 @@ func (s *Web) portalMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := portalMeData{Sections: s.recordSections(r, c)}
-	for i := range d.Sections {
-		for j := range d.Sections[i].Rows {
-			// Other people's records are the officers': no link, and no
-			// other person's number on the citizen's page.
-			if row := &d.Sections[i].Rows[j]; row.Href != "" {
-				row.Href, row.Note = "", ""
-			}
-		}
-	}
+	d := portalMeData{Sections: s.citizenSections(r, c)}
 	if d.Account, err = s.EID.Account(r.Context(), a.ID); err != nil {
 		return err
 	}
@@ -118,6 +110,21 @@ func (s *Web) portalMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "portal-me", d)
 	return nil
+}
+
+// citizenSections groups a record as the officers' record page does, for
+// a citizen's page: other people's records are the officers', so no link
+// and no other person's number.
+func (s *Web) citizenSections(r *http.Request, c registry.Citizen) []section {
+	sections := s.recordSections(r, c)
+	for i := range sections {
+		for j := range sections[i].Rows {
+			if row := &sections[i].Rows[j]; row.Href != "" {
+				row.Href, row.Note = "", ""
+			}
+		}
+	}
+	return sections
 }
 
 // portalAccess is "who accessed my data": every read and change of the
